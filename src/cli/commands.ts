@@ -1,0 +1,134 @@
+/** The subcommands of `tollgate`: each parses its flags and makes one service call. */
+import { parseArgs } from 'node:util';
+import { compose, type Services } from '../server/compose.js';
+import type { Config } from '../server/config.js';
+import { ID_PATTERN } from '../server/http/schemas.js';
+import { startServer, stopOnSignals } from '../server/main.js';
+import { runDemo } from './demo.js';
+
+export class UsageError extends Error {}
+
+export interface Command {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  run(args: readonly string[], config: Config): Promise<number>;
+}
+
+type Options = Parameters<typeof parseArgs>[0] extends infer P ? (P extends { options?: infer O } ? O : never) : never;
+
+function flags(args: readonly string[], options: Options): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function required(values: Record<string, string | boolean | undefined>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** Runs fn with composed services and always closes them. */
+async function withServices<T>(config: Config, fn: (services: Services) => Promise<T>): Promise<T> {
+  const services = await compose(config);
+  try {
+    return await fn(services);
+  } finally {
+    await services.close();
+  }
+}
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'demo',
+    usage: 'demo',
+    summary: 'serve with a demo plan and user (npm start)',
+    run: async (args, config) => {
+      flags(args, {});
+      await runDemo(config);
+      return 0;
+    },
+  },
+  {
+    name: 'serve',
+    usage: 'serve',
+    summary: 'serve, no demo data',
+    run: async (args, config) => {
+      flags(args, {});
+      const server = await startServer(config);
+      stopOnSignals(server);
+      for (const notice of server.services.notices) server.app.log.warn(notice);
+      return 0;
+    },
+  },
+  {
+    name: 'users add',
+    usage: 'users add --email E --password P --plan ID',
+    summary: 'create a subscriber',
+    run: async (args, config) => {
+      const v = flags(args, { email: { type: 'string' }, password: { type: 'string' }, plan: { type: 'string' } });
+      const input = { email: required(v, 'email'), password: required(v, 'password'), planId: required(v, 'plan') };
+      if (input.password.length < 8) throw new UsageError('--password must be at least 8 characters');
+      return withServices(config, async ({ catalog }) => {
+        const verdict = await catalog.createUser(input);
+        if (!verdict.ok) return refuse(verdict.detail);
+        print(verdict.value);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'plans add',
+    usage: 'plans add --id ID (--titles a,b,c | --all) [--max-streams N]',
+    summary: 'create or update a plan',
+    run: async (args, config) => {
+      const v = flags(args, {
+        id: { type: 'string' },
+        titles: { type: 'string' },
+        all: { type: 'boolean' },
+        'max-streams': { type: 'string' },
+      });
+      const id = required(v, 'id');
+      if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--id may use letters, digits, . _ - (max 64)');
+      if ((v.titles === undefined) === (v.all !== true)) throw new UsageError('give exactly one of --titles a,b,c or --all');
+      const titles = v.all === true ? '*' : String(v.titles).split(',').map((t) => t.trim()).filter((t) => t !== '');
+      const maxText = v['max-streams'];
+      const maxStreams = maxText === undefined ? undefined : Number(maxText);
+      if (maxStreams !== undefined && (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 1000)) {
+        throw new UsageError('--max-streams must be a whole number from 1 to 1000');
+      }
+      return withServices(config, async ({ catalog }) => {
+        print(await catalog.upsertPlan({ id, titles, maxStreams }));
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'keys rotate',
+    usage: 'keys rotate',
+    summary: 'start signing with a new key; old ones stay published until their tokens expire',
+    run: async (args, config) => {
+      flags(args, {});
+      return withServices(config, async ({ accessKeys }) => {
+        const kid = await accessKeys.rotate();
+        print({ kid, note: 'running servers pick the new key up within 30 seconds' });
+        return 0;
+      });
+    },
+  },
+];
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function refuse(detail: string): number {
+  process.stderr.write(`refused: ${detail}\n`);
+  return 1;
+}

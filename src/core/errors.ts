@@ -1,0 +1,70 @@
+/**
+ * The one error catalogue. Services return these codes as values ("verdicts"); the transport
+ * layer maps each code to an HTTP status and an RFC 7807 problem body in one table
+ * (src/server/http/problem.ts). Codes are part of the public contract: never rename one.
+ */
+export const ERROR_CODES = [
+  'bad_request',
+  'invalid_credentials',
+  'invalid_token',
+  'token_expired',
+  'token_revoked',
+  'not_entitled',
+  'not_found',
+  'conflict',
+  'stream_limit_reached',
+  'rate_limited',
+  'forbidden',
+  'unauthorized',
+  'payload_too_large',
+  'unsupported_media_type',
+  'unavailable',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A denial: a stable code plus a human sentence naming what is wrong. */
+export interface Denial {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly detail: string;
+  /** Seconds until the client may retry (rate limits). */
+  readonly retryAfter?: number;
+}
+
+export interface Grant<T> {
+  readonly ok: true;
+  readonly value: T;
+}
+
+export type Verdict<T> = Grant<T> | Denial;
+
+export function grant<T>(value: T): Grant<T> {
+  return { ok: true, value };
+}
+
+export function deny(code: ErrorCode, detail: string, retryAfter?: number): Denial {
+  return retryAfter === undefined ? { ok: false, code, detail } : { ok: false, code, detail, retryAfter };
+}
+
+/**
+ * Thrown where a verdict cannot be returned (deep in a call chain); the transport layer turns
+ * it into the same problem body as a returned denial.
+ */
+export class TollgateError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly retryAfter?: number,
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = 'TollgateError';
+  }
+}
+
+/** Returns the value of a grant or throws the denial as a TollgateError. */
+export function unwrap<T>(verdict: Verdict<T>): T {
+  if (verdict.ok) return verdict.value;
+  throw new TollgateError(verdict.code, verdict.detail, verdict.retryAfter);
+}

@@ -1,0 +1,142 @@
+/**
+ * Port interfaces: what the services need from storage, and nothing more. Durable state
+ * (users, plans, titles, keys, refresh-token families) lives behind the SQL stores (embedded
+ * SQLite or PostgreSQL); hot state (revocation marks, rate windows, one-time ids) behind
+ * HotState (in-process or Redis). Every implementation passes the contract suite of its port
+ * in test/stores/. Times are Unix milliseconds, always passed in.
+ */
+
+export interface UserRecord {
+  readonly id: string;
+  /** Stored lower-cased; unique. */
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly planId: string;
+  readonly createdAt: number;
+}
+
+export interface PlanRecord {
+  readonly id: string;
+  /** Title ids, or '*' for every title. */
+  readonly titles: readonly string[] | '*';
+  /** Concurrent stream limit; null = unlimited. */
+  readonly maxStreams: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface TitleRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly protocols: readonly string[];
+  readonly keyIds: readonly string[];
+  readonly createdAt: number;
+}
+
+export type KeyUse = 'access' | 'playback';
+
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly use: KeyUse;
+  readonly alg: string;
+  /** Public JWK for asymmetric keys; null for symmetric ones. */
+  readonly publicJwk: Record<string, unknown> | null;
+  /** The private or secret key, sealed under the master key (see src/server/keys/sealer.ts). */
+  readonly sealed: string;
+  readonly createdAt: number;
+  /** When it stopped signing; null while it is the current key. */
+  readonly retiredAt: number | null;
+}
+
+export interface RefreshFamily {
+  readonly id: string;
+  readonly userId: string;
+  readonly deviceId: string | null;
+  readonly createdAt: number;
+  /** Absolute end of the family: no rotation extends it. */
+  readonly expiresAt: number;
+  readonly revokedAt: number | null;
+  readonly revokedReason: string | null;
+}
+
+export type RotateOutcome =
+  | { readonly status: 'rotated'; readonly family: RefreshFamily }
+  /** The token had been used before: the store has revoked its whole family. */
+  | { readonly status: 'reused'; readonly family: RefreshFamily }
+  | { readonly status: 'revoked'; readonly family: RefreshFamily }
+  | { readonly status: 'expired'; readonly family: RefreshFamily }
+  | { readonly status: 'unknown' };
+
+export interface UserStore {
+  /** Returns false when the email is taken. */
+  create(user: UserRecord): Promise<boolean>;
+  findByEmail(email: string): Promise<UserRecord | undefined>;
+  findById(id: string): Promise<UserRecord | undefined>;
+}
+
+export interface PlanStore {
+  upsert(plan: PlanRecord): Promise<PlanRecord>;
+  get(id: string): Promise<PlanRecord | undefined>;
+  list(): Promise<PlanRecord[]>;
+}
+
+export interface TitleStore {
+  /** Returns false when the id is taken. */
+  create(title: TitleRecord): Promise<boolean>;
+  get(id: string): Promise<TitleRecord | undefined>;
+  list(): Promise<TitleRecord[]>;
+  remove(id: string): Promise<void>;
+}
+
+export interface SigningKeyStore {
+  /** Adds a key and retires the previous current key of the same use, atomically. */
+  rotate(key: SigningKeyRecord, now: number): Promise<void>;
+  /** All keys of a use, newest first. */
+  list(use: KeyUse): Promise<SigningKeyRecord[]>;
+  /** Deletes keys retired before the given time. */
+  prune(use: KeyUse, retiredBefore: number): Promise<number>;
+}
+
+export interface RefreshTokenStore {
+  /** Starts a family with its first token (stored only as a hash). */
+  createFamily(family: RefreshFamily, tokenHash: string): Promise<void>;
+  /**
+   * Atomically: if oldHash is unused and its family live and unexpired, marks it used and
+   * adds newHash to the family ('rotated'); if it was used before, revokes the family
+   * ('reused').
+   */
+  rotate(oldHash: string, newHash: string, now: number): Promise<RotateOutcome>;
+  findFamilyByToken(tokenHash: string): Promise<RefreshFamily | undefined>;
+  getFamily(id: string): Promise<RefreshFamily | undefined>;
+  /** Returns false when the family did not exist or was already revoked. */
+  revokeFamily(id: string, reason: string, now: number): Promise<boolean>;
+}
+
+/** The durable stores together, with their lifecycle. */
+export interface DurableStores {
+  readonly users: UserStore;
+  readonly plans: PlanStore;
+  readonly titles: TitleStore;
+  readonly signingKeys: SigningKeyStore;
+  readonly refreshTokens: RefreshTokenStore;
+  /** Throws when the database is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Short-lived shared state: revocation marks, rate-limit windows, one-time ids. */
+export interface HotState {
+  /** Counts a hit in a fixed window; returns the count so far and ms until the window resets. */
+  hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetInMs: number }>;
+  /** Reads a counter without counting a hit (0 when absent or its window has passed). */
+  peek(key: string, now: number): Promise<{ count: number; resetInMs: number }>;
+  /** Forgets a counter (e.g. after a successful login). */
+  clear(key: string): Promise<void>;
+  /** Sets a mark that lives for ttlMs (e.g. "family F is revoked"). */
+  mark(key: string, ttlMs: number, now: number): Promise<void>;
+  isMarked(key: string, now: number): Promise<boolean>;
+  /** True the first time a key is presented within ttlMs, false after (replay protection). */
+  consumeOnce(key: string, ttlMs: number, now: number): Promise<boolean>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+/** The admin API (`/v1/admin/*`): plans, users and titles, behind TOLLGATE_ADMIN_TOKEN. */
+import type { FastifyInstance } from 'fastify';
+import { checkAdminToken } from '../http/auth.js';
+import { fail } from '../http/problem.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords.js';
+import { emailSchema, idSchema } from '../http/schemas.js';
+import type { Services } from '../compose.js';
+
+export function adminRoutes(app: FastifyInstance, { catalog, config }: Services): void {
+  app.register(async (admin) => {
+    admin.addHook('onRequest', async (request) => checkAdminToken(request, config.adminToken));
+
+    admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null } }>(
+      '/v1/admin/plans',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'titles'],
+            properties: {
+              id: idSchema,
+              titles: {
+                oneOf: [
+                  { type: 'string', const: '*' },
+                  { type: 'array', maxItems: 10000, items: idSchema },
+                ],
+              },
+              max_streams: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
+            },
+          },
+        },
+      },
+      async (request) => {
+        const { id, titles, max_streams: maxStreams } = request.body;
+        return catalog.upsertPlan({ id, titles, maxStreams });
+      },
+    );
+
+    admin.get('/v1/admin/plans', async () => ({ plans: await catalog.listPlans() }));
+
+    admin.post<{ Body: { email: string; password: string; plan_id: string } }>(
+      '/v1/admin/users',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['email', 'password', 'plan_id'],
+            properties: {
+              email: emailSchema,
+              password: { type: 'string', minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH },
+              plan_id: idSchema,
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const { email, password, plan_id: planId } = request.body;
+        const verdict = await catalog.createUser({ email, password, planId });
+        if (!verdict.ok) fail(verdict);
+        return reply.code(201).send(verdict.value);
+      },
+    );
+
+    admin.get('/v1/admin/titles', async () => ({
+      titles: (await catalog.listTitles()).map((t) => ({
+        id: t.id,
+        name: t.name,
+        protocols: t.protocols,
+        key_ids: t.keyIds,
+        created_at: new Date(t.createdAt).toISOString(),
+      })),
+    }));
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * Builds the HTTP app from composed services; never listens (main.ts does). Fastify gives
+ * schema validation, body limits and the logger; this file adds what every route shares:
+ * problem+json errors, CORS, security headers, request metrics, health and readiness.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { adminRoutes } from './admin/routes.js';
+import type { Services } from './compose.js';
+import { registerCors } from './http/cors.js';
+import { problemFor, problemFromError, sendProblem } from './http/problem.js';
+import { identityRoutes } from './identity/routes.js';
+import { redactUrl } from './monitor/redact.js';
+
+/** JSON bodies are small; license requests and admin calls included. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+/** Node answers oversized headers with a bare 431; raise its limit so we can answer problem+json. */
+const MAX_HEADER_BYTES = 128 * 1024;
+
+export function buildApp(services: Services): FastifyInstance {
+  const { config, metrics } = services;
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    routerOptions: { maxParamLength: 2048 },
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            // Secrets never reach logs: no headers, no bodies, and tokens cut out of URLs.
+            serializers: {
+              req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+              res: (res) => ({ statusCode: res.statusCode }),
+            },
+          },
+  });
+
+  // Bodies are JSON only; Fastify's default text/plain parser would let any text reach a schema.
+  app.removeContentTypeParser('text/plain');
+
+  const requests = metrics.counter('tollgate_http_requests_total', 'HTTP requests by route, method and status');
+  const latency = metrics.histogram('tollgate_http_request_duration_seconds', 'HTTP request latency by route');
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    latency.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    if (config.publicUrl.startsWith('https:')) reply.header('strict-transport-security', 'max-age=31536000');
+    return payload;
+  });
+
+  registerCors(app, config.corsOrigins.length > 0 ? config.corsOrigins : [new URL(config.publicUrl).origin]);
+
+  app.setErrorHandler((error, request, reply) => {
+    const { problem, retryAfter, unexpected } = problemFromError(error);
+    if (unexpected) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem, retryAfter);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problemFor('not_found', `no route for ${request.method} ${redactUrl(request.url)}`)),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await Promise.all([services.stores.ping(), services.hot.ping()]);
+      return { status: 'ready' };
+    } catch {
+      return sendProblem(reply, problemFor('unavailable', 'a store is unreachable'));
+    }
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+  );
+
+  identityRoutes(app, services);
+  adminRoutes(app, services);
+  return app;
+}

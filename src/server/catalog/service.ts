@@ -1,0 +1,86 @@
+/**
+ * Entitlements, first cut: plans (a list of titles or all of them, and a stream limit),
+ * subscribers on a plan, and the registered titles. Threat: an admin typo that silently
+ * entitles nobody or everybody — a user on a missing plan is refused, not created.
+ */
+import { randomUUID } from 'node:crypto';
+import { deny, grant, type Verdict } from '../../core/errors.js';
+import type { DurableStores, PlanRecord, TitleRecord, UserRecord } from '../../core/ports.js';
+import { normalizeEmail } from '../identity/service.js';
+import { hashPassword } from '../identity/passwords.js';
+
+export interface PlanInput {
+  readonly id: string;
+  readonly titles: readonly string[] | '*';
+  readonly maxStreams?: number | null;
+}
+
+export interface UserView {
+  readonly user_id: string;
+  readonly email: string;
+  readonly plan_id: string;
+}
+
+export interface PlanView {
+  readonly id: string;
+  readonly titles: readonly string[] | '*';
+  readonly max_streams: number | null;
+}
+
+export class CatalogService {
+  constructor(
+    private readonly stores: DurableStores,
+    private readonly now: () => number,
+  ) {}
+
+  async upsertPlan(input: PlanInput): Promise<PlanView> {
+    const existing = await this.stores.plans.get(input.id);
+    const now = this.now();
+    const titles = input.titles === '*' ? '*' : [...new Set(input.titles)];
+    const plan = await this.stores.plans.upsert({
+      id: input.id,
+      titles,
+      maxStreams: input.maxStreams === undefined ? (existing?.maxStreams ?? null) : input.maxStreams,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    });
+    return planView(plan);
+  }
+
+  async createUser(input: { email: string; password: string; planId: string }): Promise<Verdict<UserView>> {
+    if ((await this.stores.plans.get(input.planId)) === undefined) {
+      return deny('not_found', `plan "${input.planId}" does not exist; create it first`);
+    }
+    const user: UserRecord = {
+      id: randomUUID(),
+      email: normalizeEmail(input.email),
+      passwordHash: await hashPassword(input.password),
+      planId: input.planId,
+      createdAt: this.now(),
+    };
+    if (!(await this.stores.users.create(user))) return deny('conflict', `a user with email ${user.email} already exists`);
+    return grant(userView(user));
+  }
+
+  /** What a subscriber may watch: `GET /v1/me`. */
+  async me(user: UserRecord): Promise<UserView & { titles: readonly string[] | '*' }> {
+    const plan = await this.stores.plans.get(user.planId);
+    return { ...userView(user), titles: plan?.titles ?? [] };
+  }
+
+  listTitles(): Promise<TitleRecord[]> {
+    return this.stores.titles.list();
+  }
+
+  async listPlans(): Promise<PlanView[]> {
+    return (await this.stores.plans.list()).map(planView);
+  }
+}
+
+function planView(plan: PlanRecord): PlanView {
+  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams };
+}
+
+function userView(user: UserRecord): UserView {
+  return { user_id: user.id, email: user.email, plan_id: user.planId };
+}

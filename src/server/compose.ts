@@ -1,0 +1,89 @@
+/**
+ * The composition root: the one place that turns configuration into stores and services.
+ * The server, the CLI and the tests all start here.
+ */
+import type { DurableStores, HotState } from '../core/ports.js';
+import { CatalogService } from './catalog/service.js';
+import type { Config } from './config.js';
+import { AccessKeyRing } from './identity/access-keys.js';
+import { IdentityService } from './identity/service.js';
+import { createSealer, loadOrCreateMasterKey, type Sealer } from './keys/sealer.js';
+import { MetricsRegistry } from './monitor/metrics.js';
+import { openDurableStores, openHotState } from './stores/open.js';
+
+export interface Services {
+  readonly config: Config;
+  readonly stores: DurableStores;
+  readonly hot: HotState;
+  readonly sealer: Sealer;
+  readonly accessKeys: AccessKeyRing;
+  readonly identity: IdentityService;
+  readonly catalog: CatalogService;
+  readonly metrics: MetricsRegistry;
+  readonly now: () => number;
+  /** Notes for the operator at start-up (e.g. a master key was generated). */
+  readonly notices: readonly string[];
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  /** The clock, in Unix milliseconds; tests move it. */
+  readonly now?: () => number;
+}
+
+export async function compose(config: Config, options: ComposeOptions = {}): Promise<Services> {
+  const now = options.now ?? Date.now;
+  const notices: string[] = [];
+  let masterKey = config.masterKey;
+  if (masterKey === undefined) {
+    const loaded = await loadOrCreateMasterKey(config.dataDir);
+    masterKey = loaded.key;
+    if (loaded.created) notices.push(`generated a master key in ${config.dataDir}/master.key (keep it safe and backed up)`);
+    if (config.databaseUrl !== undefined) {
+      notices.push('TOLLGATE_MASTER_KEY is unset: every instance sharing this database needs the same master key');
+    }
+  }
+  const sealer = createSealer(masterKey);
+  const stores = await openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const hot = await openHotState({ redisUrl: config.redisUrl }).catch(async (error: unknown) => {
+    await stores.close();
+    throw error;
+  });
+
+  const accessKeys = new AccessKeyRing(stores.signingKeys, sealer, {
+    alg: config.signingAlg,
+    retentionMs: IdentityService.keyRetentionMs(config.accessTokenTtlSec),
+    now,
+  });
+  const identity = new IdentityService(
+    stores,
+    hot,
+    accessKeys,
+    {
+      issuer: config.publicUrl,
+      accessTokenTtlSec: config.accessTokenTtlSec,
+      refreshFamilyTtlSec: config.refreshFamilyTtlSec,
+      loginMaxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+      loginMaxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+      loginFailureWindowSec: config.loginFailureWindowSec,
+    },
+    now,
+  );
+  const catalog = new CatalogService(stores, now);
+
+  return {
+    config,
+    stores,
+    hot,
+    sealer,
+    accessKeys,
+    identity,
+    catalog,
+    metrics: new MetricsRegistry(),
+    now,
+    notices,
+    async close() {
+      await Promise.allSettled([stores.close(), hot.close()]);
+    },
+  };
+}

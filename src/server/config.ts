@@ -1,0 +1,170 @@
+/**
+ * Configuration, validated once at boot into a frozen, typed object. Every setting has a
+ * TOLLGATE_* variable and a documented default (docs/CONFIGURATION.md); a bad value stops the
+ * process with a message naming the variable, before anything listens or writes.
+ */
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly adminToken: string | undefined;
+  /** 32 bytes; undefined = use (or create) <dataDir>/master.key. */
+  readonly masterKey: Uint8Array | undefined;
+  readonly corsOrigins: readonly string[];
+  /** Proxy addresses (or CIDR ranges) whose X-Forwarded-For is believed. */
+  readonly trustProxy: readonly string[];
+  readonly accessTokenTtlSec: number;
+  readonly refreshFamilyTtlSec: number;
+  readonly signingAlg: 'EdDSA' | 'ES256';
+  readonly loginMaxFailuresPerAccount: number;
+  readonly loginMaxFailuresPerAddress: number;
+  readonly loginFailureWindowSec: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates the TOLLGATE_* variables; throws ConfigError listing every bad one. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const host = read.string('TOLLGATE_HOST', '127.0.0.1');
+  const port = read.integer('TOLLGATE_PORT', 8080, 0, 65535);
+  const listenHost = overrides.host ?? host;
+  const listenPort = overrides.port ?? port;
+  const urlHost = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `http://${urlHost}:${listenPort}`, ['http:', 'https:']);
+  const databaseUrl = read.optionalUrl('TOLLGATE_DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = read.optionalUrl('TOLLGATE_REDIS_URL', ['redis:', 'rediss:']);
+  const adminToken = read.optional('TOLLGATE_ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) {
+    problems.push('TOLLGATE_ADMIN_TOKEN: must be at least 16 characters (use a long random value)');
+  }
+  const masterKey = read.masterKey('TOLLGATE_MASTER_KEY');
+  const corsOrigins = read.list('TOLLGATE_CORS_ORIGINS').map((o) => o.replace(/\/$/, ''));
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+      problems.push(`TOLLGATE_CORS_ORIGINS: "${origin}" is not an origin like https://player.example.com`);
+    }
+  }
+  const trustProxy = read.list('TOLLGATE_TRUST_PROXY');
+  for (const entry of trustProxy) {
+    const [addr, bits, extra] = entry.split('/');
+    const family = isIP(addr ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      problems.push(`TOLLGATE_TRUST_PROXY: "${entry}" is not an IP address or CIDR range`);
+    }
+  }
+  const logLevel = read.oneOf('TOLLGATE_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const);
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl: publicUrl.replace(/\/$/, ''),
+    dataDir: resolve(read.string('TOLLGATE_DATA_DIR', './data')),
+    databaseUrl,
+    redisUrl,
+    adminToken,
+    masterKey,
+    corsOrigins,
+    trustProxy,
+    accessTokenTtlSec: read.integer('TOLLGATE_ACCESS_TOKEN_TTL', 600, 60, 900),
+    refreshFamilyTtlSec: read.integer('TOLLGATE_REFRESH_TOKEN_TTL', 30 * 86400, 3600, 365 * 86400),
+    signingAlg: read.oneOf('TOLLGATE_SIGNING_ALG', 'EdDSA', ['EdDSA', 'ES256'] as const),
+    loginMaxFailuresPerAccount: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 1000),
+    loginMaxFailuresPerAddress: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 100000),
+    loginFailureWindowSec: read.integer('TOLLGATE_LOGIN_FAILURE_WINDOW', 900, 10, 86400),
+    logLevel,
+    ...overrides,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  optional(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.optional(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const text = this.optional(name);
+    if (text === undefined) return fallback;
+    const n = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}: "${text}" must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const text = this.optional(name);
+    if (text === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(text)) return text as T;
+    this.problems.push(`${name}: "${text}" must be one of ${allowed.join(', ')}`);
+    return fallback;
+  }
+
+  list(name: string): string[] {
+    return (this.optional(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+
+  url(name: string, fallback: string, protocols: readonly string[]): string {
+    return this.optionalUrl(name, protocols) ?? fallback;
+  }
+
+  optionalUrl(name: string, protocols: readonly string[]): string | undefined {
+    const text = this.optional(name);
+    if (text === undefined) return undefined;
+    try {
+      const url = new URL(text);
+      if (protocols.includes(url.protocol)) return text;
+    } catch {
+      // reported below
+    }
+    this.problems.push(`${name}: not a valid ${protocols.map((p) => p.replace(':', '')).join('/')} URL`);
+    return undefined;
+  }
+
+  /** 32 bytes as 64 hex digits or base64/base64url. The value itself never appears in a message. */
+  masterKey(name: string): Uint8Array | undefined {
+    const text = this.optional(name);
+    if (text === undefined) return undefined;
+    const bytes = /^[0-9a-fA-F]{64}$/.test(text)
+      ? Buffer.from(text, 'hex')
+      : /^[A-Za-z0-9+/_-]{43}=?$/.test(text)
+        ? Buffer.from(text, 'base64')
+        : undefined;
+    if (bytes?.length !== 32) {
+      this.problems.push(`${name}: must be 32 random bytes as 64 hex digits or base64 (e.g. openssl rand -base64 32)`);
+      return undefined;
+    }
+    return new Uint8Array(bytes);
+  }
+}

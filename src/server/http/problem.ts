@@ -1,0 +1,91 @@
+/**
+ * The one table from error codes to HTTP, and the RFC 7807 problem+json body. Everything a
+ * route or the framework rejects passes through toProblem, so clients always get the same
+ * shape: {type, title, status, code, detail}.
+ */
+import type { FastifyReply } from 'fastify';
+import { type Denial, type ErrorCode, TollgateError } from '../../core/errors.js';
+
+const TABLE: Record<ErrorCode, { status: number; title: string }> = {
+  bad_request: { status: 400, title: 'Bad request' },
+  invalid_credentials: { status: 401, title: 'Invalid credentials' },
+  invalid_token: { status: 401, title: 'Invalid token' },
+  token_expired: { status: 401, title: 'Token expired' },
+  token_revoked: { status: 401, title: 'Token revoked' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  not_entitled: { status: 403, title: 'Not entitled' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  not_found: { status: 404, title: 'Not found' },
+  conflict: { status: 409, title: 'Conflict' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  stream_limit_reached: { status: 429, title: 'Stream limit reached' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal: { status: 500, title: 'Internal error' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+}
+
+export function problemFor(code: ErrorCode, detail: string): Problem {
+  const { status, title } = TABLE[code];
+  return { type: `urn:tollgate:error:${code}`, title, status, code, detail };
+}
+
+/** Codes a framework status maps to, for errors raised before a route runs. */
+const BY_STATUS: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+/** Maps anything thrown in a request to a problem; unknown errors become 500 'internal'. */
+export function problemFromError(error: unknown): { problem: Problem; retryAfter?: number; unexpected: boolean } {
+  if (error instanceof TollgateError) {
+    return { problem: problemFor(error.code, error.detail), retryAfter: error.retryAfter, unexpected: false };
+  }
+  const e = error as { statusCode?: number; validation?: unknown; message?: string; code?: string };
+  if (e.validation !== undefined) {
+    return { problem: problemFor('bad_request', e.message ?? 'invalid request'), unexpected: false };
+  }
+  const status = e.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = BY_STATUS[status] ?? 'bad_request';
+    return { problem: problemFor(code, frameworkDetail(e)), unexpected: false };
+  }
+  return { problem: problemFor('internal', 'the server could not complete the request'), unexpected: true };
+}
+
+function frameworkDetail(e: { code?: string; message?: string }): string {
+  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return 'the body is not valid JSON';
+  }
+  return e.message ?? 'invalid request';
+}
+
+const TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token_revoked']);
+
+export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: number): FastifyReply {
+  if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+  if (problem.code === 'unauthorized' || TOKEN_CODES.has(problem.code)) {
+    // RFC 6750 §3: tell bearer clients what was wrong with their token.
+    const error = problem.code === 'unauthorized' ? '' : `, error="invalid_token", error_description="${problem.code}"`;
+    reply.header('www-authenticate', `Bearer realm="tollgate"${error}`);
+  }
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/** Throws a denial so the error handler answers it; for routes that got a Verdict. */
+export function fail(denial: Denial): never {
+  throw new TollgateError(denial.code, denial.detail, denial.retryAfter);
+}

@@ -1,0 +1,73 @@
+/**
+ * Secrets at rest. Signing keys and content keys are stored sealed with AES-256-GCM under the
+ * master key, so a copy of the database alone discloses no key. The record's identity (e.g.
+ * "signing:<kid>") is the additional authenticated data: a sealed value moved onto another
+ * record fails to open instead of becoming that record's key.
+ *
+ * Format: "v1.<iv base64url>.<ciphertext‖tag base64url>".
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface Sealer {
+  seal(plaintext: Uint8Array, context: string): string;
+  open(sealed: string, context: string): Uint8Array;
+}
+
+export function createSealer(masterKey: Uint8Array): Sealer {
+  if (masterKey.length !== 32) throw new Error('master key must be 32 bytes');
+  const key = Buffer.from(masterKey);
+  return {
+    seal(plaintext, context) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      cipher.setAAD(Buffer.from(context, 'utf8'));
+      const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+      return `v1.${iv.toString('base64url')}.${body.toString('base64url')}`;
+    },
+    open(sealed, context) {
+      const [version, ivText, bodyText] = sealed.split('.');
+      if (version !== 'v1' || ivText === undefined || bodyText === undefined) {
+        throw new Error('sealed value has an unknown format');
+      }
+      const iv = Buffer.from(ivText, 'base64url');
+      const body = Buffer.from(bodyText, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      decipher.setAAD(Buffer.from(context, 'utf8'));
+      decipher.setAuthTag(body.subarray(body.length - 16));
+      try {
+        return new Uint8Array(Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]));
+      } catch {
+        throw new Error(`cannot open sealed ${context}: wrong master key or damaged value`);
+      }
+    },
+  };
+}
+
+/**
+ * The embedded default keeps a generated master key in <dataDir>/master.key (mode 0600).
+ * Deployments with several instances set TOLLGATE_MASTER_KEY on all of them instead.
+ */
+export async function loadOrCreateMasterKey(dataDir: string): Promise<{ key: Uint8Array; created: boolean }> {
+  const path = join(dataDir, 'master.key');
+  try {
+    const text = (await readFile(path, 'utf8')).trim();
+    const key = Buffer.from(text, 'base64');
+    if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
+    return { key: new Uint8Array(key), created: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  try {
+    // 'wx': never overwrite a key another process created a moment ago.
+    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateMasterKey(dataDir);
+    throw error;
+  }
+  await chmod(path, 0o600);
+  return { key: new Uint8Array(key), created: true };
+}

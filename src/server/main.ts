@@ -1,0 +1,47 @@
+/** Listens: composes the services, builds the app, and shuts down cleanly on SIGINT/SIGTERM. */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { compose, type Services } from './compose.js';
+import type { Config } from './config.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  /** The URL it answers on (the bound port, when port 0 was asked for). */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, services?: Services): Promise<RunningServer> {
+  const composed = services ?? (await compose(config));
+  const app = buildApp(composed);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await composed.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    services: composed,
+    url: `http://${host}:${port}`,
+    stop() {
+      stopping ??= app.close().then(() => composed.close());
+      return stopping;
+    },
+  };
+}
+
+/** Stops the server on the first SIGINT/SIGTERM. */
+export function stopOnSignals(server: RunningServer): void {
+  const stop = (): void => {
+    server.app.log.info('shutting down');
+    void server.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

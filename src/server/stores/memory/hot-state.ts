@@ -1,0 +1,80 @@
+/**
+ * In-process HotState for single-instance installs. Memory stays bounded: every entry has an
+ * expiry, and expired entries are swept at most once per sweep interval (of the caller's
+ * clock), so a flood of distinct keys costs at most what arrives within their TTLs.
+ */
+import type { HotState } from '../../../core/ports.js';
+
+interface Entry {
+  count: number;
+  expiresAt: number;
+}
+
+export class MemoryHotState implements HotState {
+  // One map for all three kinds; the key's first letter keeps them apart.
+  readonly #entries = new Map<string, Entry>();
+  readonly #sweepEveryMs: number;
+  #nextSweep = 0;
+
+  constructor(options: { sweepEveryMs?: number } = {}) {
+    this.#sweepEveryMs = options.sweepEveryMs ?? 10_000;
+  }
+
+  /** Entries held, expired or not (for metrics and tests). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetInMs: number }> {
+    this.#sweep(now);
+    const k = `h:${key}`;
+    let entry = this.#live(k, now);
+    if (!entry) this.#entries.set(k, (entry = { count: 0, expiresAt: now + windowMs }));
+    entry.count += 1;
+    return { count: entry.count, resetInMs: entry.expiresAt - now };
+  }
+
+  async peek(key: string, now: number): Promise<{ count: number; resetInMs: number }> {
+    const entry = this.#live(`h:${key}`, now);
+    return entry ? { count: entry.count, resetInMs: entry.expiresAt - now } : { count: 0, resetInMs: 0 };
+  }
+
+  async clear(key: string): Promise<void> {
+    this.#entries.delete(`h:${key}`);
+  }
+
+  async mark(key: string, ttlMs: number, now: number): Promise<void> {
+    this.#sweep(now);
+    this.#entries.set(`m:${key}`, { count: 1, expiresAt: now + ttlMs });
+  }
+
+  async isMarked(key: string, now: number): Promise<boolean> {
+    return this.#live(`m:${key}`, now) !== undefined;
+  }
+
+  async consumeOnce(key: string, ttlMs: number, now: number): Promise<boolean> {
+    this.#sweep(now);
+    const k = `o:${key}`;
+    // Check and set with no await between them: atomic on the one JS thread.
+    if (this.#live(k, now)) return false;
+    this.#entries.set(k, { count: 1, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.#entries.clear();
+  }
+
+  #live(k: string, now: number): Entry | undefined {
+    const entry = this.#entries.get(k);
+    return entry && entry.expiresAt > now ? entry : undefined;
+  }
+
+  #sweep(now: number): void {
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + this.#sweepEveryMs;
+    for (const [k, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(k);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Opens the stores from configuration. Durable: PostgreSQL when a database URL is set, else
+ * the embedded SQLite file in the data directory; migrations run on open, so a store handed
+ * out is always on the schema this build expects. Hot: Redis when a URL is set, else memory.
+ * An unreachable backend fails the open: the service never starts half-connected.
+ */
+import { Redis } from 'ioredis';
+import type { DurableStores, HotState } from '../../core/ports.js';
+import { MemoryHotState } from './memory/hot-state.js';
+import { RedisHotState } from './redis/hot-state.js';
+import type { SqlDatabase } from './sql/database.js';
+import { migrate } from './sql/migrations.js';
+import { sqlPlanStore } from './sql/plans.js';
+import { openPostgres } from './sql/postgres.js';
+import { sqlRefreshTokenStore } from './sql/refresh-tokens.js';
+import { sqlSigningKeyStore } from './sql/signing-keys.js';
+import { openSqlite } from './sql/sqlite.js';
+import { sqlTitleStore } from './sql/titles.js';
+import { sqlUserStore } from './sql/users.js';
+
+export interface DurableStoreOptions {
+  /** postgres://… — selects PostgreSQL. */
+  readonly databaseUrl?: string;
+  /** Where the embedded database lives when no URL is set (created if missing). */
+  readonly dataDir: string;
+  /** PostgreSQL schema to use instead of the default search_path (e.g. for test isolation). */
+  readonly schema?: string;
+}
+
+export async function openDurableStores(opts: DurableStoreOptions): Promise<DurableStores> {
+  const db = opts.databaseUrl
+    ? await openPostgres({ url: opts.databaseUrl, ...(opts.schema !== undefined ? { schema: opts.schema } : {}) })
+    : await openSqlite(opts.dataDir);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return sqlDurableStores(db);
+}
+
+/** The stores over an already migrated database. */
+export function sqlDurableStores(db: SqlDatabase): DurableStores {
+  return {
+    users: sqlUserStore(db),
+    plans: sqlPlanStore(db),
+    titles: sqlTitleStore(db),
+    signingKeys: sqlSigningKeyStore(db),
+    refreshTokens: sqlRefreshTokenStore(db),
+    async ping() {
+      await db.query('SELECT 1');
+    },
+    close: () => db.close(),
+  };
+}
+
+export interface HotStateOptions {
+  /** redis://… — selects Redis; else the in-process store (one instance only). */
+  readonly redisUrl?: string;
+  /** Key prefix, `tollgate:` by default. */
+  readonly prefix?: string;
+}
+
+export async function openHotState(opts: HotStateOptions): Promise<HotState> {
+  if (!opts.redisUrl) return new MemoryHotState();
+  // Few retries per command: during an outage callers get an error within about a second and
+  // fail closed, instead of waiting in ioredis's offline queue.
+  const redis = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Connection errors reach callers as failed commands; this listener keeps the cause (e.g.
+  // ECONNREFUSED) for the open error, which ioredis would otherwise call "Connection is closed".
+  let cause: unknown;
+  redis.on('error', (error: unknown) => (cause = error));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw cause ?? error;
+  }
+  return new RedisHotState(redis, opts.prefix);
+}

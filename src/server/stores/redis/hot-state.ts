@@ -1,0 +1,89 @@
+/**
+ * HotState on Redis or Redis Cluster, shared by every instance.
+ *
+ * Keys are `<prefix>{<key>}:<kind>`: the prefix keeps Tollgate apart from other users of the
+ * server, and the hash tag puts every kind of one key in the same cluster slot. Each operation
+ * is a single atomic command or Lua script, so concurrent instances never race: a replayed
+ * one-time id is accepted once (SET NX PX), and a counter never loses its expiry (INCR and
+ * PEXPIRE in one script).
+ *
+ * Expiry runs on the Redis clock, the one clock all instances share, so the `now` arguments
+ * are not used here; windows and TTLs are still measured from the first hit or the mark.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { HotState } from '../../../core/ports.js';
+
+const HIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}`;
+
+// GET and PTTL in one script, so a counter expiring in between cannot pair a count with no TTL.
+const PEEK_SCRIPT = `
+local count = redis.call('GET', KEYS[1])
+if not count then return {0, 0} end
+return {tonumber(count), redis.call('PTTL', KEYS[1])}`;
+
+type Client = (Redis | Cluster) & {
+  tollgateHit(key: string, windowMs: number): Promise<[number, number]>;
+  tollgatePeek(key: string): Promise<[number, number]>;
+};
+
+/** Redis rejects PX 0 and fractions. */
+const px = (ms: number): number => Math.max(1, Math.ceil(ms));
+
+export class RedisHotState implements HotState {
+  readonly #redis: Client;
+  readonly #prefix: string;
+
+  /** Takes ownership of the client: close() quits it. */
+  constructor(redis: Redis | Cluster, prefix = 'tollgate:') {
+    // defineCommand sends EVALSHA and falls back to EVAL once per script load.
+    redis.defineCommand('tollgateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    redis.defineCommand('tollgatePeek', { numberOfKeys: 1, lua: PEEK_SCRIPT });
+    this.#redis = redis as Client;
+    this.#prefix = prefix;
+  }
+
+  async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    const [count, resetInMs] = await this.#redis.tollgateHit(this.#key(key, 'hit'), px(windowMs));
+    return { count, resetInMs };
+  }
+
+  async peek(key: string): Promise<{ count: number; resetInMs: number }> {
+    const [count, resetInMs] = await this.#redis.tollgatePeek(this.#key(key, 'hit'));
+    return { count, resetInMs };
+  }
+
+  async clear(key: string): Promise<void> {
+    await this.#redis.del(this.#key(key, 'hit'));
+  }
+
+  async mark(key: string, ttlMs: number): Promise<void> {
+    await this.#redis.set(this.#key(key, 'mark'), '1', 'PX', px(ttlMs));
+  }
+
+  async isMarked(key: string): Promise<boolean> {
+    return (await this.#redis.exists(this.#key(key, 'mark'))) === 1;
+  }
+
+  async consumeOnce(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.#redis.set(this.#key(key, 'once'), '1', 'PX', px(ttlMs), 'NX')) === 'OK';
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit();
+  }
+
+  #key(key: string, kind: string): string {
+    return `${this.#prefix}{${key}}:${kind}`;
+  }
+}

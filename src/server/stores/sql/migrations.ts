@@ -1,0 +1,99 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction when a database is
+ * opened. Two processes may start at once (a server and the CLI, or several instances): on
+ * PostgreSQL an advisory lock serialises them; on SQLite, BEGIN IMMEDIATE does. The second
+ * one then finds every version recorded and applies nothing.
+ *
+ * Portable SQL only: TEXT, BIGINT Unix milliseconds, INTEGER 0/1, JSON as TEXT.
+ * Never edit a released migration; add a new one.
+ */
+import type { SqlDatabase } from './database.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE plans (
+        id TEXT PRIMARY KEY,
+        titles TEXT NOT NULL,
+        max_streams INTEGER,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        plan_id TEXT NOT NULL REFERENCES plans (id),
+        created_at BIGINT NOT NULL)`,
+      `CREATE TABLE titles (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        protocols TEXT NOT NULL,
+        key_ids TEXT NOT NULL,
+        created_at BIGINT NOT NULL)`,
+      `CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        use TEXT NOT NULL CHECK (use IN ('access', 'playback')),
+        alg TEXT NOT NULL,
+        public_jwk TEXT,
+        sealed TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        retired_at BIGINT)`,
+      // At most one current key per use: two racing rotations cannot both leave a current key.
+      `CREATE UNIQUE INDEX signing_keys_current ON signing_keys (use) WHERE retired_at IS NULL`,
+      `CREATE INDEX signing_keys_use_created ON signing_keys (use, created_at)`,
+      `CREATE TABLE refresh_families (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        device_id TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        revoked_reason TEXT)`,
+      `CREATE INDEX refresh_families_user ON refresh_families (user_id)`,
+      `CREATE TABLE refresh_tokens (
+        hash TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+        used_at BIGINT,
+        created_at BIGINT NOT NULL)`,
+      `CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)`,
+    ],
+  },
+];
+
+/** Applies the pending migrations; returns the versions it applied (none when up to date). */
+export function migrate(db: SqlDatabase, now: number = Date.now()): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    if (tx.dialect === 'postgres') {
+      // Per schema, so isolated test schemas do not wait on each other.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('tollgate.migrate.' || current_schema()))`);
+    }
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+    );
+    const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => r.version));
+    const known = MIGRATIONS.map((m) => m.version);
+    const newest = Math.max(0, ...done);
+    // An older build must not write to a schema it does not understand.
+    if (newest > Math.max(...known)) {
+      throw new Error(`database schema version ${newest} is newer than this build knows`);
+    }
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      for (const statement of migration.statements) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+        migration.version,
+        now,
+      ]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,49 @@
+/** PlanStore over SQL. `titles` is a JSON array of title ids, or the bare text '*' for all. */
+import type { PlanRecord, PlanStore } from '../../../core/ports.js';
+import type { SqlDatabase } from './database.js';
+
+interface PlanRow {
+  id: string;
+  titles: string;
+  max_streams: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const COLUMNS = 'id, titles, max_streams, created_at, updated_at';
+
+const toPlan = (row: PlanRow): PlanRecord => ({
+  id: row.id,
+  titles: row.titles === '*' ? '*' : (JSON.parse(row.titles) as string[]),
+  maxStreams: row.max_streams,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export function sqlPlanStore(db: SqlDatabase): PlanStore {
+  return {
+    async upsert(plan) {
+      // An update keeps the original created_at: the plan is the same plan, edited.
+      const [row] = await db.query<PlanRow>(
+        `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET titles = excluded.titles,
+           max_streams = excluded.max_streams, updated_at = excluded.updated_at
+         RETURNING ${COLUMNS}`,
+        [
+          plan.id,
+          plan.titles === '*' ? '*' : JSON.stringify(plan.titles),
+          plan.maxStreams,
+          plan.createdAt,
+          plan.updatedAt,
+        ],
+      );
+      if (!row) throw new Error(`plan upsert of ${plan.id} returned no row`);
+      return toPlan(row);
+    },
+    async get(id) {
+      const [row] = await db.query<PlanRow>(`SELECT ${COLUMNS} FROM plans WHERE id = $1`, [id]);
+      return row && toPlan(row);
+    },
+    list: async () => (await db.query<PlanRow>(`SELECT ${COLUMNS} FROM plans ORDER BY id`)).map(toPlan),
+  };
+}
