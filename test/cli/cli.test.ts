@@ -54,7 +54,7 @@ describe('the tollgate command', () => {
   it('rotates keys', async () => {
     const res = await tollgate('keys', 'rotate');
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout).kid).toMatch(/^ed-/);
+    expect(JSON.parse(res.stdout).kid).toMatch(/^ac-/);
   });
 
   it('refuses bad usage with exit 2, a refusal with exit 1, bad config with exit 78', async () => {
