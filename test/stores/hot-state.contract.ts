@@ -1,0 +1,109 @@
+/**
+ * HotState contract. Redis measures TTLs on its own clock, so these tests pass the real time
+ * and really wait (tens of milliseconds) where expiry matters.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HotState } from '../../src/core/ports.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const key = (name: string) => `${name}:${randomUUID()}`;
+
+export function hotStateContract(open: () => Promise<HotState>): void {
+  describe('HotState', () => {
+    let hot: HotState;
+    beforeAll(async () => {
+      hot = await open();
+    });
+    afterAll(() => hot.close());
+
+    it('counts hits within a window and reports when it resets', async () => {
+      const k = key('hits');
+      const first = await hot.hit(k, 60_000, Date.now());
+      expect(first.count).toBe(1);
+      expect(first.resetInMs).toBeGreaterThan(59_000);
+      expect(first.resetInMs).toBeLessThanOrEqual(60_000);
+      expect((await hot.hit(k, 60_000, Date.now())).count).toBe(2);
+      const third = await hot.hit(k, 60_000, Date.now());
+      expect(third.count).toBe(3);
+      expect(third.resetInMs).toBeLessThanOrEqual(first.resetInMs);
+    });
+
+    it('starts a new window once the old one has passed', async () => {
+      const k = key('window');
+      await hot.hit(k, 60, Date.now());
+      await hot.hit(k, 60, Date.now());
+      await sleep(100);
+      expect((await hot.hit(k, 60, Date.now())).count).toBe(1);
+    });
+
+    it('peeks at a counter without counting, 0 when absent or passed', async () => {
+      const k = key('peek');
+      expect(await hot.peek(k, Date.now())).toEqual({ count: 0, resetInMs: 0 });
+      await hot.hit(k, 60_000, Date.now());
+      await hot.hit(k, 60_000, Date.now());
+      const peeked = await hot.peek(k, Date.now());
+      expect(peeked.count).toBe(2);
+      expect(peeked.resetInMs).toBeGreaterThan(59_000);
+      expect((await hot.peek(k, Date.now())).count).toBe(2);
+      const short = key('peek-short');
+      await hot.hit(short, 60, Date.now());
+      await sleep(100);
+      expect((await hot.peek(short, Date.now())).count).toBe(0);
+    });
+
+    it('clears a counter, and counters of different keys are independent', async () => {
+      const [a, b] = [key('a'), key('b')];
+      await hot.hit(a, 60_000, Date.now());
+      await hot.hit(a, 60_000, Date.now());
+      expect((await hot.hit(b, 60_000, Date.now())).count).toBe(1);
+      await hot.clear(a);
+      await hot.clear(key('never-hit'));
+      expect((await hot.hit(a, 60_000, Date.now())).count).toBe(1);
+    });
+
+    it('counts every one of many concurrent hits', async () => {
+      const k = key('concurrent-hits');
+      const results = await Promise.all(Array.from({ length: 25 }, () => hot.hit(k, 60_000, Date.now())));
+      expect(results.map((r) => r.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    });
+
+    it('marks a key until its TTL passes', async () => {
+      const [k, other] = [key('mark'), key('unmarked')];
+      await hot.mark(k, 80, Date.now());
+      expect(await hot.isMarked(k, Date.now())).toBe(true);
+      expect(await hot.isMarked(other, Date.now())).toBe(false);
+      await sleep(130);
+      expect(await hot.isMarked(k, Date.now())).toBe(false);
+    });
+
+    it('consumes a one-time id once, and again only after its TTL', async () => {
+      const k = key('once');
+      expect(await hot.consumeOnce(k, 80, Date.now())).toBe(true);
+      expect(await hot.consumeOnce(k, 80, Date.now())).toBe(false);
+      expect(await hot.consumeOnce(key('other'), 80, Date.now())).toBe(true);
+      await sleep(130);
+      expect(await hot.consumeOnce(k, 80, Date.now())).toBe(true);
+    });
+
+    it('consumes a one-time id exactly once under concurrency', async () => {
+      const k = key('once-race');
+      const results = await Promise.all(Array.from({ length: 25 }, () => hot.consumeOnce(k, 60_000, Date.now())));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('keeps counters, marks and one-time ids of the same key apart', async () => {
+      const k = key('kinds');
+      await hot.mark(k, 60_000, Date.now());
+      expect(await hot.consumeOnce(k, 60_000, Date.now())).toBe(true);
+      expect((await hot.hit(k, 60_000, Date.now())).count).toBe(1);
+      await hot.clear(k);
+      expect(await hot.isMarked(k, Date.now())).toBe(true);
+      expect(await hot.consumeOnce(k, 60_000, Date.now())).toBe(false);
+    });
+
+    it('answers ping', async () => {
+      await expect(hot.ping()).resolves.toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,112 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DurableStores, RefreshFamily, RotateOutcome } from '../../src/core/ports.js';
+import { id, seedUser, useStores, type NewSqlTarget } from './harness.js';
+
+const HOUR = 3_600_000;
+
+export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
+  describe('RefreshTokenStore', () => {
+    const ctx = useStores(newTarget);
+    let family: RefreshFamily;
+
+    beforeEach(async () => {
+      const u = await seedUser(ctx.stores);
+      family = {
+        id: id('fam'),
+        userId: u.id,
+        deviceId: 'device-1',
+        createdAt: 1_000,
+        expiresAt: 1_000 + HOUR,
+        revokedAt: null,
+        revokedReason: null,
+      };
+      await ctx.stores.refreshTokens.createFamily(family, 'h0');
+    });
+
+    it('finds a family by id and by any of its tokens', async () => {
+      const store = ctx.stores.refreshTokens;
+      expect(await store.getFamily(family.id)).toEqual(family);
+      expect(await store.findFamilyByToken('h0')).toEqual(family);
+      await store.rotate('h0', 'h1', 2_000);
+      expect(await store.findFamilyByToken('h1')).toEqual(family);
+      expect(await store.findFamilyByToken('h0')).toEqual(family);
+    });
+
+    it('returns undefined / unknown for unknown families and tokens', async () => {
+      const store = ctx.stores.refreshTokens;
+      expect(await store.getFamily('nope')).toBeUndefined();
+      expect(await store.findFamilyByToken('nope')).toBeUndefined();
+      expect(await store.rotate('nope', 'h1', 2_000)).toEqual({ status: 'unknown' });
+      expect(await store.findFamilyByToken('h1')).toBeUndefined();
+    });
+
+    it('rotates along a chain of tokens without extending the family', async () => {
+      const store = ctx.stores.refreshTokens;
+      expect(await store.rotate('h0', 'h1', 2_000)).toEqual({ status: 'rotated', family });
+      expect(await store.rotate('h1', 'h2', 3_000)).toEqual({ status: 'rotated', family });
+      expect((await store.getFamily(family.id))?.expiresAt).toBe(family.expiresAt);
+    });
+
+    it('treats a used token as reuse: revokes the family, killing the newest token too', async () => {
+      const store = ctx.stores.refreshTokens;
+      await store.rotate('h0', 'h1', 2_000);
+      const reused = await store.rotate('h0', 'hx', 3_000);
+      const revoked = { ...family, revokedAt: 3_000, revokedReason: 'refresh_token_reused' };
+      expect(reused).toEqual({ status: 'reused', family: revoked });
+      expect(await store.getFamily(family.id)).toEqual(revoked);
+      expect(await store.rotate('h1', 'h2', 4_000)).toEqual({ status: 'revoked', family: revoked });
+      expect(await store.findFamilyByToken('hx')).toBeUndefined();
+    });
+
+    it('reports a revoked family; revokeFamily is true only for the first revocation', async () => {
+      const store = ctx.stores.refreshTokens;
+      expect(await store.revokeFamily(family.id, 'logout', 2_000)).toBe(true);
+      expect(await store.revokeFamily(family.id, 'again', 3_000)).toBe(false);
+      expect(await store.revokeFamily('nope', 'logout', 3_000)).toBe(false);
+      const revoked = { ...family, revokedAt: 2_000, revokedReason: 'logout' };
+      expect(await store.rotate('h0', 'h1', 4_000)).toEqual({ status: 'revoked', family: revoked });
+      expect(await store.findFamilyByToken('h1')).toBeUndefined();
+    });
+
+    it('reports an expired family at and after expiresAt, without consuming the token', async () => {
+      const store = ctx.stores.refreshTokens;
+      expect(await store.rotate('h0', 'h1', family.expiresAt)).toEqual({ status: 'expired', family });
+      expect(await store.findFamilyByToken('h1')).toBeUndefined();
+      expect((await store.rotate('h0', 'h1', family.expiresAt - 1)).status).toBe('rotated');
+    });
+
+    const race = (handles: DurableStores[]): Promise<RotateOutcome[]> =>
+      Promise.all(handles.map((s, i) => s.refreshTokens.rotate('h0', `new-${i}`, 2_000)));
+
+    it('of two concurrent rotations of one token, one rotates and the other is reuse', async () => {
+      const outcomes = await race([ctx.stores, ctx.stores]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['reused', 'rotated']);
+      const winner = `new-${outcomes.findIndex((o) => o.status === 'rotated')}`;
+      expect((await ctx.stores.refreshTokens.getFamily(family.id))?.revokedReason).toBe('refresh_token_reused');
+      expect((await ctx.stores.refreshTokens.rotate(winner, 'later', 3_000)).status).toBe('revoked');
+    });
+
+    it('does the same when the two come through separate handles (instances)', async () => {
+      const outcomes = await race([ctx.stores, await ctx.another()]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['reused', 'rotated']);
+    });
+
+    it('lets exactly one of many concurrent rotations win', async () => {
+      const [a, b, c] = [ctx.stores, await ctx.another(), await ctx.another()];
+      const statuses = (await race([a, b, c, a, b, c])).map((o) => o.status);
+      // Losers that arrive after the family was revoked see 'revoked' rather than 'reused'.
+      expect(statuses.filter((s) => s === 'rotated')).toHaveLength(1);
+      expect(statuses.filter((s) => s === 'reused').length).toBeGreaterThanOrEqual(1);
+      expect(statuses.filter((s) => s !== 'rotated' && s !== 'reused' && s !== 'revoked')).toEqual([]);
+      expect((await ctx.stores.refreshTokens.getFamily(family.id))?.revokedAt).toBe(2_000);
+    });
+
+    it('writes nothing when a family cannot be created whole', async () => {
+      const other = { ...family, id: id('fam') };
+      // Its first token hash is taken: the family row must roll back with it.
+      await expect(ctx.stores.refreshTokens.createFamily(other, 'h0')).rejects.toThrow();
+      expect(await ctx.stores.refreshTokens.getFamily(other.id)).toBeUndefined();
+      expect(await ctx.stores.refreshTokens.findFamilyByToken('h0')).toEqual(family);
+    });
+  });
+}

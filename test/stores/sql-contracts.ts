@@ -1,0 +1,17 @@
+/** Every SQL contract suite, registered against one backend. */
+import type { NewSqlTarget } from './harness.js';
+import { planStoreContract } from './plans.contract.js';
+import { refreshTokenStoreContract } from './refresh-tokens.contract.js';
+import { signingKeyStoreContract } from './signing-keys.contract.js';
+import { sqlDatabaseContract } from './sql-database.contract.js';
+import { titleStoreContract } from './titles.contract.js';
+import { userStoreContract } from './users.contract.js';
+
+export function sqlContracts(newTarget: NewSqlTarget): void {
+  sqlDatabaseContract(newTarget);
+  userStoreContract(newTarget);
+  planStoreContract(newTarget);
+  titleStoreContract(newTarget);
+  signingKeyStoreContract(newTarget);
+  refreshTokenStoreContract(newTarget);
+}
