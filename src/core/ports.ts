@@ -28,9 +28,35 @@ export interface PlanRecord {
 export interface TitleRecord {
   readonly id: string;
   readonly name: string;
+  /** Packaged forms, e.g. ['hls'], ['hls', 'dash']. */
   readonly protocols: readonly string[];
-  readonly keyIds: readonly string[];
+  readonly durationSec: number;
   readonly createdAt: number;
+}
+
+/** A content encryption key of a title, sealed under the master key. */
+export interface ContentKeyRecord {
+  /** 16-byte key id as 32 lower-case hex digits. */
+  readonly kid: string;
+  readonly titleId: string;
+  /** What it protects, e.g. 'hls', 'sd', 'hd', 'uhd', 'audio'. */
+  readonly label: string;
+  readonly sealed: string;
+  readonly createdAt: number;
+}
+
+/** A playback session: one viewer watching one title, from POST /v1/playback until it ends. */
+export interface PlaybackSessionRecord {
+  readonly id: string;
+  readonly userId: string;
+  /** The login (refresh family) that started it: revoking the login ends it. */
+  readonly familyId: string;
+  readonly titleId: string;
+  readonly protocol: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly endedAt: number | null;
+  readonly endedReason: string | null;
 }
 
 export type KeyUse = 'access' | 'playback';
@@ -81,11 +107,21 @@ export interface PlanStore {
 }
 
 export interface TitleStore {
-  /** Returns false when the id is taken. */
-  create(title: TitleRecord): Promise<boolean>;
+  /** Registers a title with its content keys, all or nothing; false when the id is taken. */
+  create(title: TitleRecord, keys: readonly ContentKeyRecord[]): Promise<boolean>;
   get(id: string): Promise<TitleRecord | undefined>;
   list(): Promise<TitleRecord[]>;
+  /** Removes a title and its keys. */
   remove(id: string): Promise<void>;
+  contentKey(kid: string): Promise<ContentKeyRecord | undefined>;
+  contentKeys(titleId: string): Promise<ContentKeyRecord[]>;
+}
+
+export interface PlaybackSessionStore {
+  create(session: PlaybackSessionRecord): Promise<void>;
+  get(id: string): Promise<PlaybackSessionRecord | undefined>;
+  /** Returns false when the session did not exist or had already ended. */
+  end(id: string, reason: string, now: number): Promise<boolean>;
 }
 
 export interface SigningKeyStore {
@@ -119,6 +155,7 @@ export interface DurableStores {
   readonly titles: TitleStore;
   readonly signingKeys: SigningKeyStore;
   readonly refreshTokens: RefreshTokenStore;
+  readonly playbackSessions: PlaybackSessionStore;
   /** Throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -51,7 +51,9 @@ describe('PostgreSQL', () => {
       [schema],
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'content_keys',
       'plans',
+      'playback_sessions',
       'refresh_families',
       'refresh_tokens',
       'schema_migrations',

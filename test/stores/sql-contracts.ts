@@ -1,5 +1,6 @@
 /** Every SQL contract suite, registered against one backend. */
 import type { NewSqlTarget } from './harness.js';
+import { playbackSessionStoreContract } from './playback-sessions.contract.js';
 import { planStoreContract } from './plans.contract.js';
 import { refreshTokenStoreContract } from './refresh-tokens.contract.js';
 import { signingKeyStoreContract } from './signing-keys.contract.js';
@@ -14,4 +15,5 @@ export function sqlContracts(newTarget: NewSqlTarget): void {
   titleStoreContract(newTarget);
   signingKeyStoreContract(newTarget);
   refreshTokenStoreContract(newTarget);
+  playbackSessionStoreContract(newTarget);
 }

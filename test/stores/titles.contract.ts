@@ -1,31 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import type { TitleRecord } from '../../src/core/ports.js';
+import type { ContentKeyRecord, TitleRecord } from '../../src/core/ports.js';
 import { id, useStores, type NewSqlTarget } from './harness.js';
 
 const title = (overrides: Partial<TitleRecord> = {}): TitleRecord => ({
   id: id('title'),
   name: 'Big Buck Bunny',
   protocols: ['hls', 'dash'],
-  keyIds: ['00112233445566778899aabbccddeeff'],
+  durationSec: 596,
   createdAt: 1_000,
   ...overrides,
+});
+
+const key = (titleId: string, label: string): ContentKeyRecord => ({
+  kid: Buffer.from(id('k').padEnd(16, '0').slice(0, 16)).toString('hex'),
+  titleId,
+  label,
+  sealed: `sealed-${label}`,
+  createdAt: 1_000,
 });
 
 export function titleStoreContract(newTarget: NewSqlTarget): void {
   describe('TitleStore', () => {
     const ctx = useStores(newTarget);
 
-    it('creates a title and reads it back', async () => {
+    it('creates a title with its keys and reads both back', async () => {
       const t = title();
-      expect(await ctx.stores.titles.create(t)).toBe(true);
+      const keys = [key(t.id, 'audio'), key(t.id, 'sd')];
+      expect(await ctx.stores.titles.create(t, keys)).toBe(true);
       expect(await ctx.stores.titles.get(t.id)).toEqual(t);
+      expect(await ctx.stores.titles.contentKeys(t.id)).toEqual(keys);
+      expect(await ctx.stores.titles.contentKey(keys[1]!.kid)).toEqual(keys[1]);
+      expect(await ctx.stores.titles.contentKey('00'.repeat(16))).toBeUndefined();
     });
 
-    it('refuses a taken id and keeps the first title', async () => {
+    it('refuses a taken id and keeps the first title and its keys', async () => {
       const t = title({ name: 'first' });
-      await ctx.stores.titles.create(t);
-      expect(await ctx.stores.titles.create({ ...t, name: 'second' })).toBe(false);
+      const first = key(t.id, 'hls');
+      await ctx.stores.titles.create(t, [first]);
+      expect(await ctx.stores.titles.create({ ...t, name: 'second' }, [key(t.id, 'hls')])).toBe(false);
       expect((await ctx.stores.titles.get(t.id))?.name).toBe('first');
+      expect(await ctx.stores.titles.contentKeys(t.id)).toEqual([first]);
+    });
+
+    it('registers nothing when a key cannot be stored', async () => {
+      const t = title();
+      const k = key(t.id, 'hls');
+      await expect(ctx.stores.titles.create(t, [k, k])).rejects.toThrow();
+      expect(await ctx.stores.titles.get(t.id)).toBeUndefined();
+      expect(await ctx.stores.titles.contentKeys(t.id)).toEqual([]);
     });
 
     it('returns undefined for an unknown title', async () => {
@@ -33,21 +55,23 @@ export function titleStoreContract(newTarget: NewSqlTarget): void {
     });
 
     it('lists titles oldest first, ties by id', async () => {
-      await ctx.stores.titles.create(title({ id: 'z', createdAt: 1 }));
-      await ctx.stores.titles.create(title({ id: 'b', createdAt: 2 }));
-      await ctx.stores.titles.create(title({ id: 'a', createdAt: 2, protocols: [], keyIds: [] }));
+      await ctx.stores.titles.create(title({ id: 'z', createdAt: 1 }), []);
+      await ctx.stores.titles.create(title({ id: 'b', createdAt: 2 }), []);
+      await ctx.stores.titles.create(title({ id: 'a', createdAt: 2, protocols: [] }), []);
       const list = await ctx.stores.titles.list();
       expect(list.map((t) => t.id)).toEqual(['z', 'a', 'b']);
-      expect(list[1]).toMatchObject({ protocols: [], keyIds: [] });
+      expect(list[1]).toMatchObject({ protocols: [] });
     });
 
-    it('removes a title; removing an unknown one is a no-op', async () => {
+    it('removes a title with its keys; removing an unknown one is a no-op', async () => {
       const t = title();
-      await ctx.stores.titles.create(t);
+      const k = key(t.id, 'hls');
+      await ctx.stores.titles.create(t, [k]);
       await ctx.stores.titles.remove(t.id);
       await ctx.stores.titles.remove('nope');
       expect(await ctx.stores.titles.get(t.id)).toBeUndefined();
-      expect(await ctx.stores.titles.create(t)).toBe(true);
+      expect(await ctx.stores.titles.contentKey(k.kid)).toBeUndefined();
+      expect(await ctx.stores.titles.create(t, [k])).toBe(true);
     });
   });
 }

@@ -63,14 +63,6 @@ export function adminRoutes(app: FastifyInstance, { catalog, config }: Services)
       },
     );
 
-    admin.get('/v1/admin/titles', async () => ({
-      titles: (await catalog.listTitles()).map((t) => ({
-        id: t.id,
-        name: t.name,
-        protocols: t.protocols,
-        key_ids: t.keyIds,
-        created_at: new Date(t.createdAt).toISOString(),
-      })),
-    }));
+    admin.get('/v1/admin/titles', async () => ({ titles: await catalog.titlesWithKeys() }));
   });
 }

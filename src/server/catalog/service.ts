@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import type { DurableStores, PlanRecord, TitleRecord, UserRecord } from '../../core/ports.js';
+import type { DurableStores, PlanRecord, UserRecord } from '../../core/ports.js';
 import { normalizeEmail } from '../identity/service.js';
 import { hashPassword } from '../identity/passwords.js';
 
@@ -68,8 +68,19 @@ export class CatalogService {
     return { ...userView(user), titles: plan?.titles ?? [] };
   }
 
-  listTitles(): Promise<TitleRecord[]> {
-    return this.stores.titles.list();
+  /** The registered titles with their protocols and content key ids (admin view). */
+  async titlesWithKeys(): Promise<{ id: string; name: string; protocols: readonly string[]; duration_sec: number; key_ids: string[]; created_at: string }[]> {
+    const titles = await this.stores.titles.list();
+    return Promise.all(
+      titles.map(async (t) => ({
+        id: t.id,
+        name: t.name,
+        protocols: t.protocols,
+        duration_sec: t.durationSec,
+        key_ids: (await this.stores.titles.contentKeys(t.id)).map((k) => k.kid),
+        created_at: new Date(t.createdAt).toISOString(),
+      })),
+    );
   }
 
   async listPlans(): Promise<PlanView[]> {

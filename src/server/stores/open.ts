@@ -11,6 +11,7 @@ import { RedisHotState } from './redis/hot-state.js';
 import type { SqlDatabase } from './sql/database.js';
 import { migrate } from './sql/migrations.js';
 import { sqlPlanStore } from './sql/plans.js';
+import { sqlPlaybackSessionStore } from './sql/playback-sessions.js';
 import { openPostgres } from './sql/postgres.js';
 import { sqlRefreshTokenStore } from './sql/refresh-tokens.js';
 import { sqlSigningKeyStore } from './sql/signing-keys.js';
@@ -48,6 +49,7 @@ export function sqlDurableStores(db: SqlDatabase): DurableStores {
     titles: sqlTitleStore(db),
     signingKeys: sqlSigningKeyStore(db),
     refreshTokens: sqlRefreshTokenStore(db),
+    playbackSessions: sqlPlaybackSessionStore(db),
     async ping() {
       await db.query('SELECT 1');
     },

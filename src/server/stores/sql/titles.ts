@@ -1,34 +1,65 @@
-/** TitleStore over SQL. Protocols and key ids are JSON arrays in TEXT columns. */
-import type { TitleRecord, TitleStore } from '../../../core/ports.js';
+/**
+ * TitleStore over SQL: titles and their content keys, registered together in one transaction
+ * so a failed registration leaves neither. Protocols are a JSON array in TEXT.
+ */
+import type { ContentKeyRecord, TitleRecord, TitleStore } from '../../../core/ports.js';
 import type { SqlDatabase } from './database.js';
 
 interface TitleRow {
   id: string;
   name: string;
   protocols: string;
-  key_ids: string;
+  duration_sec: number;
   created_at: number;
 }
 
-const COLUMNS = 'id, name, protocols, key_ids, created_at';
+interface KeyRow {
+  kid: string;
+  title_id: string;
+  label: string;
+  sealed: string;
+  created_at: number;
+}
+
+const COLUMNS = 'id, name, protocols, duration_sec, created_at';
+const KEY_COLUMNS = 'kid, title_id, label, sealed, created_at';
 
 const toTitle = (row: TitleRow): TitleRecord => ({
   id: row.id,
   name: row.name,
   protocols: JSON.parse(row.protocols) as string[],
-  keyIds: JSON.parse(row.key_ids) as string[],
+  durationSec: row.duration_sec,
+  createdAt: row.created_at,
+});
+
+const toKey = (row: KeyRow): ContentKeyRecord => ({
+  kid: row.kid,
+  titleId: row.title_id,
+  label: row.label,
+  sealed: row.sealed,
   createdAt: row.created_at,
 });
 
 export function sqlTitleStore(db: SqlDatabase): TitleStore {
   return {
-    async create(title) {
-      const rows = await db.query(
-        `INSERT INTO titles (${COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id`,
-        [title.id, title.name, JSON.stringify(title.protocols), JSON.stringify(title.keyIds), title.createdAt],
-      );
-      return rows.length === 1;
-    },
+    create: (title, keys) =>
+      db.transaction(async (tx) => {
+        const rows = await tx.query(
+          `INSERT INTO titles (${COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id`,
+          [title.id, title.name, JSON.stringify(title.protocols), title.durationSec, title.createdAt],
+        );
+        if (rows.length !== 1) return false;
+        for (const key of keys) {
+          await tx.query(`INSERT INTO content_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [
+            key.kid,
+            title.id,
+            key.label,
+            key.sealed,
+            key.createdAt,
+          ]);
+        }
+        return true;
+      }),
     async get(id) {
       const [row] = await db.query<TitleRow>(`SELECT ${COLUMNS} FROM titles WHERE id = $1`, [id]);
       return row && toTitle(row);
@@ -36,7 +67,18 @@ export function sqlTitleStore(db: SqlDatabase): TitleStore {
     list: async () =>
       (await db.query<TitleRow>(`SELECT ${COLUMNS} FROM titles ORDER BY created_at, id`)).map(toTitle),
     async remove(id) {
-      await db.query('DELETE FROM titles WHERE id = $1', [id]);
+      await db.transaction(async (tx) => {
+        await tx.query('DELETE FROM content_keys WHERE title_id = $1', [id]);
+        await tx.query('DELETE FROM titles WHERE id = $1', [id]);
+      });
     },
+    async contentKey(kid) {
+      const [row] = await db.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM content_keys WHERE kid = $1`, [kid]);
+      return row && toKey(row);
+    },
+    contentKeys: async (titleId) =>
+      (await db.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM content_keys WHERE title_id = $1 ORDER BY label, kid`, [titleId])).map(
+        toKey,
+      ),
   };
 }

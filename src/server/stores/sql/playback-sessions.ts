@@ -1,0 +1,58 @@
+/** PlaybackSessionStore over SQL. Ending is a conditional update, so it happens once. */
+import type { PlaybackSessionRecord, PlaybackSessionStore } from '../../../core/ports.js';
+import type { SqlDatabase } from './database.js';
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  family_id: string;
+  title_id: string;
+  protocol: string;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  ended_reason: string | null;
+}
+
+const COLUMNS = 'id, user_id, family_id, title_id, protocol, created_at, expires_at, ended_at, ended_reason';
+
+const toSession = (row: SessionRow): PlaybackSessionRecord => ({
+  id: row.id,
+  userId: row.user_id,
+  familyId: row.family_id,
+  titleId: row.title_id,
+  protocol: row.protocol,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  endedAt: row.ended_at,
+  endedReason: row.ended_reason,
+});
+
+export function sqlPlaybackSessionStore(db: SqlDatabase): PlaybackSessionStore {
+  return {
+    async create(s) {
+      await db.query(`INSERT INTO playback_sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+        s.id,
+        s.userId,
+        s.familyId,
+        s.titleId,
+        s.protocol,
+        s.createdAt,
+        s.expiresAt,
+        s.endedAt,
+        s.endedReason,
+      ]);
+    },
+    async get(id) {
+      const [row] = await db.query<SessionRow>(`SELECT ${COLUMNS} FROM playback_sessions WHERE id = $1`, [id]);
+      return row && toSession(row);
+    },
+    async end(id, reason, now) {
+      const rows = await db.query(
+        'UPDATE playback_sessions SET ended_at = $1, ended_reason = $2 WHERE id = $3 AND ended_at IS NULL RETURNING id',
+        [now, reason, id],
+      );
+      return rows.length === 1;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { PlaybackSessionRecord } from '../../src/core/ports.js';
+import { id, seedUser, useStores, type NewSqlTarget } from './harness.js';
+
+export function playbackSessionStoreContract(newTarget: NewSqlTarget): void {
+  describe('PlaybackSessionStore', () => {
+    const ctx = useStores(newTarget);
+
+    async function session(): Promise<PlaybackSessionRecord> {
+      const u = await seedUser(ctx.stores);
+      return {
+        id: id('ps'),
+        userId: u.id,
+        familyId: id('fam'),
+        titleId: 't1',
+        protocol: 'hls',
+        createdAt: 1_000,
+        expiresAt: 9_000,
+        endedAt: null,
+        endedReason: null,
+      };
+    }
+
+    it('creates a session and reads it back', async () => {
+      const s = await session();
+      await ctx.stores.playbackSessions.create(s);
+      expect(await ctx.stores.playbackSessions.get(s.id)).toEqual(s);
+      expect(await ctx.stores.playbackSessions.get('nope')).toBeUndefined();
+    });
+
+    it('ends a session once', async () => {
+      const s = await session();
+      await ctx.stores.playbackSessions.create(s);
+      expect(await ctx.stores.playbackSessions.end(s.id, 'stopped', 2_000)).toBe(true);
+      expect(await ctx.stores.playbackSessions.end(s.id, 'again', 3_000)).toBe(false);
+      expect(await ctx.stores.playbackSessions.end('nope', 'x', 3_000)).toBe(false);
+      expect(await ctx.stores.playbackSessions.get(s.id)).toMatchObject({ endedAt: 2_000, endedReason: 'stopped' });
+    });
+  });
+}
