@@ -115,9 +115,10 @@ export const COMMANDS: readonly Command[] = [
     summary: 'start signing with a new key; old ones stay published until their tokens expire',
     run: async (args, config) => {
       flags(args, {});
-      return withServices(config, async ({ accessKeys }) => {
-        const kid = await accessKeys.rotate();
-        print({ kid, note: 'running servers pick the new key up within 30 seconds' });
+      return withServices(config, async ({ accessKeys, playbackKeys }) => {
+        const access = await accessKeys.rotate();
+        const playback = await playbackKeys.rotate();
+        print({ access_kid: access, playback_kid: playback, note: 'running servers pick the new keys up within 30 seconds' });
         return 0;
       });
     },

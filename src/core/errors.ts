@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'forbidden',
   'unauthorized',
   'payload_too_large',
+  'range_not_satisfiable',
   'unsupported_media_type',
   'unavailable',
   'internal',

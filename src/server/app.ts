@@ -8,8 +8,11 @@ import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
 import { registerCors } from './http/cors.js';
 import { problemFor, problemFromError, sendProblem } from './http/problem.js';
+import { gatewayRoutes } from './gateway/routes.js';
 import { identityRoutes } from './identity/routes.js';
+import { playbackRoutes } from './playback/routes.js';
 import { redactUrl } from './monitor/redact.js';
+import { webRoutes } from './web/routes.js';
 
 /** JSON bodies are small; license requests and admin calls included. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -82,6 +85,9 @@ export function buildApp(services: Services): FastifyInstance {
   );
 
   identityRoutes(app, services);
+  playbackRoutes(app, services);
+  gatewayRoutes(app, services);
   adminRoutes(app, services);
+  webRoutes(app, services);
   return app;
 }

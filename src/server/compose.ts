@@ -8,7 +8,11 @@ import type { Config } from './config.js';
 import { AccessKeyRing } from './identity/access-keys.js';
 import { IdentityService } from './identity/service.js';
 import { createSealer, loadOrCreateMasterKey, type Sealer } from './keys/sealer.js';
+import { GatewayService } from './gateway/service.js';
 import { MetricsRegistry } from './monitor/metrics.js';
+import { SessionLiveness } from './playback/liveness.js';
+import { PlaybackKeyRing } from './playback/playback-keys.js';
+import { PlaybackService } from './playback/service.js';
 import { openDurableStores, openHotState } from './stores/open.js';
 
 export interface Services {
@@ -19,6 +23,9 @@ export interface Services {
   readonly accessKeys: AccessKeyRing;
   readonly identity: IdentityService;
   readonly catalog: CatalogService;
+  readonly playbackKeys: PlaybackKeyRing;
+  readonly playback: PlaybackService;
+  readonly gateway: GatewayService;
   readonly metrics: MetricsRegistry;
   readonly now: () => number;
   /** Notes for the operator at start-up (e.g. a master key was generated). */
@@ -61,6 +68,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     accessKeys,
     {
       issuer: config.publicUrl,
+      revocationMarkTtlSec: config.playbackTokenTtlSec,
       accessTokenTtlSec: config.accessTokenTtlSec,
       refreshFamilyTtlSec: config.refreshFamilyTtlSec,
       loginMaxFailuresPerAccount: config.loginMaxFailuresPerAccount,
@@ -70,6 +78,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     now,
   );
   const catalog = new CatalogService(stores, now);
+  const playbackKeys = new PlaybackKeyRing(stores.signingKeys, sealer, { retentionMs: (config.playbackTokenTtlSec + 60) * 1000, now });
+  const playback = new PlaybackService(stores, hot, playbackKeys, config, now);
+  const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
 
   return {
     config,
@@ -79,6 +90,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     accessKeys,
     identity,
     catalog,
+    playbackKeys,
+    playback,
+    gateway,
     metrics: new MetricsRegistry(),
     now,
     notices,

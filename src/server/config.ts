@@ -25,6 +25,12 @@ export interface Config {
   readonly loginMaxFailuresPerAccount: number;
   readonly loginMaxFailuresPerAddress: number;
   readonly loginFailureWindowSec: number;
+  /** How playback tokens travel: in the URL path (default), the query string, or a cookie. */
+  readonly tokenMode: 'path' | 'query' | 'cookie';
+  readonly playbackTokenTtlSec: number;
+  /** Bind playback tokens to the client's address: off, exact, or its /24 (IPv4) or /64 (IPv6). */
+  readonly playbackBindIp: 'off' | 'exact' | 'prefix';
+  readonly playbackBindUserAgent: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -90,6 +96,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginMaxFailuresPerAccount: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 1000),
     loginMaxFailuresPerAddress: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 100000),
     loginFailureWindowSec: read.integer('TOLLGATE_LOGIN_FAILURE_WINDOW', 900, 10, 86400),
+    tokenMode: read.oneOf('TOLLGATE_TOKEN_MODE', 'path', ['path', 'query', 'cookie'] as const),
+    playbackTokenTtlSec: read.integer('TOLLGATE_PLAYBACK_TOKEN_TTL', 6 * 3600, 60, 48 * 3600),
+    playbackBindIp: read.oneOf('TOLLGATE_PLAYBACK_BIND_IP', 'off', ['off', 'exact', 'prefix'] as const),
+    playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
     logLevel,
     ...overrides,
   };

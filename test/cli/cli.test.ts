@@ -54,7 +54,7 @@ describe('the tollgate command', () => {
   it('rotates keys', async () => {
     const res = await tollgate('keys', 'rotate');
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout).kid).toMatch(/^ac-/);
+    expect(JSON.parse(res.stdout)).toMatchObject({ access_kid: expect.stringMatching(/^ac-/), playback_kid: expect.stringMatching(/^pl-/) });
   });
 
   it('refuses bad usage with exit 2, a refusal with exit 1, bad config with exit 78', async () => {

@@ -68,6 +68,15 @@ export class CatalogService {
     return { ...userView(user), titles: plan?.titles ?? [] };
   }
 
+  /** The titles a subscriber may watch (the player's list). */
+  async entitledTitles(user: UserRecord): Promise<{ id: string; name: string; protocols: readonly string[]; duration_sec: number }[]> {
+    const [plan, titles] = await Promise.all([this.stores.plans.get(user.planId), this.stores.titles.list()]);
+    if (plan === undefined) return [];
+    return titles
+      .filter((t) => plan.titles === '*' || plan.titles.includes(t.id))
+      .map((t) => ({ id: t.id, name: t.name, protocols: t.protocols, duration_sec: t.durationSec }));
+  }
+
   /** The registered titles with their protocols and content key ids (admin view). */
   async titlesWithKeys(): Promise<{ id: string; name: string; protocols: readonly string[]; duration_sec: number; key_ids: string[]; created_at: string }[]> {
     const titles = await this.stores.titles.list();

@@ -20,8 +20,15 @@ export const ACCESS_TOKEN_AUDIENCE = 'tollgate-api';
 const REFRESH_PREFIX = 'tgr_';
 const CLOCK_LEEWAY_SEC = 30;
 
+/** Hot-state mark set when a login is revoked, so gateways stop its playback sessions. */
+export function familyRevokedMark(familyId: string): string {
+  return `family-revoked:${familyId}`;
+}
+
 export interface IdentitySettings {
   readonly issuer: string;
+  /** How long revocation marks must outlive the revocation: the longest playback token. */
+  readonly revocationMarkTtlSec: number;
   readonly accessTokenTtlSec: number;
   readonly refreshFamilyTtlSec: number;
   readonly loginMaxFailuresPerAccount: number;
@@ -99,6 +106,7 @@ export class IdentityService {
       case 'unknown':
         return deny('invalid_token', 'the refresh token is not known');
       case 'reused':
+        await this.markRevoked(outcome.family.id);
         return deny('token_revoked', 'the refresh token was already used; its whole session has been revoked');
       case 'revoked':
         return deny('token_revoked', 'the session of this refresh token has been revoked');
@@ -113,7 +121,13 @@ export class IdentityService {
   async logout(refreshToken: string): Promise<void> {
     if (!isRefreshTokenShaped(refreshToken)) return;
     const family = await this.stores.refreshTokens.findFamilyByToken(hashToken(refreshToken));
-    if (family !== undefined) await this.stores.refreshTokens.revokeFamily(family.id, 'logout', this.now());
+    if (family !== undefined && (await this.stores.refreshTokens.revokeFamily(family.id, 'logout', this.now()))) {
+      await this.markRevoked(family.id);
+    }
+  }
+
+  private markRevoked(familyId: string): Promise<void> {
+    return this.hot.mark(familyRevokedMark(familyId), this.settings.revocationMarkTtlSec * 1000, this.now());
   }
 
   async authenticate(accessToken: string): Promise<Verdict<Principal>> {

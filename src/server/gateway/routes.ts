@@ -1,0 +1,83 @@
+/**
+ * The gateway's HTTP face. Every manifest, segment and key request carries the playback token:
+ *   path mode   /v1/stream/<token>/<title>/<path>   (default: relative URIs inherit the token)
+ *   query mode  /v1/media/<title>/<path>?tg=<token> (manifests are rewritten to carry it)
+ *   cookie mode /v1/media/<title>/<path> with the `tg` cookie set by POST /v1/playback
+ * AES-128 keys live at <title>/hls/keys/<kid> and come from the key store, never from disk.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TollgateError } from '../../core/errors.js';
+import { rewriteDashMpd } from '../../core/manifest/dash.js';
+import { rewriteHlsPlaylist } from '../../core/manifest/hls.js';
+import { isOpaqueUri, withQueryToken } from '../../core/manifest/uri.js';
+import type { Services } from '../compose.js';
+import { fail } from '../http/problem.js';
+import { openContentKey } from '../keys/content-keys.js';
+import { isManifest, mediaFile, sendMediaFile } from './files.js';
+
+export const TOKEN_COOKIE = 'tg';
+const KEY_PATH = /^hls\/keys\/([0-9a-f]{32})$/;
+
+export function gatewayRoutes(app: FastifyInstance, services: Services): void {
+  const serve = mediaHandler(services);
+
+  app.get<{ Params: { token: string; title: string; '*': string } }>('/v1/stream/:token/:title/*', (request, reply) =>
+    serve(request, reply, request.params.token, false),
+  );
+
+  app.get<{ Params: { title: string; '*': string }; Querystring: { tg?: string } }>('/v1/media/:title/*', (request, reply) => {
+    const fromQuery = typeof request.query.tg === 'string' ? request.query.tg : undefined;
+    const token = fromQuery ?? cookie(request.headers.cookie, TOKEN_COOKIE);
+    if (token === undefined) throw new TollgateError('unauthorized', 'this URL needs a playback token (?tg= or the tg cookie)');
+    return serve(request, reply, token, fromQuery !== undefined);
+  });
+}
+
+function mediaHandler({ gateway, sealer, config }: Services) {
+  const mediaRoot = join(config.dataDir, 'media');
+  return async (
+    request: FastifyRequest<{ Params: { title: string; '*': string } }>,
+    reply: FastifyReply,
+    token: string,
+    tokenInQuery: boolean,
+  ): Promise<FastifyReply> => {
+    const { title, '*': path } = request.params;
+    const verdict = await gateway.authorize({
+      token,
+      titleId: title,
+      path,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? '',
+    });
+    if (!verdict.ok) fail(verdict);
+
+    const keyMatch = KEY_PATH.exec(path);
+    if (keyMatch !== null) {
+      const key = await gateway.contentKey(verdict.value, keyMatch[1]!);
+      if (!key.ok) fail(key);
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('cache-control', 'no-store')
+        .send(Buffer.from(openContentKey(sealer, key.value.kid, key.value.sealed)));
+    }
+
+    const media = await mediaFile(mediaRoot, title, path);
+    if (!isManifest(path)) return sendMediaFile(request, reply, media);
+    // Manifests: short private caching, since they are per session; rewritten in query mode.
+    const text = await readFile(media.file, 'utf8');
+    const withToken = (uri: string) => (isOpaqueUri(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : withQueryToken(uri, token));
+    const body = !tokenInQuery ? text : path.endsWith('.mpd') ? rewriteDashMpd(text, withToken) : rewriteHlsPlaylist(text, withToken);
+    return reply.header('content-type', media.type).header('cache-control', 'private, max-age=10').send(body);
+  };
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

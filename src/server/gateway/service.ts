@@ -1,0 +1,109 @@
+/**
+ * The edge gateway's decision for one manifest, segment or key request (flow 3 of DESIGN.md).
+ * Threats: forged or altered playback tokens, tokens used for another title or path, tokens of
+ * ended sessions or revoked logins, and keys handed to anyone but a live, entitled session.
+ *
+ * Cheap first: a token seen before is a map lookup plus the binding checks; an unseen token
+ * costs one HMAC and one database read of its session, and is then cached until it expires.
+ * Liveness is re-checked from hot-state marks every MARK_RECHECK_MS and from the database every
+ * DATABASE_RECHECK_MS. Refused tokens are not cached, so junk cannot crowd out real viewers.
+ */
+import { type Denial, deny, grant, type Verdict } from '../../core/errors.js';
+import { checkBindings } from '../../core/playback-token-bindings.js';
+import { hashUserAgent } from '../../core/playback-token-crypto.js';
+import { PLAYBACK_TOKEN_PREFIX, type PlaybackClaims, verifyPlaybackToken } from '../../core/playback-token.js';
+import type { DurableStores, PlaybackSessionRecord } from '../../core/ports.js';
+import { DATABASE_RECHECK_MS, MARK_RECHECK_MS, type SessionLiveness } from '../playback/liveness.js';
+import type { PlaybackKeyRing } from '../playback/playback-keys.js';
+import { nodeHmac } from '../playback/service.js';
+
+const MAX_CACHED_TOKENS = 100_000;
+
+interface CachedToken {
+  readonly claims: PlaybackClaims;
+  readonly session: PlaybackSessionRecord;
+  marksCheckedAt: number;
+  databaseCheckedAt: number;
+}
+
+export interface MediaRequest {
+  readonly token: string;
+  readonly titleId: string;
+  /** Relative path under the title, as routed. */
+  readonly path: string;
+  readonly ip: string;
+  readonly userAgent: string;
+}
+
+export class GatewayService {
+  private readonly cache = new Map<string, CachedToken>();
+
+  constructor(
+    private readonly stores: DurableStores,
+    private readonly keys: PlaybackKeyRing,
+    private readonly liveness: SessionLiveness,
+    private readonly now: () => number,
+  ) {}
+
+  /** May this request be served? Grants the session it belongs to. */
+  async authorize(request: MediaRequest): Promise<Verdict<PlaybackSessionRecord>> {
+    const now = this.now();
+    let entry = this.cache.get(request.token);
+    if (entry === undefined || now >= entry.claims.exp * 1000) {
+      const fresh = await this.admit(request.token, now);
+      if (!fresh.ok) return fresh;
+      entry = fresh.value;
+    }
+    const bindings = checkBindings(entry.claims, {
+      titleId: request.titleId,
+      path: request.path,
+      ip: request.ip,
+      ...(entry.claims.uaHash !== undefined ? { userAgentHash: hashUserAgent(request.userAgent, nodeHmac) } : {}),
+    });
+    if (!bindings.ok) return bindings;
+    if (now - entry.databaseCheckedAt >= DATABASE_RECHECK_MS) {
+      entry.databaseCheckedAt = entry.marksCheckedAt = now;
+      const alive = await this.liveness.check(entry.session.id);
+      if (!alive.ok) return this.forget(request.token, alive);
+    } else if (now - entry.marksCheckedAt >= MARK_RECHECK_MS) {
+      entry.marksCheckedAt = now;
+      if (await this.liveness.markedDead(entry.session)) {
+        return this.forget(request.token, deny('token_revoked', 'the playback session has ended'));
+      }
+    }
+    return grant(entry.session);
+  }
+
+  /**
+   * A content key for an AES-128 key request: only for a live session whose subscriber is
+   * (still) entitled to the title, and only a key of that title.
+   */
+  async contentKey(session: PlaybackSessionRecord, kid: string): Promise<Verdict<{ sealed: string; kid: string }>> {
+    const key = await this.stores.titles.contentKey(kid);
+    if (key === undefined || key.titleId !== session.titleId) return deny('not_found', 'no such key for this title');
+    const user = await this.stores.users.findById(session.userId);
+    const plan = user && (await this.stores.plans.get(user.planId));
+    if (plan === undefined || (plan.titles !== '*' && !plan.titles.includes(session.titleId))) {
+      return deny('not_entitled', 'the subscriber is no longer entitled to this title');
+    }
+    return grant({ sealed: key.sealed, kid: key.kid });
+  }
+
+  private async admit(token: string, now: number): Promise<Verdict<CachedToken>> {
+    const kid = token.startsWith(PLAYBACK_TOKEN_PREFIX) ? token.slice(PLAYBACK_TOKEN_PREFIX.length, token.indexOf('.', PLAYBACK_TOKEN_PREFIX.length)) : '';
+    const secret = kid === '' || kid.length > 64 ? undefined : await this.keys.resolve(kid);
+    const verdict = verifyPlaybackToken(token, { now: Math.floor(now / 1000), resolveKey: () => secret, hmac: nodeHmac });
+    if (!verdict.ok) return verdict;
+    const alive = await this.liveness.check(verdict.value.sid);
+    if (!alive.ok) return alive;
+    if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.delete(this.cache.keys().next().value!);
+    const entry: CachedToken = { claims: verdict.value, session: alive.value, marksCheckedAt: now, databaseCheckedAt: now };
+    this.cache.set(token, entry);
+    return grant(entry);
+  }
+
+  private forget(token: string, denial: Denial): Denial {
+    this.cache.delete(token);
+    return denial;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Playback-token keys: 256-bit HMAC secrets in a rotating KeyRing, sealed at rest. They live
+ * only in this process's memory once opened; the gateway resolves a token's kid here before
+ * the synchronous MAC check.
+ */
+import { randomBytes } from 'node:crypto';
+import type { PlaybackKey } from '../../core/playback-token.js';
+import type { SigningKeyStore } from '../../core/ports.js';
+import { KeyRing } from '../keys/key-ring.js';
+import type { Sealer } from '../keys/sealer.js';
+
+export class PlaybackKeyRing {
+  private readonly ring: KeyRing<Uint8Array, Uint8Array>;
+
+  constructor(store: SigningKeyStore, sealer: Sealer, options: { retentionMs: number; now: () => number }) {
+    this.ring = new KeyRing(
+      store,
+      sealer,
+      {
+        use: 'playback',
+        alg: 'HS256',
+        generate: () => ({ secret: randomBytes(32), publicJwk: null }),
+        signingHandle: (_record, secret) => secret,
+        verifyingHandle: (_record, openSecret) => openSecret(),
+      },
+      options,
+    );
+  }
+
+  async current(): Promise<PlaybackKey> {
+    const { kid, handle } = await this.ring.current();
+    return { kid, secret: handle };
+  }
+
+  resolve(kid: string): Promise<Uint8Array | undefined> {
+    return this.ring.resolve(kid);
+  }
+
+  rotate(): Promise<string> {
+    return this.ring.rotate();
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Playback authorization (flow 2 of DESIGN.md): an entitled subscriber starts a playback
+ * session and gets URLs carrying a playback token bound to that session, the title, a path
+ * scope and an expiry (optionally the client's network and user agent). Ending the session
+ * — or revoking the login it came from — kills those URLs within seconds (see liveness.ts).
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { deny, grant, type Verdict } from '../../core/errors.js';
+import { hashUserAgent, type HmacSha256 } from '../../core/playback-token-crypto.js';
+import { ipNetworkOf } from '../../core/playback-token-ip.js';
+import { mintPlaybackToken } from '../../core/playback-token.js';
+import type { DurableStores, HotState, PlaybackSessionRecord } from '../../core/ports.js';
+import type { Config } from '../config.js';
+import type { Principal } from '../identity/service.js';
+import { sessionEndedMark } from './liveness.js';
+import type { PlaybackKeyRing } from './playback-keys.js';
+
+export const nodeHmac: HmacSha256 = (key, data) => createHmac('sha256', key).update(data).digest();
+
+export interface ClientInfo {
+  readonly ip: string;
+  readonly userAgent: string;
+}
+
+export interface PlaybackGrant {
+  readonly session_id: string;
+  readonly manifest_url: string;
+  readonly expires_at: string;
+}
+
+export interface PlaybackStart {
+  readonly response: PlaybackGrant;
+  /** The playback token, for the route to set as a cookie in cookie mode. */
+  readonly token: string;
+}
+
+/** Where each protocol's manifest sits under a title's media folder. */
+export const MANIFESTS: Readonly<Record<string, string>> = { hls: 'hls/master.m3u8', dash: 'dash/manifest.mpd' };
+
+export class PlaybackService {
+  constructor(
+    private readonly stores: DurableStores,
+    private readonly hot: HotState,
+    private readonly keys: PlaybackKeyRing,
+    private readonly config: Config,
+    private readonly now: () => number,
+  ) {}
+
+  async start(principal: Principal, input: { titleId: string; protocol?: string }, client: ClientInfo): Promise<Verdict<PlaybackStart>> {
+    const title = await this.stores.titles.get(input.titleId);
+    if (title === undefined) return deny('not_found', `title "${input.titleId}" does not exist`);
+    const plan = await this.stores.plans.get(principal.user.planId);
+    if (plan === undefined || (plan.titles !== '*' && !plan.titles.includes(title.id))) {
+      return deny('not_entitled', `your plan does not include "${title.id}"`);
+    }
+    const protocol = input.protocol ?? title.protocols[0] ?? 'hls';
+    if (!title.protocols.includes(protocol)) {
+      return deny('not_found', `title "${title.id}" is not packaged for ${protocol} (it has: ${title.protocols.join(', ')})`);
+    }
+
+    const now = this.now();
+    const expiresAt = now + this.config.playbackTokenTtlSec * 1000;
+    const session: PlaybackSessionRecord = {
+      id: randomUUID(),
+      userId: principal.userId,
+      familyId: principal.familyId,
+      titleId: title.id,
+      protocol,
+      createdAt: now,
+      expiresAt,
+      endedAt: null,
+      endedReason: null,
+    };
+    await this.stores.playbackSessions.create(session);
+    const token = mintPlaybackToken(
+      {
+        sid: session.id,
+        titleId: title.id,
+        exp: Math.floor(expiresAt / 1000),
+        ...this.bindings(client),
+      },
+      await this.keys.current(),
+      nodeHmac,
+    );
+    return grant({
+      token,
+      response: {
+        session_id: session.id,
+        manifest_url: this.mediaUrl(token, title.id, MANIFESTS[protocol] ?? ''),
+        expires_at: new Date(expiresAt).toISOString(),
+      },
+    });
+  }
+
+  /** Ends a session of the principal's user; its URLs stop working within seconds. */
+  async stop(principal: Principal, sessionId: string): Promise<Verdict<void>> {
+    const session = await this.stores.playbackSessions.get(sessionId);
+    if (session === undefined || session.userId !== principal.userId) {
+      return deny('not_found', 'no such playback session');
+    }
+    const now = this.now();
+    if (await this.stores.playbackSessions.end(session.id, 'stopped', now)) {
+      await this.hot.mark(sessionEndedMark(session.id), Math.max(1, session.expiresAt - now), now);
+    }
+    return grant(undefined);
+  }
+
+  /** The URL of a file under a title, in the configured token mode. */
+  mediaUrl(token: string, titleId: string, path: string): string {
+    const base = this.config.publicUrl;
+    return this.config.tokenMode === 'path'
+      ? `${base}/v1/stream/${token}/${titleId}/${path}`
+      : `${base}/v1/media/${titleId}/${path}${this.config.tokenMode === 'query' ? `?tg=${token}` : ''}`;
+  }
+
+  private bindings(client: ClientInfo): { ip?: string; uaHash?: string } {
+    const { playbackBindIp, playbackBindUserAgent } = this.config;
+    const ip = playbackBindIp === 'exact' ? client.ip : playbackBindIp === 'prefix' ? ipNetworkOf(client.ip, 24, 64) : undefined;
+    return {
+      ...(ip !== undefined ? { ip } : {}),
+      ...(playbackBindUserAgent ? { uaHash: hashUserAgent(client.userAgent, nodeHmac) } : {}),
+    };
+  }
+}
