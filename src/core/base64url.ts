@@ -28,32 +28,43 @@ export function encodeBase64url(bytes: Uint8Array): string {
 
 /** Decodes canonical unpadded base64url; returns undefined for anything else. */
 export function decodeBase64url(text: string): Uint8Array | undefined {
-  const len = text.length;
-  if (len % 4 === 1) return undefined;
-  const out = new Uint8Array(Math.floor((len * 3) / 4));
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  const length = decodeBase64urlInto(text, 0, text.length, out);
+  return length < 0 ? undefined : out.subarray(0, length);
+}
+
+/**
+ * Decodes unpadded base64url text[start, end) into out, without allocating (the playback-token
+ * hot path decodes into scratch buffers it owns). Returns the byte count, or -1 for
+ * non-canonical or invalid text or a result longer than out.
+ */
+export function decodeBase64urlInto(text: string, start: number, end: number, out: Uint8Array): number {
+  const rest = (end - start) % 4;
+  const length = ((end - start - rest) / 4) * 3 + (rest === 0 ? 0 : rest - 1);
+  if (rest === 1 || length > out.length) return -1;
   let o = 0;
-  let i = 0;
-  for (; i + 3 < len; i += 4) {
+  let bad = 0;
+  let i = start;
+  for (; i + 3 < end; i += 4) {
     const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2), d = sextet(text, i + 3);
-    if ((a | b | c | d) < 0) return undefined;
+    bad |= a | b | c | d;
     const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = n >> 16;
     out[o++] = (n >> 8) & 255;
     out[o++] = n & 255;
   }
-  const rest = len - i;
   if (rest === 2) {
     const a = sextet(text, i), b = sextet(text, i + 1);
-    if ((a | b) < 0 || (b & 15) !== 0) return undefined; // non-canonical trailing bits
+    bad |= a | b | (b & 15 ? -1 : 0); // trailing bits must be zero (one text per byte string)
     out[o++] = (a << 2) | (b >> 4);
   } else if (rest === 3) {
     const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2);
-    if ((a | b | c) < 0 || (c & 3) !== 0) return undefined;
+    bad |= a | b | c | (c & 3 ? -1 : 0);
     const n = (a << 18) | (b << 12) | (c << 6);
     out[o++] = n >> 16;
     out[o++] = (n >> 8) & 255;
   }
-  return out;
+  return bad < 0 ? -1 : o;
 }
 
 function sextet(text: string, i: number): number {

@@ -23,9 +23,8 @@
  * The payload is delimited text rather than JSON: splitting six fields is a fraction of the
  * cost of JSON.parse, and this check runs on every uncached segment request.
  */
-import { encodeBase64url, fromUtf8, utf8 } from './base64url.js';
+import { decodeBase64urlInto, encodeBase64url, fromUtf8, utf8 } from './base64url.js';
 import { deny, grant, type Denial, type Verdict } from './errors.js';
-import { decodeBase64urlInto } from './playback-token-base64url.js';
 import { normalizeScope } from './playback-token-bindings.js';
 import { constantTimeEqual, type HmacSha256 } from './playback-token-crypto.js';
 import { formatIpNetwork, parseIpNetwork } from './playback-token-ip.js';

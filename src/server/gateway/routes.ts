@@ -67,7 +67,10 @@ function mediaHandler({ gateway, sealer, config }: Services) {
     if (!isManifest(path)) return sendMediaFile(request, reply, media);
     // Manifests: short private caching, since they are per session; rewritten in query mode.
     const text = await readFile(media.file, 'utf8');
-    const withToken = (uri: string) => (isOpaqueUri(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : withQueryToken(uri, token));
+    // Absolute URIs point elsewhere and never get the token; a DASH BaseURL's query would be
+    // dropped by URL resolution, so the token goes on the URLs resolved against it instead.
+    const withToken = (uri: string, kind: string) =>
+      kind === 'base' || isOpaqueUri(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : withQueryToken(uri, token);
     const body = !tokenInQuery ? text : path.endsWith('.mpd') ? rewriteDashMpd(text, withToken) : rewriteHlsPlaylist(text, withToken);
     return reply.header('content-type', media.type).header('cache-control', 'private, max-age=10').send(body);
   };

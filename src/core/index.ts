@@ -1,0 +1,16 @@
+/**
+ * `tollgate/core`: the pure domain, standard JavaScript only (no node: imports, no I/O, time
+ * passed in), so it runs in CDN edge workers as well as in the server.
+ */
+export * from './errors.js';
+export * from './base64url.js';
+export * from './jwt.js';
+export * from './jwt-verify.js';
+export * from './playback-token.js';
+export * from './playback-token-bindings.js';
+export * from './playback-token-crypto.js';
+export * from './playback-token-ip.js';
+export * from './manifest/hls.js';
+export * from './manifest/dash.js';
+export * from './manifest/uri.js';
+export type * from './ports.js';
