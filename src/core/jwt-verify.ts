@@ -44,7 +44,9 @@ const KEY_SOURCE_PARAMS = ['jku', 'jwk', 'x5u', 'x5c'] as const;
 
 export async function verifyJwt(token: string, opts: VerifyOptions, crypto: JwtCrypto): Promise<Verdict<VerifiedJwt>> {
   // A NaN clock or negative leeway would make expiry checks pass silently: fail closed.
-  if (!Number.isFinite(opts.now) || !(opts.leeway >= 0)) throw new TypeError('verifyJwt: now and leeway must be finite, leeway >= 0');
+  if (!Number.isFinite(opts.now) || !(opts.leeway >= 0)) {
+    throw new TypeError('verifyJwt: now and leeway must be finite, leeway >= 0');
+  }
   if (typeof token !== 'string' || token.length === 0) return invalid('token missing');
   if (token.length > (opts.maxLength ?? DEFAULT_MAX_LENGTH)) return invalid('token too long');
 
@@ -82,7 +84,7 @@ export async function verifyJwt(token: string, opts: VerifyOptions, crypto: JwtC
   }
 
   const claims = parseJsonObject(payloadBytes);
-  if (typeof claims === 'string') return invalid(`claims ${claims}`);
+  if (typeof claims === 'string') return invalid(`payload ${claims}`);
   const timeFault = checkTime(claims, opts.now, opts.leeway);
   if (timeFault) return timeFault;
   if (claims.iss !== opts.issuer) return invalid('iss missing or wrong');

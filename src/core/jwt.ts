@@ -33,7 +33,7 @@ export interface JwtKey {
   readonly key: unknown;
 }
 
-export const MAX_KID_LENGTH = 128;
+const MAX_KID_LENGTH = 128;
 
 /**
  * Key ids are Tollgate's own short labels: visible ASCII only. Anything else (NUL, path or
