@@ -5,6 +5,7 @@ import type { Config } from '../server/config.js';
 import { ID_PATTERN } from '../server/http/schemas.js';
 import { startServer, stopOnSignals } from '../server/main.js';
 import { runDemo } from './demo.js';
+import { packageTitle, progressBar } from './package.js';
 
 export class UsageError extends Error {}
 
@@ -18,14 +19,19 @@ export interface Command {
 type Options = Parameters<typeof parseArgs>[0] extends infer P ? (P extends { options?: infer O } ? O : never) : never;
 
 function flags(args: readonly string[], options: Options): Record<string, string | boolean | undefined> {
+  return parse(args, options, 0).values;
+}
+
+/** Parses flags and exactly `positionals` positional arguments. */
+function parse(args: readonly string[], options: Options, positionals: number) {
+  let parsed;
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Record<
-      string,
-      string | boolean | undefined
-    >;
+    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: positionals > 0 });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (parsed.positionals.length !== positionals) throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}`);
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }
 
 function required(values: Record<string, string | boolean | undefined>, name: string): string {
@@ -105,6 +111,24 @@ export const COMMANDS: readonly Command[] = [
       }
       return withServices(config, async ({ catalog }) => {
         print(await catalog.upsertPlan({ id, titles, maxStreams }));
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'package',
+    usage: 'package INPUT --title ID [--name "Name"] [--hls]',
+    summary: 'package and encrypt a video file (HLS AES-128), register the title',
+    run: async (args, config) => {
+      const { values: v, positionals } = parse(args, { title: { type: 'string' }, name: { type: 'string' }, hls: { type: 'boolean' } }, 1);
+      const id = required(v, 'title');
+      if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--title may use letters, digits, . _ - (max 64)');
+      const name = typeof v.name === 'string' && v.name !== '' ? v.name : id;
+      return withServices(config, async (services) => {
+        const verdict = await packageTitle(services, { id, name, file: positionals[0]! }, progressBar(`packaging ${id}`));
+        if (!verdict.ok) return refuse(verdict.detail);
+        const keys = await services.stores.titles.contentKeys(id);
+        print({ id, name, protocols: verdict.value.protocols, duration_sec: verdict.value.durationSec, key_ids: keys.map((k) => k.kid) });
         return 0;
       });
     },

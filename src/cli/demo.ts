@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { compose } from '../server/compose.js';
 import type { Config } from '../server/config.js';
 import { startServer, stopOnSignals } from '../server/main.js';
+import { packageDemoTitle, progressBar } from './package.js';
 
 export const DEMO_PLAN = 'demo';
 export const DEMO_EMAIL = 'demo@tollgate.local';
+export const DEMO_TITLE = 'demo';
 
 export async function runDemo(config: Config): Promise<void> {
   const services = await compose(config);
@@ -23,6 +25,11 @@ export async function runDemo(config: Config): Promise<void> {
     const created = await services.catalog.createUser({ email: DEMO_EMAIL, password, planId: DEMO_PLAN });
     if (!created.ok) throw new Error(`cannot create the demo user: ${created.detail}`);
   }
+  if ((await services.stores.titles.get(DEMO_TITLE)) === undefined) {
+    process.stdout.write('Packaging the demo title (first run only)...\n');
+    const packaged = await packageDemoTitle(services, DEMO_TITLE, progressBar('packaging demo'));
+    if (!packaged.ok) throw new Error(`cannot package the demo title: ${packaged.detail}`);
+  }
   const server = await startServer(config, services);
   stopOnSignals(server);
   const base = config.publicUrl;
@@ -31,6 +38,7 @@ export async function runDemo(config: Config): Promise<void> {
       '',
       `Tollgate is running at ${base}`,
       '',
+      `  player page  ${base}/`,
       `  demo login   ${DEMO_EMAIL} / ${password}`,
       `  try it       curl -s -X POST ${base}/v1/auth/login -H 'content-type: application/json' \\`,
       `                 -d '{"email":"${DEMO_EMAIL}","password":"${password}"}'`,

@@ -21,7 +21,7 @@ function startDemo(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; outpu
   return new Promise((resolve, reject) => {
     const child = spawn('node', [BIN, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 120_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('Press Ctrl+C')) {
@@ -38,7 +38,7 @@ describe('npm start (tollgate demo)', () => {
   let dataDir: string | undefined;
   afterAll(() => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined));
 
-  it('serves with a demo subscriber whose printed credentials log in, the same on every run', async () => {
+  it('packages a demo title and serves with a demo subscriber whose printed credentials log in, the same on every run', { timeout: 240_000 }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tollgate-demo-'));
     const env = { ...process.env, TOLLGATE_DATA_DIR: dataDir, TOLLGATE_PORT: String(await freePort()), TOLLGATE_LOG_LEVEL: 'warn' };
     const passwords: string[] = [];
@@ -57,6 +57,8 @@ describe('npm start (tollgate demo)', () => {
         const { access_token } = (await res.json()) as { access_token: string };
         const me = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${access_token}` } });
         expect(await me.json()).toMatchObject({ email: 'demo@tollgate.local', plan_id: 'demo', titles: '*' });
+        const titles = await fetch(`${url}/v1/titles`, { headers: { authorization: `Bearer ${access_token}` } });
+        expect(((await titles.json()) as { titles: { id: string }[] }).titles.map((t) => t.id)).toEqual(['demo']);
         passwords.push(password!);
       } finally {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -3,8 +3,11 @@
  * byte segments) through the real registration path — for gateway logic, where the bytes do
  * not matter. `packageTestTitle` packages a real ffmpeg clip, for end-to-end playback.
  */
-import { writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageTitle } from '../../src/cli/package.js';
+import { demoClipToFile } from '../../src/media/ffmpeg-demo.js';
 import { registerTitle } from '../../src/server/catalog/register.js';
 import type { Services } from '../../src/server/compose.js';
 
@@ -32,4 +35,17 @@ export async function registerSyntheticTitle(services: Services, titleId: string
   );
   if (!verdict.ok) throw new Error(verdict.detail);
   return { kid };
+}
+
+/** A real title: a short ffmpeg clip, packaged and registered exactly as `tollgate package` does. */
+export async function packageTestTitle(services: Services, opts: { titleId: string; durationSec?: number }): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), 'tollgate-clip-'));
+  try {
+    const clip = join(scratch, 'clip.mp4');
+    await demoClipToFile(clip, { durationSec: opts.durationSec ?? 6, width: 640, height: 360 });
+    const verdict = await packageTitle(services, { id: opts.titleId, name: `Test ${opts.titleId}`, file: clip });
+    if (!verdict.ok) throw new Error(verdict.detail);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,73 @@
+/**
+ * `tollgate package` and the demo title: packaging through src/media, registration through
+ * the catalog (a fresh content key, all-or-nothing). A progress bar on a terminal, quiet
+ * otherwise.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Verdict } from '../core/errors.js';
+import type { TitleRecord } from '../core/ports.js';
+import { demoClipToFile } from '../media/ffmpeg-demo.js';
+import { locateMediaTools, MediaError } from '../media/ffmpeg.js';
+import { demoSampleDir, packageHls, packageHlsFromClearSample } from '../media/hls/index.js';
+import { registerTitle } from '../server/catalog/register.js';
+import type { Services } from '../server/compose.js';
+
+export function packageTitle(
+  services: Services,
+  input: { id: string; name: string; file: string },
+  onProgress?: (fraction: number) => void,
+): Promise<Verdict<TitleRecord>> {
+  return registerTitle(deps(services), {
+    id: input.id,
+    name: input.name,
+    protocol: 'hls',
+    packager: (dir, key) =>
+      packageHls({ input: input.file, outDir: dir, keyId: key.kid, key: key.key, ...(onProgress ? { onProgress } : {}) }),
+  });
+}
+
+/**
+ * The demo title: a clip ffmpeg synthesises, packaged like any upload; where ffmpeg is
+ * missing, the small clear sample shipped in assets/, encrypted with a fresh key.
+ */
+export async function packageDemoTitle(services: Services, id: string, onProgress?: (fraction: number) => void): Promise<Verdict<TitleRecord>> {
+  const ffmpeg = await locateMediaTools().catch((error: unknown) => {
+    if (error instanceof MediaError && error.reason === 'tool_missing') return undefined;
+    throw error;
+  });
+  if (ffmpeg === undefined) {
+    return registerTitle(deps(services), {
+      id,
+      name: 'Tollgate demo (sample)',
+      protocol: 'hls',
+      packager: (dir, key) => packageHlsFromClearSample({ sampleDir: demoSampleDir(), outDir: dir, keyId: key.kid, key: key.key }),
+    });
+  }
+  const scratch = await mkdtemp(join(tmpdir(), 'tollgate-demo-clip-'));
+  try {
+    const clip = join(scratch, 'demo.mp4');
+    await demoClipToFile(clip, { tools: ffmpeg, ...(onProgress ? { onProgress: (f: number) => onProgress(f * 0.3) } : {}) });
+    return await packageTitle(services, { id, name: 'Tollgate demo', file: clip }, onProgress && ((f) => onProgress(0.3 + f * 0.7)));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A one-line progress bar on a terminal; nothing when output is piped. */
+export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): ((fraction: number) => void) | undefined {
+  if (!stream.isTTY) return undefined;
+  let last = -1;
+  return (fraction) => {
+    const percent = Math.floor(Math.min(1, Math.max(0, fraction)) * 100);
+    if (percent === last) return;
+    last = percent;
+    const filled = Math.round(percent / 5);
+    stream.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(20 - filled)}] ${percent}%${percent === 100 ? '\n' : ''}`);
+  };
+}
+
+function deps(services: Services) {
+  return { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now };
+}
