@@ -19,7 +19,12 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 /** Node answers oversized headers with a bare 431; raise its limit so we can answer problem+json. */
 const MAX_HEADER_BYTES = 128 * 1024;
 
-export function buildApp(services: Services): FastifyInstance {
+export interface AppOptions {
+  /** Where JSON logs go (stdout by default); tests capture them. */
+  readonly logStream?: { write(line: string): void };
+}
+
+export function buildApp(services: Services, options: AppOptions = {}): FastifyInstance {
   const { config, metrics } = services;
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -33,6 +38,7 @@ export function buildApp(services: Services): FastifyInstance {
         ? false
         : {
             level: config.logLevel,
+            ...(options.logStream ? { stream: options.logStream } : {}),
             // Secrets never reach logs: no headers, no bodies, and tokens cut out of URLs.
             serializers: {
               req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),

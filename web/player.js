@@ -1,0 +1,182 @@
+/**
+ * The player page: log in, list the subscriber's titles, play one, stop, log out. Every
+ * message shown comes from the API's problem+json `detail`, so the page never guesses why
+ * it was refused. Text from the server is set with textContent only, never as HTML.
+ */
+import { ApiError, TollgateApi } from './api.js';
+import { attach } from './playback.js';
+
+const $ = (id) => document.getElementById(id);
+const video = $('video');
+
+let api;
+/** The playing session: its id and the function that releases the media. */
+let playing = null;
+
+/**
+ * The API base: ?api=… or <html data-api> for a page hosted elsewhere, else this origin.
+ * On the copy Tollgate serves, its Content-Security-Policy stops a crafted ?api= link from
+ * sending passwords anywhere but Tollgate.
+ */
+function apiBase() {
+  const given = new URLSearchParams(location.search).get('api') ?? document.documentElement.dataset.api;
+  if (!given) return location.origin;
+  const url = new URL(given, location.href);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`The API URL must be http(s): ${given}`);
+  return (url.origin + url.pathname).replace(/\/+$/, '');
+}
+
+/** A random id for this browser, so stream limits can count devices; not a secret. */
+function deviceId() {
+  try {
+    let id = localStorage.getItem('tollgate.device_id');
+    if (id === null) {
+      id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+      localStorage.setItem('tollgate.device_id', id);
+    }
+    return id;
+  } catch {
+    return undefined; // storage disabled: log in without one
+  }
+}
+
+function showError(error) {
+  $('error').textContent = error instanceof Error ? error.message : String(error);
+  $('error').hidden = false;
+}
+
+function clearError() {
+  $('error').hidden = true;
+  $('error').textContent = '';
+}
+
+/** Runs a UI action, showing its failure; a lost login sends the user back to the form. */
+function action(fn) {
+  return async (event) => {
+    event?.preventDefault();
+    clearError();
+    try {
+      await fn(event);
+    } catch (error) {
+      showError(error);
+      if (error instanceof ApiError && !api.loggedIn) showLogin();
+    }
+  };
+}
+
+function showLogin() {
+  teardown();
+  $('login').hidden = false;
+  $('library').hidden = true;
+  $('logout').hidden = true;
+  $('who').hidden = true;
+}
+
+async function showLibrary(email) {
+  const { titles } = await api.request('GET', '/v1/titles');
+  $('titles').replaceChildren(...titles.map(titleItem));
+  $('empty').hidden = titles.length > 0;
+  $('who').textContent = email;
+  $('who').hidden = false;
+  $('logout').hidden = false;
+  $('login').hidden = true;
+  $('library').hidden = false;
+}
+
+function titleItem(title) {
+  const item = document.createElement('li');
+  item.dataset.titleId = title.id;
+  const name = document.createElement('span');
+  name.className = 'name';
+  name.textContent = title.name;
+  const length = document.createElement('span');
+  length.className = 'duration';
+  length.textContent = duration(title.duration_sec);
+  const play = document.createElement('button');
+  play.type = 'button';
+  play.textContent = 'Play';
+  play.disabled = !title.protocols.includes('hls');
+  if (play.disabled) play.title = 'Not packaged for HLS';
+  play.addEventListener('click', action(() => start(title)));
+  item.append(name, ' ', length, ' ', play);
+  return item;
+}
+
+function duration(seconds) {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+async function start(title) {
+  await stop().catch(() => {}); // a failed end of the old session must not block the new one
+  const grant = await api.request('POST', '/v1/playback', { title_id: title.id, protocol: 'hls' });
+  $('now-playing').textContent = title.name;
+  $('player').hidden = false;
+  setStatus('Loading…');
+  playing = { sessionId: grant.session_id, release: null };
+  const session = playing;
+  const onFatal = (message) => {
+    if (playing !== session) return;
+    showError(message);
+    void stop().catch(() => {}); // the session may already be gone; the message above says why
+  };
+  const release = await attach(video, grant.manifest_url, onFatal).catch(async (error) => {
+    if (playing === session) await stop().catch(() => {}); // free the stream slot it took
+    throw error;
+  });
+  if (playing !== session) return release(); // stopped while hls.js was loading
+  session.release = release;
+  // Autoplay may be blocked; a play() cut short by Stop needs no message.
+  await video.play().catch(() => playing === session && setStatus('Press play to start.'));
+}
+
+/** Releases the media at once, then ends the session so its URLs stop working. */
+async function stop() {
+  const session = teardown();
+  if (session !== null) await api.request('DELETE', `/v1/playback/${encodeURIComponent(session.sessionId)}`);
+}
+
+function teardown() {
+  const session = playing;
+  playing = null;
+  session?.release?.();
+  $('player').hidden = true;
+  setStatus('');
+  return session;
+}
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+video.addEventListener('playing', () => setStatus('Playing'));
+video.addEventListener('waiting', () => setStatus('Buffering…'));
+video.addEventListener('pause', () => playing && setStatus('Paused'));
+video.addEventListener('ended', () => setStatus('Ended'));
+
+$('login').addEventListener(
+  'submit',
+  action(async () => {
+    const email = $('email').value.trim();
+    await api.login(email, $('password').value, deviceId());
+    $('password').value = '';
+    await showLibrary(email);
+  }),
+);
+$('stop').addEventListener('click', action(stop));
+$('logout').addEventListener(
+  'click',
+  action(async () => {
+    // End the stream before the login: a revoked login would refuse the DELETE.
+    await stop().catch(() => {});
+    await api.logout();
+    showLogin();
+  }),
+);
+
+try {
+  api = new TollgateApi(apiBase());
+  showLogin();
+} catch (error) {
+  showError(error);
+}
