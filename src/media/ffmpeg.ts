@@ -87,7 +87,7 @@ export function fileInput(path: string): string {
 
 export interface MediaInfo {
   readonly durationSec: number;
-  /** Coded size of the first video stream; 0 when there is none. */
+  /** Display size of the first video stream, rotation applied as ffmpeg applies it; 0 when there is none. */
   readonly width: number;
   readonly height: number;
   readonly hasAudio: boolean;
@@ -95,7 +95,13 @@ export interface MediaInfo {
 }
 
 interface ProbeJson {
-  streams?: { codec_type?: string; width?: number; height?: number; disposition?: { attached_pic?: number } }[];
+  streams?: {
+    codec_type?: string;
+    width?: number;
+    height?: number;
+    disposition?: { attached_pic?: number };
+    side_data_list?: { rotation?: number }[];
+  }[];
   format?: { duration?: string };
 }
 
@@ -121,10 +127,15 @@ export async function probe(input: string, tools?: MediaTools, signal?: AbortSig
   const video = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
   const durationSec = Number(json.format?.duration);
   if (!(durationSec > 0)) throw new MediaError('not_media', `not timed media (a still image?): ${input}`);
+  // Phones record portrait video as landscape plus a display rotation, which ffmpeg applies
+  // before any filter: the ladder must be planned on the rotated size or it would distort.
+  const rotation = video?.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
+  const sideways = Math.abs(rotation) % 180 === 90;
+  const [width = 0, height = 0] = sideways ? [video?.height, video?.width] : [video?.width, video?.height];
   return {
     durationSec,
-    width: video?.width ?? 0,
-    height: video?.height ?? 0,
+    width,
+    height,
     hasAudio: streams.some((s) => s.codec_type === 'audio'),
     hasVideo: video !== undefined,
   };
