@@ -3,6 +3,7 @@
  * schema validation, body limits and the logger; this file adds what every route shares:
  * problem+json errors, CORS, security headers, request metrics, health and readiness.
  */
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
@@ -77,6 +78,15 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     sendProblem(reply, problemFor('not_found', `no route for ${request.method} ${redactUrl(request.url)}`)),
   );
 
+  // The OpenAPI document is generated from the routes' own schemas, so it cannot drift.
+  app.register(swagger, {
+    openapi: {
+      info: { title: 'Tollgate', version: '1', description: 'Contract v1: see docs/API.md' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
@@ -90,10 +100,13 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
   );
 
-  identityRoutes(app, services);
-  playbackRoutes(app, services);
-  gatewayRoutes(app, services);
-  adminRoutes(app, services);
-  webRoutes(app, services);
+  // Registered as a plugin so they load after swagger and appear in /openapi.json.
+  app.register(async (scope) => {
+    identityRoutes(scope, services);
+    playbackRoutes(scope, services);
+    gatewayRoutes(scope, services);
+    adminRoutes(scope, services);
+    webRoutes(scope, services);
+  });
   return app;
 }

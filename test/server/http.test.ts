@@ -149,3 +149,19 @@ describe('admin API off', () => {
     }
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents every contract route from the routes’ own schemas', async () => {
+    const t = await startTestApp();
+    try {
+      const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      expect(doc.openapi).toMatch(/^3\./);
+      for (const path of ['/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout', '/v1/me', '/v1/playback', '/v1/playback/{session_id}', '/v1/admin/plans', '/v1/admin/users', '/v1/admin/titles', '/.well-known/jwks.json']) {
+        expect(doc.paths, path).toHaveProperty([path]);
+      }
+      expect(doc.paths['/v1/auth/login'].post.requestBody.content['application/json'].schema.required).toEqual(['email', 'password']);
+    } finally {
+      await t.close();
+    }
+  });
+});
