@@ -22,9 +22,15 @@ export function packageTitle(
   return registerTitle(deps(services), {
     id: input.id,
     name: input.name,
-    protocol: 'hls',
-    packager: (dir, key) =>
-      packageHls({ input: input.file, outDir: dir, keyId: key.kid, key: key.key, ...(onProgress ? { onProgress } : {}) }),
+    packagers: [
+      {
+        protocol: 'hls',
+        packager: (dir, keyFor) => {
+          const { kid, key } = keyFor('hls');
+          return packageHls({ input: input.file, outDir: dir, keyId: kid, key, ...(onProgress ? { onProgress } : {}) });
+        },
+      },
+    ],
   });
 }
 
@@ -41,8 +47,15 @@ export async function packageDemoTitle(services: Services, id: string, onProgres
     return registerTitle(deps(services), {
       id,
       name: 'Tollgate demo (sample)',
-      protocol: 'hls',
-      packager: (dir, key) => packageHlsFromClearSample({ sampleDir: demoSampleDir(), outDir: dir, keyId: key.kid, key: key.key }),
+      packagers: [
+        {
+          protocol: 'hls',
+          packager: (dir, keyFor) => {
+            const { kid, key } = keyFor('hls');
+            return packageHlsFromClearSample({ sampleDir: demoSampleDir(), outDir: dir, keyId: kid, key });
+          },
+        },
+      ],
     });
   }
   const scratch = await mkdtemp(join(tmpdir(), 'tollgate-demo-clip-'));

@@ -8,30 +8,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageTitle } from '../../src/cli/package.js';
 import { demoClipToFile } from '../../src/media/ffmpeg-demo.js';
-import { registerTitle } from '../../src/server/catalog/register.js';
+import { type Packager, registerTitle } from '../../src/server/catalog/register.js';
 import type { Services } from '../../src/server/compose.js';
 
 export async function registerSyntheticTitle(services: Services, titleId: string): Promise<{ kid: string }> {
   let kid = '';
+  const packager: Packager = async (dir, keyFor) => {
+    kid = keyFor('hls').kid;
+    await mkdir(join(dir, '360p'), { recursive: true });
+    await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n360p/index.m3u8\n');
+    await writeFile(
+      join(dir, '360p/index.m3u8'),
+      `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/${kid}"\n#EXTINF:4.0,\nseg_00000.ts\n#EXTINF:4.0,\nseg_00001.ts\n#EXT-X-ENDLIST\n`,
+    );
+    await writeFile(join(dir, '360p/seg_00000.ts'), Buffer.alloc(1000, 1));
+    await writeFile(join(dir, '360p/seg_00001.ts'), Buffer.alloc(1000, 2));
+    return { durationSec: 8 };
+  };
   const verdict = await registerTitle(
     { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
-    {
-      id: titleId,
-      name: `Synthetic ${titleId}`,
-      protocol: 'hls',
-      packager: async (dir, key) => {
-        kid = key.kid;
-        await mkdir(join(dir, '360p'), { recursive: true });
-        await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n360p/index.m3u8\n');
-        await writeFile(
-          join(dir, '360p/index.m3u8'),
-          `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/${key.kid}"\n#EXTINF:4.0,\nseg_00000.ts\n#EXTINF:4.0,\nseg_00001.ts\n#EXT-X-ENDLIST\n`,
-        );
-        await writeFile(join(dir, '360p/seg_00000.ts'), Buffer.alloc(1000, 1));
-        await writeFile(join(dir, '360p/seg_00001.ts'), Buffer.alloc(1000, 2));
-        return { durationSec: 8 };
-      },
-    },
+    { id: titleId, name: `Synthetic ${titleId}`, packagers: [{ protocol: 'hls', packager }] },
   );
   if (!verdict.ok) throw new Error(verdict.detail);
   return { kid };

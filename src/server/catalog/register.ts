@@ -1,25 +1,28 @@
 /**
- * Registering a packaged title: a fresh content key, the packager writing into a staging
+ * Registering a packaged title: fresh content keys, the packagers writing into a staging
  * folder, then one rename and one transaction. Threat: a half-registered title (files without
- * a record, a record without its key, a key on disk). Any failure removes what was written;
- * the key itself only ever exists sealed in the database.
+ * a record, a record without its keys, a key on disk). Any failure removes what was written;
+ * keys only ever exist sealed in the database.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import type { DurableStores, TitleRecord } from '../../core/ports.js';
+import type { ContentKeyRecord, DurableStores, TitleRecord } from '../../core/ports.js';
 import { newContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
 
-/** Writes a title's packaged files under dir, encrypted with the given key. */
-export type Packager = (dir: string, key: { kid: string; key: Uint8Array }) => Promise<{ durationSec: number }>;
+/** Gives the key for a label ('hls', 'audio', 'sd', 'sd@3', …), made fresh on first request. */
+export type KeyFor = (label: string) => { kid: string; key: Uint8Array };
+
+/** Writes one protocol's packaged files under dir, encrypted with keys from keyFor. */
+export type Packager = (dir: string, keyFor: KeyFor) => Promise<{ durationSec: number }>;
 
 export interface RegisterInput {
   readonly id: string;
   readonly name: string;
-  readonly protocol: 'hls';
-  readonly packager: Packager;
+  /** One packager per protocol, run in order; each writes <title>/<protocol>/. */
+  readonly packagers: readonly { readonly protocol: 'hls' | 'dash'; readonly packager: Packager }[];
 }
 
 export async function registerTitle(
@@ -35,16 +38,32 @@ export async function registerTitle(
   await mkdir(staging, { recursive: true });
   let moved = false;
   try {
-    const contentKey = newContentKey(deps.sealer);
-    const { durationSec } = await input.packager(join(staging, input.protocol), contentKey);
+    const now = deps.now();
+    const keys = new Map<string, ContentKeyRecord & { key: Uint8Array }>();
+    const keyFor: KeyFor = (label) => {
+      let entry = keys.get(label);
+      if (entry === undefined) {
+        const made = newContentKey(deps.sealer);
+        entry = { kid: made.kid, titleId: input.id, label, sealed: made.sealed, createdAt: now, key: made.key };
+        keys.set(label, entry);
+      }
+      return { kid: entry.kid, key: entry.key };
+    };
+    let durationSec = 0;
+    for (const { protocol, packager } of input.packagers) {
+      durationSec = Math.max(durationSec, (await packager(join(staging, protocol), keyFor)).durationSec);
+    }
     await rename(staging, finalDir);
     moved = true;
-    const now = deps.now();
-    const title: TitleRecord = { id: input.id, name: input.name, protocols: [input.protocol], durationSec: Math.round(durationSec), createdAt: now };
-    const created = await deps.stores.titles.create(title, [
-      { kid: contentKey.kid, titleId: input.id, label: input.protocol, sealed: contentKey.sealed, createdAt: now },
-    ]);
-    if (!created) {
+    const title: TitleRecord = {
+      id: input.id,
+      name: input.name,
+      protocols: input.packagers.map((p) => p.protocol),
+      durationSec: Math.round(durationSec),
+      createdAt: now,
+    };
+    const records = [...keys.values()].map(({ key: _key, ...record }) => record);
+    if (!(await deps.stores.titles.create(title, records))) {
       await rm(finalDir, { recursive: true, force: true });
       return deny('conflict', `title "${input.id}" already exists`);
     }
