@@ -14,3 +14,4 @@ export * from './manifest/hls.js';
 export * from './manifest/dash.js';
 export * from './manifest/uri.js';
 export type * from './ports.js';
+export * from './drm/index.js';
