@@ -15,3 +15,4 @@ export * from './manifest/dash.js';
 export * from './manifest/uri.js';
 export type * from './ports.js';
 export * from './drm/index.js';
+export * from './cpix.js';
