@@ -59,7 +59,8 @@ export interface PlaybackSessionRecord {
   readonly endedReason: string | null;
 }
 
-export type KeyUse = 'access' | 'playback';
+/** access: access-token signing; playback: playback-token HMAC; entitlement: the communication key of entitlement messages. */
+export type KeyUse = 'access' | 'playback' | 'entitlement';
 
 export interface SigningKeyRecord {
   readonly kid: string;

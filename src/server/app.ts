@@ -11,6 +11,7 @@ import { registerCors } from './http/cors.js';
 import { problemFor, problemFromError, sendProblem } from './http/problem.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import { identityRoutes } from './identity/routes.js';
+import { licenseRoutes } from './license/routes.js';
 import { playbackRoutes } from './playback/routes.js';
 import { redactUrl } from './monitor/redact.js';
 import { webRoutes } from './web/routes.js';
@@ -105,6 +106,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     identityRoutes(scope, services);
     playbackRoutes(scope, services);
     gatewayRoutes(scope, services);
+    licenseRoutes(scope, services);
     adminRoutes(scope, services);
     webRoutes(scope, services);
   });

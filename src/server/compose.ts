@@ -9,6 +9,9 @@ import { AccessKeyRing } from './identity/access-keys.js';
 import { IdentityService } from './identity/service.js';
 import { createSealer, loadOrCreateMasterKey, type Sealer } from './keys/sealer.js';
 import { GatewayService } from './gateway/service.js';
+import { CommunicationKeyRing } from './license/communication-keys.js';
+import { EntitlementProxy, inProcessBackend, remoteBackend } from './license/proxy.js';
+import { LicenseServer } from './license/server.js';
 import { MetricsRegistry } from './monitor/metrics.js';
 import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
@@ -26,6 +29,9 @@ export interface Services {
   readonly playbackKeys: PlaybackKeyRing;
   readonly playback: PlaybackService;
   readonly gateway: GatewayService;
+  readonly communicationKeys: CommunicationKeyRing;
+  readonly licenseServer: LicenseServer;
+  readonly proxy: EntitlementProxy;
   readonly metrics: MetricsRegistry;
   readonly now: () => number;
   /** Notes for the operator at start-up (e.g. a master key was generated). */
@@ -81,6 +87,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const playbackKeys = new PlaybackKeyRing(stores.signingKeys, sealer, { retentionMs: (config.playbackTokenTtlSec + 60) * 1000, now });
   const playback = new PlaybackService(stores, hot, playbackKeys, config, now);
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
+  const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
+  const licenseServer = new LicenseServer(communicationKeys, hot, now);
+  const backend = config.licenseServerUrl ? remoteBackend(config.licenseServerUrl) : inProcessBackend(licenseServer);
+  const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now);
 
   return {
     config,
@@ -93,6 +103,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     playbackKeys,
     playback,
     gateway,
+    communicationKeys,
+    licenseServer,
+    proxy,
     metrics: new MetricsRegistry(),
     now,
     notices,

@@ -45,3 +45,25 @@ export async function packageTestTitle(services: Services, opts: { titleId: stri
     await rm(scratch, { recursive: true, force: true });
   }
 }
+
+/** A hand-made DASH title with one key per tier and audio, for license logic tests. */
+export async function registerSyntheticDashTitle(services: Services, titleId: string): Promise<Record<'audio' | 'sd' | 'hd' | 'uhd', { kid: string; key: Uint8Array }>> {
+  const keys = {} as Record<'audio' | 'sd' | 'hd' | 'uhd', { kid: string; key: Uint8Array }>;
+  const packager: Packager = async (dir, keyFor) => {
+    for (const label of ['audio', 'sd', 'hd', 'uhd'] as const) keys[label] = keyFor(label);
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'manifest.mpd'),
+      `<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:dashif="https://dashif.org/"><Period><AdaptationSet>` +
+        `<ContentProtection schemeIdUri="urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e" value="ClearKey1.0"><dashif:laurl>LICENSE_URL</dashif:laurl></ContentProtection>` +
+        `<SegmentTemplate media="v-$Number$.m4s" initialization="v-init.mp4"/></AdaptationSet></Period></MPD>\n`,
+    );
+    return { durationSec: 4 };
+  };
+  const verdict = await registerTitle(
+    { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
+    { id: titleId, name: `Synthetic DASH ${titleId}`, packagers: [{ protocol: 'dash', packager }] },
+  );
+  if (!verdict.ok) throw new Error(verdict.detail);
+  return keys;
+}

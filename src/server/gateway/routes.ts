@@ -35,7 +35,7 @@ export function gatewayRoutes(app: FastifyInstance, services: Services): void {
   });
 }
 
-function mediaHandler({ gateway, sealer, config }: Services) {
+function mediaHandler({ gateway, sealer, config, playback }: Services) {
   const mediaRoot = join(config.dataDir, 'media');
   return async (
     request: FastifyRequest<{ Params: { title: string; '*': string } }>,
@@ -65,13 +65,19 @@ function mediaHandler({ gateway, sealer, config }: Services) {
 
     const media = await mediaFile(mediaRoot, title, path);
     if (!isManifest(path)) return sendMediaFile(request, reply, media);
-    // Manifests: short private caching, since they are per session; rewritten in query mode.
+    // Manifests: short private caching, since they are per session. An MPD's license URL
+    // becomes this session's license_url; in query mode every URI also gets the token.
     const text = await readFile(media.file, 'utf8');
     // Absolute URIs point elsewhere and never get the token; a DASH BaseURL's query would be
     // dropped by URL resolution, so the token goes on the URLs resolved against it instead.
     const withToken = (uri: string, kind: string) =>
       kind === 'base' || isOpaqueUri(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : withQueryToken(uri, token);
-    const body = !tokenInQuery ? text : path.endsWith('.mpd') ? rewriteDashMpd(text, withToken) : rewriteHlsPlaylist(text, withToken);
+    const licenseUrl = playback.licenseUrl(token, title);
+    const body = path.endsWith('.mpd')
+      ? rewriteDashMpd(text, (uri, kind) => (kind === 'license' ? licenseUrl : tokenInQuery ? withToken(uri, kind) : uri))
+      : tokenInQuery
+        ? rewriteHlsPlaylist(text, withToken)
+        : text;
     return reply.header('content-type', media.type).header('cache-control', 'private, max-age=10').send(body);
   };
 }

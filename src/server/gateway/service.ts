@@ -81,12 +81,15 @@ export class GatewayService {
   async contentKey(session: PlaybackSessionRecord, kid: string): Promise<Verdict<{ sealed: string; kid: string }>> {
     const key = await this.stores.titles.contentKey(kid);
     if (key === undefined || key.titleId !== session.titleId) return deny('not_found', 'no such key for this title');
+    if (!(await this.entitled(session))) return deny('not_entitled', 'the subscriber is no longer entitled to this title');
+    return grant({ sealed: key.sealed, kid: key.kid });
+  }
+
+  /** Does the session's subscriber (still) have a plan that covers its title? */
+  async entitled(session: PlaybackSessionRecord): Promise<boolean> {
     const user = await this.stores.users.findById(session.userId);
     const plan = user && (await this.stores.plans.get(user.planId));
-    if (plan === undefined || (plan.titles !== '*' && !plan.titles.includes(session.titleId))) {
-      return deny('not_entitled', 'the subscriber is no longer entitled to this title');
-    }
-    return grant({ sealed: key.sealed, kid: key.kid });
+    return plan !== undefined && (plan.titles === '*' || plan.titles.includes(session.titleId));
   }
 
   private async admit(token: string, now: number): Promise<Verdict<CachedToken>> {

@@ -25,6 +25,8 @@ export interface ClientInfo {
 export interface PlaybackGrant {
   readonly session_id: string;
   readonly manifest_url: string;
+  /** The entitlement proxy for this session (DASH/CENC titles): the player posts bare CDM requests here. */
+  readonly license_url?: string;
   readonly expires_at: string;
 }
 
@@ -87,6 +89,7 @@ export class PlaybackService {
       response: {
         session_id: session.id,
         manifest_url: this.mediaUrl(token, title.id, MANIFESTS[protocol] ?? ''),
+        ...(protocol === 'dash' ? { license_url: this.licenseUrl(token, title.id) } : {}),
         expires_at: new Date(expiresAt).toISOString(),
       },
     });
@@ -111,6 +114,11 @@ export class PlaybackService {
     return this.config.tokenMode === 'path'
       ? `${base}/v1/stream/${token}/${titleId}/${path}`
       : `${base}/v1/media/${titleId}/${path}${this.config.tokenMode === 'query' ? `?tg=${token}` : ''}`;
+  }
+
+  /** The session's license URL: the entitlement proxy, authorized by the token in its path. */
+  licenseUrl(token: string, titleId: string): string {
+    return `${this.config.publicUrl}/v1/license/s/${token}/${titleId}`;
   }
 
   private bindings(client: ClientInfo): { ip?: string; uaHash?: string } {

@@ -45,7 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX content_keys_title ON content_keys (title_id)`,
       `CREATE TABLE signing_keys (
         kid TEXT PRIMARY KEY,
-        use TEXT NOT NULL CHECK (use IN ('access', 'playback')),
+        use TEXT NOT NULL CHECK (use IN ('access', 'playback', 'entitlement')),
         alg TEXT NOT NULL,
         public_jwk TEXT,
         sealed TEXT NOT NULL,

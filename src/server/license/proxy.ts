@@ -1,0 +1,107 @@
+/**
+ * The entitlement proxy (flow 4, first half): the player posts its bare CDM request to
+ * license_url, which carries the playback token; it never handles a token itself. Threats: a
+ * license for an ended session, a revoked login or a title the plan no longer covers, and key
+ * material leaving without a fresh single-use authorization. So each request re-checks the
+ * session through the gateway's rules, re-checks entitlement, and mints a fresh seconds-long
+ * entitlement message listing the title's DRM keys and their usage policies, which the license
+ * server (in-process, or remote at TOLLGATE_LICENSE_SERVER_URL) consumes once.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClearKeyLicense } from '../../core/drm/clearkey.js';
+import { mintEntitlementMessage } from '../../core/drm/entitlement.js';
+import { DEFAULT_POLICIES, defaultPolicyName } from '../../core/drm/policy.js';
+import type { UsagePolicy } from '../../core/drm/usage-policy.js';
+import { deny, grant, type Verdict } from '../../core/errors.js';
+import type { DurableStores } from '../../core/ports.js';
+import type { GatewayService, MediaRequest } from '../gateway/service.js';
+import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
+import { openContentKey } from '../keys/content-keys.js';
+import type { Sealer } from '../keys/sealer.js';
+import type { CommunicationKeyRing } from './communication-keys.js';
+import { wrapWith } from './key-wrap.js';
+import { ENTITLEMENT_AUDIENCE, ENTITLEMENT_ISSUER, type LicenseServer } from './server.js';
+
+/** Where the license server is: this process, or another one over HTTP. */
+export type LicenseBackend = (message: string, body: unknown) => Promise<Verdict<ClearKeyLicense>>;
+
+export class EntitlementProxy {
+  constructor(
+    private readonly stores: DurableStores,
+    private readonly gateway: GatewayService,
+    private readonly keys: CommunicationKeyRing,
+    private readonly sealer: Sealer,
+    private readonly backend: LicenseBackend,
+    private readonly now: () => number,
+  ) {}
+
+  /** A ClearKey license for the session behind the token, through a fresh entitlement message. */
+  async clearKey(request: Omit<MediaRequest, 'path'>, body: unknown): Promise<Verdict<ClearKeyLicense>> {
+    const message = await this.entitle(request);
+    if (!message.ok) return message;
+    return this.backend(message.value, body);
+  }
+
+  /** Authorizes the session and mints its entitlement message (also used by upstream DRM adapters). */
+  async entitle(request: Omit<MediaRequest, 'path'>): Promise<Verdict<string>> {
+    const session = await this.gateway.authorize({ ...request, path: 'license' });
+    if (!session.ok) return session;
+    if (!(await this.gateway.entitled(session.value))) {
+      return deny('not_entitled', 'the subscriber is no longer entitled to this title');
+    }
+    const records = (await this.stores.titles.contentKeys(session.value.titleId)).filter((k) => defaultPolicyName(k.label));
+    if (records.length === 0) return deny('not_found', 'this title has no DRM keys (is it packaged for DASH?)');
+    const policies = new Map<string, UsagePolicy>();
+    const contentKeys = records.map((record) => {
+      const policy = DEFAULT_POLICIES[defaultPolicyName(record.label)!];
+      policies.set(policy.name, policy);
+      return { kid: record.kid, key: openContentKey(this.sealer, record.kid, record.sealed), usage_policy: policy.name };
+    });
+    const now = this.now();
+    const com = await this.keys.current();
+    const secondsLeft = Math.max(1, Math.floor((session.value.expiresAt - now) / 1000));
+    const message = await mintEntitlementMessage(
+      {
+        issuer: ENTITLEMENT_ISSUER,
+        audience: ENTITLEMENT_AUDIENCE,
+        jti: randomBytes(18).toString('base64url'),
+        sid: session.value.id,
+        title: session.value.titleId,
+        content_keys: contentKeys,
+        usage_policies: [...policies.values()],
+        // A license never outlives the playback session that asked for it.
+        license: { duration_sec: secondsLeft, expiration_datetime: Math.floor(session.value.expiresAt / 1000) },
+      },
+      { key: com.jwt, crypto: nodeJwtCrypto, now: Math.floor(now / 1000), encryptKey: wrapWith(this.keys) },
+    );
+    return grant(message);
+  }
+}
+
+/** The license server in this process. */
+export function inProcessBackend(server: LicenseServer): LicenseBackend {
+  return (message, body) => server.clearKey(message, body);
+}
+
+/** A license server elsewhere: POST /v1/license/clearkey with the message in X-Tollgate-Entitlement. */
+export function remoteBackend(url: string): LicenseBackend {
+  return async (message, body) => {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tollgate-entitlement': message },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (error) {
+      return deny('unavailable', `the license server did not answer: ${(error as Error).message}`);
+    }
+    const answer = (await response.json().catch(() => undefined)) as { code?: string; detail?: string } | undefined;
+    if (response.ok && answer !== undefined) return grant(answer as unknown as ClearKeyLicense);
+    if (response.status >= 400 && response.status < 500 && typeof answer?.code === 'string') {
+      return deny(answer.code as Parameters<typeof deny>[0], answer.detail ?? 'refused by the license server');
+    }
+    return deny('unavailable', `the license server answered ${response.status}`);
+  };
+}
