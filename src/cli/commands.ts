@@ -5,6 +5,7 @@ import type { Config } from '../server/config.js';
 import { ID_PATTERN } from '../server/http/schemas.js';
 import { startServer, stopOnSignals } from '../server/main.js';
 import { runDemo } from './demo.js';
+import { exportCpix } from './keys-export.js';
 import { packageTitle, progressBar } from './package.js';
 
 export class UsageError extends Error {}
@@ -139,10 +140,56 @@ export const COMMANDS: readonly Command[] = [
     summary: 'start signing with a new key; old ones stay published until their tokens expire',
     run: async (args, config) => {
       flags(args, {});
-      return withServices(config, async ({ accessKeys, playbackKeys }) => {
+      return withServices(config, async ({ accessKeys, playbackKeys, communicationKeys }) => {
         const access = await accessKeys.rotate();
         const playback = await playbackKeys.rotate();
-        print({ access_kid: access, playback_kid: playback, note: 'running servers pick the new keys up within 30 seconds' });
+        const entitlement = await communicationKeys.rotate();
+        print({
+          access_kid: access,
+          playback_kid: playback,
+          entitlement_kid: entitlement,
+          note: 'running servers pick the new keys up within 30 seconds',
+        });
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'keys export',
+    usage: 'keys export --title ID --format cpix',
+    summary: "print the title's content keys as a DASH-IF CPIX document",
+    run: async (args, config) => {
+      const v = flags(args, { title: { type: 'string' }, format: { type: 'string' } });
+      const titleId = required(v, 'title');
+      if (required(v, 'format') !== 'cpix') throw new UsageError('--format must be cpix');
+      return withServices(config, async (services) => {
+        const verdict = await exportCpix(services, titleId);
+        if (!verdict.ok) return refuse(verdict.detail);
+        process.stdout.write(verdict.value);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'entitlement mint',
+    usage: 'entitlement mint --title ID [--ttl S]',
+    summary: 'print a signed, single-use entitlement message for the title',
+    run: async (args, config) => {
+      const v = flags(args, { title: { type: 'string' }, ttl: { type: 'string' } });
+      const titleId = required(v, 'title');
+      const ttlSec = v.ttl === undefined ? undefined : Number(v.ttl);
+      if (ttlSec !== undefined && (!Number.isInteger(ttlSec) || ttlSec < 1 || ttlSec > 60)) {
+        throw new UsageError('--ttl must be a whole number of seconds from 1 to 60');
+      }
+      return withServices(config, async ({ proxy, now }) => {
+        const verdict = await proxy.mint({
+          titleId,
+          sid: `cli-${now()}`,
+          licenseEndsAt: now() + 3600_000,
+          ...(ttlSec !== undefined ? { ttlSec } : {}),
+        });
+        if (!verdict.ok) return refuse(verdict.detail);
+        process.stdout.write(`${verdict.value}\n`);
         return 0;
       });
     },

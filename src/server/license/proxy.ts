@@ -49,8 +49,16 @@ export class EntitlementProxy {
     if (!(await this.gateway.entitled(session.value))) {
       return deny('not_entitled', 'the subscriber is no longer entitled to this title');
     }
-    const records = (await this.stores.titles.contentKeys(session.value.titleId)).filter((k) => defaultPolicyName(k.label));
-    if (records.length === 0) return deny('not_found', 'this title has no DRM keys (is it packaged for DASH?)');
+    return this.mint({ titleId: session.value.titleId, sid: session.value.id, licenseEndsAt: session.value.expiresAt });
+  }
+
+  /**
+   * A message for a title's DRM keys with their default usage policies. Also `tollgate
+   * entitlement mint`, for integrations and tests, where there is no playback session.
+   */
+  async mint(input: { titleId: string; sid: string; licenseEndsAt: number; ttlSec?: number }): Promise<Verdict<string>> {
+    const records = (await this.stores.titles.contentKeys(input.titleId)).filter((k) => defaultPolicyName(k.label));
+    if (records.length === 0) return deny('not_found', `title "${input.titleId}" has no DRM keys (is it packaged for DASH?)`);
     const policies = new Map<string, UsagePolicy>();
     const contentKeys = records.map((record) => {
       const policy = DEFAULT_POLICIES[defaultPolicyName(record.label)!];
@@ -59,18 +67,21 @@ export class EntitlementProxy {
     });
     const now = this.now();
     const com = await this.keys.current();
-    const secondsLeft = Math.max(1, Math.floor((session.value.expiresAt - now) / 1000));
     const message = await mintEntitlementMessage(
       {
         issuer: ENTITLEMENT_ISSUER,
         audience: ENTITLEMENT_AUDIENCE,
         jti: randomBytes(18).toString('base64url'),
-        sid: session.value.id,
-        title: session.value.titleId,
+        sid: input.sid,
+        title: input.titleId,
         content_keys: contentKeys,
         usage_policies: [...policies.values()],
         // A license never outlives the playback session that asked for it.
-        license: { duration_sec: secondsLeft, expiration_datetime: Math.floor(session.value.expiresAt / 1000) },
+        license: {
+          duration_sec: Math.max(1, Math.floor((input.licenseEndsAt - now) / 1000)),
+          expiration_datetime: Math.floor(input.licenseEndsAt / 1000),
+        },
+        ...(input.ttlSec !== undefined ? { ttlSec: input.ttlSec } : {}),
       },
       { key: com.jwt, crypto: nodeJwtCrypto, now: Math.floor(now / 1000), encryptKey: wrapWith(this.keys) },
     );
