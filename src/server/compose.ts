@@ -12,6 +12,7 @@ import { GatewayService } from './gateway/service.js';
 import { CommunicationKeyRing } from './license/communication-keys.js';
 import { EntitlementProxy, inProcessBackend, remoteBackend } from './license/proxy.js';
 import { LicenseServer } from './license/server.js';
+import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
 import { MetricsRegistry } from './monitor/metrics.js';
 import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
@@ -88,7 +89,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const playback = new PlaybackService(stores, hot, playbackKeys, config, now);
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
-  const licenseServer = new LicenseServer(communicationKeys, hot, now);
+  const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now);
   const backend = config.licenseServerUrl ? remoteBackend(config.licenseServerUrl) : inProcessBackend(licenseServer);
   const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now);
 
@@ -113,4 +114,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       await Promise.allSettled([stores.close(), hot.close()]);
     },
   };
+}
+
+/** The configured upstream license services, by DRM system. */
+function upstreamAdapters(config: Config): Partial<Record<DrmSystem, UpstreamAdapter>> {
+  const { upstream } = config;
+  if (upstream === undefined) return {};
+  return Object.fromEntries(
+    Object.entries(upstream.urls).map(([system, url]) => [system, axinomUpstream({ url, comKeyId: upstream.comKeyId, comKey: upstream.comKey })]),
+  );
 }

@@ -33,6 +33,10 @@ export interface Config {
   readonly playbackBindUserAgent: boolean;
   /** A remote license server (another Tollgate's POST /v1/license/clearkey); unset = in-process. */
   readonly licenseServerUrl: string | undefined;
+  /** Upstream license services for commercial DRM systems (Axinom's message convention). */
+  readonly upstream:
+    | { readonly urls: Partial<Record<'widevine' | 'playready' | 'fairplay', string>>; readonly comKeyId: string; readonly comKey: Uint8Array }
+    | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -103,6 +107,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     playbackBindIp: read.oneOf('TOLLGATE_PLAYBACK_BIND_IP', 'off', ['off', 'exact', 'prefix'] as const),
     playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),
+    upstream: read.upstream(),
     logLevel,
     ...overrides,
   };
@@ -163,6 +168,23 @@ class Reader {
     }
     this.problems.push(`${name}: not a valid ${protocols.map((p) => p.replace(':', '')).join('/')} URL`);
     return undefined;
+  }
+
+  /** TOLLGATE_DRM_<SYSTEM>_URL plus the communication key shared with that service. */
+  upstream(): Config['upstream'] {
+    const urls: Record<string, string> = {};
+    for (const system of ['widevine', 'playready', 'fairplay']) {
+      const url = this.optionalUrl(`TOLLGATE_DRM_${system.toUpperCase()}_URL`, ['http:', 'https:']);
+      if (url !== undefined) urls[system] = url;
+    }
+    if (Object.keys(urls).length === 0) return undefined;
+    const comKeyId = this.optional('TOLLGATE_DRM_COM_KEY_ID');
+    const comKey = this.masterKey('TOLLGATE_DRM_COM_KEY');
+    if (comKeyId === undefined || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(comKeyId) || comKey === undefined) {
+      this.problems.push('TOLLGATE_DRM_COM_KEY_ID (a UUID) and TOLLGATE_DRM_COM_KEY (32 bytes) are needed with an upstream DRM URL');
+      return undefined;
+    }
+    return { urls, comKeyId, comKey };
   }
 
   /** 32 bytes as 64 hex digits or base64/base64url. The value itself never appears in a message. */

@@ -43,8 +43,11 @@ describe('tollgate keys export and entitlement mint', () => {
       expect(stdout).toContain(`<pskc:PlainValue>${Buffer.from(key).toString('base64')}</pskc:PlainValue>`);
     }
     expect(stdout).toContain('systemId="e2719d58-a985-b3c9-781a-b030af78d30e"');
-    const missing = await run('node', [BIN, 'keys', 'export', '--title', 'nope', '--format', 'cpix'], { env: env() }).catch((e: { code: number }) => e);
-    expect(missing.code).toBe(1);
+    const missing = await run('node', [BIN, 'keys', 'export', '--title', 'nope', '--format', 'cpix'], { env: env() }).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
+    expect(missing).toBe(1);
   });
 
   it('mints a message that opens the license server once', async () => {

@@ -10,6 +10,7 @@ import type { ClearKeyLicense } from '../../core/drm/clearkey.js';
 import { TollgateError } from '../../core/errors.js';
 import type { Services } from '../compose.js';
 import { fail } from '../http/problem.js';
+import { DRM_SYSTEMS, type DrmSystem } from './upstream.js';
 
 const MAX_MESSAGE_LENGTH = 32 * 1024;
 
@@ -25,6 +26,23 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Se
         jsonBody(request.body),
       );
       return sendLicense(reply, verdict);
+    });
+
+    scope.post<{ Params: { token: string; title: string; system: string } }>('/v1/license/s/:token/:title/:system', async (request, reply) => {
+      const system = request.params.system;
+      if (!(DRM_SYSTEMS as readonly string[]).includes(system)) throw new TollgateError('not_found', `unknown DRM system "${system}"`);
+      const message = await proxy.entitle({
+        token: request.params.token,
+        titleId: request.params.title,
+        ip: request.ip,
+        userAgent: request.headers['user-agent'] ?? '',
+      });
+      if (!message.ok) fail(message);
+      const challenge = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const contentType = request.headers['content-type'] ?? 'application/octet-stream';
+      const verdict = await licenseServer.upstream(system as DrmSystem, message.value, challenge, contentType);
+      if (!verdict.ok) fail(verdict);
+      return reply.header('cache-control', 'no-store').type(verdict.value.contentType).send(Buffer.from(verdict.value.body));
     });
 
     scope.post('/v1/license/clearkey', async (request, reply) => {

@@ -4,16 +4,18 @@
  * CDM receiving keys whose policy needs hardware protection. So: the message is verified
  * (HS256 under a communication key, seconds-long, its own typ), its jti is consumed once
  * across every instance sharing hot state, and only keys both requested and allowed by their
- * usage policy for a ClearKey client are answered.
+ * usage policy for a ClearKey client are answered. For Widevine, PlayReady and FairPlay the
+ * accepted message goes to an upstream service through an adapter (upstream.ts).
  */
 import { type ClearKeyLicense, buildClearKeyLicense, parseClearKeyRequest } from '../../core/drm/clearkey.js';
-import { verifyEntitlementMessage } from '../../core/drm/entitlement.js';
+import { type Entitlement, verifyEntitlementMessage } from '../../core/drm/entitlement.js';
 import { CLEARKEY_CLIENT, evaluateKeys } from '../../core/drm/policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { HotState } from '../../core/ports.js';
 import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
 import type { CommunicationKeyRing } from './communication-keys.js';
 import { unwrapWith } from './key-wrap.js';
+import type { DrmSystem, UpstreamAdapter, UpstreamResponse } from './upstream.js';
 
 /** Who mints entitlement messages and who accepts them; trust comes from the shared communication key. */
 export const ENTITLEMENT_ISSUER = 'tollgate-entitlement-proxy';
@@ -24,12 +26,37 @@ export class LicenseServer {
   constructor(
     private readonly keys: CommunicationKeyRing,
     private readonly hot: HotState,
+    private readonly upstreams: Partial<Record<DrmSystem, UpstreamAdapter>>,
     private readonly now: () => number,
   ) {}
 
   async clearKey(message: string, body: unknown): Promise<Verdict<ClearKeyLicense>> {
     const request = parseClearKeyRequest(body);
     if (!request.ok) return request;
+    const accepted = await this.accept(message);
+    if (!accepted.ok) return accepted;
+    const decision = evaluateKeys(
+      request.value.kids,
+      accepted.value,
+      { ...CLEARKEY_CLIENT, persistent: request.value.type === 'persistent-license' },
+      Math.floor(this.now() / 1000),
+    );
+    if (!decision.ok) return decision;
+    return grant(buildClearKeyLicense(decision.value.granted, request.value.type));
+  }
+
+  /** Widevine, PlayReady, FairPlay: the same single-use message, the keys delivered upstream. */
+  async upstream(system: DrmSystem, message: string, challenge: Uint8Array, contentType: string): Promise<Verdict<UpstreamResponse>> {
+    const adapter = this.upstreams[system];
+    if (adapter === undefined) return deny('not_found', `no upstream license service is configured for ${system}`);
+    if (challenge.length === 0) return deny('bad_request', 'the license request body is empty');
+    const accepted = await this.accept(message);
+    if (!accepted.ok) return accepted;
+    return adapter.acquire(accepted.value, challenge, contentType);
+  }
+
+  /** Verifies a message and consumes its jti, once across every instance sharing hot state. */
+  private async accept(message: string): Promise<Verdict<Entitlement>> {
     const now = this.now();
     const verified = await verifyEntitlementMessage(message, {
       resolveKey: async (kid) => (await this.keys.resolve(kid))?.jwt,
@@ -47,13 +74,6 @@ export class LicenseServer {
     if (!(await this.hot.consumeOnce(`entitlement-jti:${entitlement.jti}`, Math.max(1000, rememberMs), now))) {
       return deny('invalid_token', 'this entitlement message was already used');
     }
-    const decision = evaluateKeys(
-      request.value.kids,
-      entitlement,
-      { ...CLEARKEY_CLIENT, persistent: request.value.type === 'persistent-license' },
-      Math.floor(now / 1000),
-    );
-    if (!decision.ok) return decision;
-    return grant(buildClearKeyLicense(decision.value.granted, request.value.type));
+    return grant(entitlement);
   }
 }
