@@ -1,0 +1,70 @@
+/**
+ * Two instances sharing the database and Redis, as when scaled out: single-use entitlement
+ * messages and ended sessions hold across them.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/app.js';
+import { compose, type Services } from '../../src/server/compose.js';
+import { loadConfig } from '../../src/server/config.js';
+import { ADMIN_TOKEN, login, seedSubscriber } from '../support/app.js';
+import { registerSyntheticDashTitle } from '../support/titles.js';
+
+const REDIS_URL = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('two instances over one database and Redis', () => {
+  let dataDir: string;
+  const instances: { services: Services; app: FastifyInstance }[] = [];
+  let keys: Awaited<ReturnType<typeof registerSyntheticDashTitle>>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tollgate-multi-'));
+    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: REDIS_URL, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: 'silent' };
+    for (let i = 0; i < 2; i++) {
+      const services = await compose(loadConfig(env));
+      instances.push({ services, app: buildApp(services) });
+    }
+    keys = await registerSyntheticDashTitle(instances[0]!.services, 'drm');
+  });
+  afterAll(async () => {
+    for (const { app, services } of instances) {
+      await app.close();
+      await services.close();
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('accepts an entitlement message on one instance and refuses it on the other', async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const minted = await a.services.proxy.mint({ titleId: 'drm', sid: 'multi', licenseEndsAt: Date.now() + 60_000 });
+    if (!minted.ok) throw new Error(minted.detail);
+    const post = (app: FastifyInstance) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/license/clearkey',
+        headers: { 'content-type': 'application/json', 'x-tollgate-entitlement': minted.value },
+        payload: JSON.stringify({ kids: [Buffer.from(keys.sd.kid, 'hex').toString('base64url')] }),
+      });
+    expect((await post(b.app)).statusCode).toBe(200);
+    const replay = await post(a.app);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json().detail).toContain('already used');
+  });
+
+  it('stops a session ended on one instance at the other instance’s gateway', async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const viewer = await seedSubscriber(a.app, { titles: ['drm'] });
+    const auth = { authorization: `Bearer ${(await login(a.app, viewer.email, viewer.password)).json().access_token}` };
+    const started = (await a.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'drm', protocol: 'dash' } })).json();
+    const manifest = started.manifest_url.replace(a.services.config.publicUrl, '');
+    expect((await b.app.inject({ method: 'GET', url: manifest })).statusCode).toBe(200);
+    expect((await a.app.inject({ method: 'DELETE', url: `/v1/playback/${started.session_id}`, headers: auth })).statusCode).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const refused = await b.app.inject({ method: 'GET', url: manifest });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json().code).toBe('token_revoked');
+  });
+});
