@@ -119,7 +119,8 @@ function readProtection(sinf: Box): TrackProtection {
   return { defaultKid, perSampleIvSize };
 }
 
-interface TrackBoxes {
+/** The opened boxes of an init segment's one track (the DASH packager reads its sample entry for codec strings). */
+export interface TrackBoxes {
   moov: Box;
   trak: Box;
   mdia: Box;
@@ -128,7 +129,7 @@ interface TrackBoxes {
   entries: Box[];
 }
 
-function openTrack(top: Box[]): TrackBoxes {
+export function openTrack(top: Box[]): TrackBoxes {
   const moov = requirePath(top, ['moov']);
   const traks = openBox(moov).filter((b) => b.type === 'trak');
   const trak = traks[0];

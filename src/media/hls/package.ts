@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { locateMediaTools, MediaError, probe, runFfmpeg, type MediaTools } from '../ffmpeg.js';
 import { checkKey } from './encrypt.js';
 import { ladderArgs, planLadder } from './ladder.js';
-import { publishDir, withScratchDir } from './staging.js';
+import { publishDir, withScratchDir } from '../staging.js';
 import { encryptHlsTree, type PackagedHls } from './tree.js';
 
 /** Share of the progress bar given to encoding; encryption is the rest. */

@@ -1,13 +1,13 @@
 /**
- * All-or-nothing output. The published folder appears in one rename, so the gateway never
- * serves a half-written title; on any failure or abort the staging and scratch folders are
- * removed. Clear media lives only in a scratch folder under the OS temp dir, never inside the
- * media tree the gateway serves from.
+ * All-or-nothing output, shared by the HLS and DASH packagers. The published folder appears in
+ * one rename, so the gateway never serves a half-written title; on any failure or abort the
+ * staging and scratch folders are removed. Clear media lives only in a scratch folder under the
+ * OS temp dir, never inside the media tree the gateway serves from.
  */
 import { lstat, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MediaError } from '../ffmpeg.js';
+import { MediaError } from './ffmpeg.js';
 
 /** Builds into a fresh folder beside `outDir` (same filesystem, so the rename is atomic), then publishes it. */
 export async function publishDir<T>(
@@ -38,7 +38,7 @@ export async function publishDir<T>(
 
 /** Runs `use` with a private scratch folder that is removed afterwards, whatever happens. */
 export async function withScratchDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'tollgate-hls-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tollgate-clear-'));
   try {
     return await use(dir);
   } finally {

@@ -1,0 +1,27 @@
+/**
+ * Representation@bandwidth as ISO/IEC 23009-1 §5.3.5.2 defines it with MPD@minBufferTime: a
+ * client receiving at this rate from any segment start, having first buffered minBufferTime ×
+ * bandwidth bits, plays without stalling. Measured on the encrypted bytes players download, and
+ * read conservatively per segment (a segment must have fully arrived when its playout starts):
+ * the largest bits(i..j) / (minBufferTime + duration(i..j-1)). A short tail segment is judged
+ * against the buffer, so it cannot inflate the figure the way a per-segment peak would.
+ */
+
+export interface SizedSegment {
+  readonly bytes: number;
+  readonly durationSec: number;
+}
+
+export function dashBandwidth(segments: readonly SizedSegment[], minBufferSec: number): number {
+  let peak = 0;
+  for (let i = 0; i < segments.length; i++) {
+    let bits = 0;
+    let before = 0; // duration of segments i..j-1
+    for (let j = i; j < segments.length; j++) {
+      bits += segments[j]!.bytes * 8;
+      peak = Math.max(peak, bits / (minBufferSec + before));
+      before += segments[j]!.durationSec;
+    }
+  }
+  return Math.ceil(peak);
+}

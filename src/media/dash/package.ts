@@ -1,0 +1,164 @@
+/**
+ * Packaging a title for DASH with Common Encryption ('cenc'), a key per quality tier and for
+ * audio, and optional key-rotation Periods. ffmpeg encodes the clear ladder into a scratch
+ * folder; Tollgate's own encryptor (../cenc) protects every init and media segment into a
+ * staging folder that is published in one rename, or not at all:
+ *
+ *   outDir/manifest.mpd                 the MPD (./mpd.ts), license URL as a placeholder
+ *   outDir/<rep>/init-<period>.m4s      init segment under the Period's key for that track
+ *   outDir/<rep>/seg-NNNNN.m4s          encrypted media segments, 2 s each
+ *
+ * <rep> is a video rung ("360p", "720p", …) or "audio". No key is written anywhere: the caller
+ * answers `keys(label)` and keeps the keys (sealed) for the license server.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { commonPssh } from '../cenc/index.js';
+import { locateMediaTools, MediaError, probe, runFfmpeg, type MediaTools } from '../ffmpeg.js';
+import { publishDir, withScratchDir } from '../staging.js';
+import { dashBandwidth } from './bandwidth.js';
+import { type KeyResolver, type KeyTrack, keyLabel, resolveKeys } from './keys.js';
+import { AUDIO_ID, SEGMENT_SEC, type Tier, dashEncodeArgs, planDashLadder, tierOf } from './ladder.js';
+import { formatMpd, type MpdRepresentation } from './mpd.js';
+import { checkRotation, periodCount, periodOf } from './periods.js';
+import { protectRepresentation } from './protect.js';
+import { type ClearTrack, readClearTrack } from './track.js';
+
+/** Share of the progress bar given to encoding; encryption is the rest. */
+const ENCODE_SHARE = 0.9;
+
+export interface PackageDashOptions {
+  readonly input: string;
+  readonly outDir: string;
+  /** Answers 'sd' | 'hd' | 'uhd' | 'audio', or with rotation 'sd@0', 'audio@1', …; see keys.ts. */
+  readonly keys: KeyResolver;
+  /** A new key for every track every this many seconds (a multiple of 2), as DASH Periods. */
+  readonly rotationSec?: number;
+  /** Fractions in [0, 1], non-decreasing, ending with 1. */
+  readonly onProgress?: (fraction: number) => void;
+  readonly signal?: AbortSignal;
+  readonly tools?: MediaTools;
+  /**
+   * Where ffmpeg's clear output goes and stays, for verification (tests decrypt the published
+   * segments and compare). Must not exist yet, nor lie inside outDir. By default a private
+   * scratch folder, removed afterwards.
+   */
+  readonly clearDir?: string;
+}
+
+export interface DashRepresentation {
+  /** Also its folder under outDir. */
+  readonly id: string;
+  readonly kind: 'video' | 'audio';
+  readonly tier?: Tier;
+  readonly width?: number;
+  readonly height?: number;
+  /** MPD @bandwidth, bits/s, measured on the encrypted segments. */
+  readonly bandwidth: number;
+  /** Its KID (32 hex) in each Period, in order. */
+  readonly kids: string[];
+}
+
+export interface PackagedDash {
+  readonly representations: DashRepresentation[];
+  readonly durationSec: number;
+  readonly periods: number;
+}
+
+export async function packageDash(opts: PackageDashOptions): Promise<PackagedDash> {
+  const { input, signal, onProgress, rotationSec } = opts;
+  checkRotation(rotationSec);
+  if (opts.clearDir !== undefined) checkClearDir(opts.clearDir, opts.outDir);
+  signal?.throwIfAborted();
+  const tools = opts.tools ?? (await locateMediaTools());
+  const info = await probe(input, tools, signal);
+  if (!info.hasVideo) throw new MediaError('no_video', `input has no video stream: ${input}`);
+  const rungs = planDashLadder(info);
+  const ids = [...rungs.map((r) => r.name), ...(info.hasAudio ? [AUDIO_ID] : [])];
+  const withClear = <T>(use: (dir: string) => Promise<T>): Promise<T> =>
+    opts.clearDir === undefined ? withScratchDir(use) : mkdir(opts.clearDir).then(() => use(opts.clearDir!));
+
+  return publishDir(
+    opts.outDir,
+    (staged) =>
+      withClear(async (clearDir) => {
+        for (const id of ids) await mkdir(join(clearDir, id));
+        await runFfmpeg(dashEncodeArgs({ input, rungs, hasAudio: info.hasAudio, clearDir }), {
+          tools,
+          durationSec: info.durationSec,
+          signal,
+          onProgress: onProgress && ((f) => onProgress(f * ENCODE_SHARE)),
+        });
+        const tracks = await Promise.all(ids.map((id) => readClearTrack(join(clearDir, id))));
+        return encryptAll({ ids, tracks, staged, opts });
+      }),
+    signal,
+  );
+}
+
+interface EncryptJob {
+  readonly ids: readonly string[];
+  readonly tracks: readonly ClearTrack[];
+  readonly staged: string;
+  readonly opts: PackageDashOptions;
+}
+
+async function encryptAll({ ids, tracks, staged, opts }: EncryptJob): Promise<PackagedDash> {
+  const { rotationSec, signal, onProgress } = opts;
+  const seconds = (t: ClearTrack, ticks: number): number => ticks / t.info.timescale;
+  const end = (t: ClearTrack): number => seconds(t, t.segments.at(-1)!.start + t.segments.at(-1)!.duration);
+  const count = periodCount(Math.max(...tracks.filter((t) => t.info.kind === 'video').map(end)), rotationSec);
+  const trackKeys = tracks.map((t): KeyTrack => (t.info.kind === 'audio' ? 'audio' : tierOf(t.height ?? 0)));
+  const labelsOf = (k: KeyTrack): string[] =>
+    Array.from({ length: count }, (_, p) => keyLabel(k, rotationSec === undefined ? undefined : p));
+  const keys = await resolveKeys(trackKeys.flatMap(labelsOf), opts.keys);
+  const keysOf = (k: KeyTrack) => labelsOf(k).map((label) => keys.get(label)!);
+  const periodKids = Array.from({ length: count }, (_, p) => [...new Set(trackKeys)].map((k) => keysOf(k)[p]!.kidBytes));
+
+  const representations: MpdRepresentation[] = [];
+  for (const [i, track] of tracks.entries()) {
+    const id = ids[i]!;
+    const periods = track.segments.map((s) => periodOf(seconds(track, s.start), seconds(track, s.start + s.duration), rotationSec, count));
+    const missing = Array.from({ length: count }, (_, p) => p).find((p) => !periods.includes(p));
+    if (missing !== undefined) throw new MediaError('bad_sample', `${id} has no media in key period ${missing}: its track ends too early`);
+    await mkdir(join(staged, id));
+    const segments = await protectRepresentation({ track, dir: join(staged, id), keys: keysOf(trackKeys[i]!), periodKids, periods, signal });
+    const sized = segments.map((s) => ({ bytes: s.bytes, durationSec: seconds(track, s.duration) }));
+    representations.push({
+      id,
+      kind: track.info.kind,
+      codecs: track.codecs,
+      bandwidth: dashBandwidth(sized, SEGMENT_SEC),
+      width: track.width,
+      height: track.height,
+      sampleRate: track.sampleRate,
+      channels: track.channels,
+      timescale: track.info.timescale,
+      segments,
+      kids: keysOf(trackKeys[i]!).map((k) => k.kid),
+    });
+    onProgress?.(ENCODE_SHARE + ((i + 1) / tracks.length) * (1 - ENCODE_SHARE));
+  }
+  const durationSec = Math.max(...tracks.map(end));
+  const pssh = periodKids.map((kids) => commonPssh(kids));
+  await writeFile(join(staged, 'manifest.mpd'), formatMpd({ durationSec, minBufferSec: SEGMENT_SEC, rotationSec, pssh, representations }));
+  return {
+    representations: representations.map((r, i) => ({
+      id: r.id,
+      kind: r.kind,
+      ...(r.kind === 'video' ? { tier: trackKeys[i] as Tier, width: r.width, height: r.height } : {}),
+      bandwidth: r.bandwidth,
+      kids: [...r.kids],
+    })),
+    durationSec,
+    periods: count,
+  };
+}
+
+/** The clear copy must never be published: refuse a folder inside (or equal to) outDir. */
+function checkClearDir(clearDir: string, outDir: string): void {
+  const rel = relative(resolve(outDir), resolve(clearDir));
+  if (!(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
+    throw new MediaError('bad_argument', 'clearDir must lie outside outDir');
+  }
+}
