@@ -118,15 +118,26 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'package',
-    usage: 'package INPUT --title ID [--name "Name"] [--hls]',
-    summary: 'package and encrypt a video file (HLS AES-128), register the title',
+    usage: 'package INPUT --title ID [--name "Name"] [--hls] [--dash [--rotate SECONDS]]',
+    summary: 'package and encrypt a video file (HLS AES-128 by default; DASH CENC with a key per tier), register the title',
     run: async (args, config) => {
-      const { values: v, positionals } = parse(args, { title: { type: 'string' }, name: { type: 'string' }, hls: { type: 'boolean' } }, 1);
+      const { values: v, positionals } = parse(
+        args,
+        { title: { type: 'string' }, name: { type: 'string' }, hls: { type: 'boolean' }, dash: { type: 'boolean' }, rotate: { type: 'string' } },
+        1,
+      );
       const id = required(v, 'title');
       if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--title may use letters, digits, . _ - (max 64)');
       const name = typeof v.name === 'string' && v.name !== '' ? v.name : id;
+      // HLS by default; --dash alone packages DASH only, --hls --dash both.
+      const protocols: ('hls' | 'dash')[] = v.dash === true ? (v.hls === true ? ['hls', 'dash'] : ['dash']) : ['hls'];
+      const rotationSec = v.rotate === undefined ? undefined : Number(v.rotate);
+      if (rotationSec !== undefined && (v.dash !== true || !Number.isInteger(rotationSec) || rotationSec < 2 || rotationSec % 2 !== 0)) {
+        throw new UsageError('--rotate needs --dash and an even number of seconds (2, 4, 10, …)');
+      }
       return withServices(config, async (services) => {
-        const verdict = await packageTitle(services, { id, name, file: positionals[0]! }, progressBar(`packaging ${id}`));
+        const input = { id, name, file: positionals[0]!, protocols, ...(rotationSec !== undefined ? { rotationSec } : {}) };
+        const verdict = await packageTitle(services, input, progressBar(`packaging ${id}`));
         if (!verdict.ok) return refuse(verdict.detail);
         const keys = await services.stores.titles.contentKeys(id);
         print({ id, name, protocols: verdict.value.protocols, duration_sec: verdict.value.durationSec, key_ids: keys.map((k) => k.kid) });

@@ -10,28 +10,48 @@ import type { Verdict } from '../core/errors.js';
 import type { TitleRecord } from '../core/ports.js';
 import { demoClipToFile } from '../media/ffmpeg-demo.js';
 import { locateMediaTools, MediaError } from '../media/ffmpeg.js';
+import { packageDash } from '../media/dash/index.js';
 import { demoSampleDir, packageHls, packageHlsFromClearSample } from '../media/hls/index.js';
-import { registerTitle } from '../server/catalog/register.js';
+import { type RegisterInput, registerTitle } from '../server/catalog/register.js';
 import type { Services } from '../server/compose.js';
 
-export function packageTitle(
-  services: Services,
-  input: { id: string; name: string; file: string },
-  onProgress?: (fraction: number) => void,
-): Promise<Verdict<TitleRecord>> {
-  return registerTitle(deps(services), {
-    id: input.id,
-    name: input.name,
-    packagers: [
-      {
-        protocol: 'hls',
-        packager: (dir, keyFor) => {
-          const { kid, key } = keyFor('hls');
-          return packageHls({ input: input.file, outDir: dir, keyId: kid, key, ...(onProgress ? { onProgress } : {}) });
-        },
-      },
-    ],
+export interface PackageInput {
+  readonly id: string;
+  readonly name: string;
+  readonly file: string;
+  /** Protocols to package; HLS AES-128 alone by default. */
+  readonly protocols?: readonly ('hls' | 'dash')[];
+  /** DASH key rotation: a new key per tier every this many seconds. */
+  readonly rotationSec?: number;
+}
+
+export function packageTitle(services: Services, input: PackageInput, onProgress?: (fraction: number) => void): Promise<Verdict<TitleRecord>> {
+  const protocols = input.protocols ?? ['hls'];
+  // Each protocol gets an equal share of the progress bar.
+  const share = (i: number) => onProgress && ((f: number) => onProgress((i + f) / protocols.length));
+  const packagers = protocols.map((protocol, i): RegisterInput['packagers'][number] => {
+    const progress = share(i);
+    return protocol === 'hls'
+      ? {
+          protocol,
+          packager: (dir, keyFor) => {
+            const { kid, key } = keyFor('hls');
+            return packageHls({ input: input.file, outDir: dir, keyId: kid, key, ...(progress ? { onProgress: progress } : {}) });
+          },
+        }
+      : {
+          protocol,
+          packager: (dir, keyFor) =>
+            packageDash({
+              input: input.file,
+              outDir: dir,
+              keys: keyFor,
+              ...(input.rotationSec !== undefined ? { rotationSec: input.rotationSec } : {}),
+              ...(progress ? { onProgress: progress } : {}),
+            }),
+        };
   });
+  return registerTitle(deps(services), { id: input.id, name: input.name, packagers });
 }
 
 /**
