@@ -31,6 +31,8 @@ export interface Config {
   /** Bind playback tokens to the client's address: off, exact, or its /24 (IPv4) or /64 (IPv6). */
   readonly playbackBindIp: 'off' | 'exact' | 'prefix';
   readonly playbackBindUserAgent: boolean;
+  /** Memory for packaged media files the gateway keeps in memory, in MiB. */
+  readonly mediaCacheMb: number;
   /** A remote license server (another Tollgate's POST /v1/license/clearkey); unset = in-process. */
   readonly licenseServerUrl: string | undefined;
   /** Upstream license services for commercial DRM systems (Axinom's message convention). */
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     playbackTokenTtlSec: read.integer('TOLLGATE_PLAYBACK_TOKEN_TTL', 6 * 3600, 60, 48 * 3600),
     playbackBindIp: read.oneOf('TOLLGATE_PLAYBACK_BIND_IP', 'off', ['off', 'exact', 'prefix'] as const),
     playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
+    mediaCacheMb: read.integer('TOLLGATE_MEDIA_CACHE_MB', 256, 0, 65536),
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),
     upstream: read.upstream(),
     logLevel,

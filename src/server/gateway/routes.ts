@@ -15,7 +15,7 @@ import { isOpaqueUri, withQueryToken } from '../../core/manifest/uri.js';
 import type { Services } from '../compose.js';
 import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
-import { isManifest, mediaFile, sendMediaFile } from './files.js';
+import { isManifest, MediaFiles, sendMediaFile } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
 const KEY_PATH = /^hls\/keys\/([0-9a-f]{32})$/;
@@ -36,7 +36,7 @@ export function gatewayRoutes(app: FastifyInstance, services: Services): void {
 }
 
 function mediaHandler({ gateway, sealer, config, playback }: Services) {
-  const mediaRoot = join(config.dataDir, 'media');
+  const files = new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20);
   return async (
     request: FastifyRequest<{ Params: { title: string; '*': string } }>,
     reply: FastifyReply,
@@ -63,11 +63,11 @@ function mediaHandler({ gateway, sealer, config, playback }: Services) {
         .send(Buffer.from(openContentKey(sealer, key.value.kid, key.value.sealed)));
     }
 
-    const media = await mediaFile(mediaRoot, title, path);
+    const media = await files.get(title, path);
     if (!isManifest(path)) return sendMediaFile(request, reply, media);
     // Manifests: short private caching, since they are per session. An MPD's license URL
     // becomes this session's license_url; in query mode every URI also gets the token.
-    const text = await readFile(media.file, 'utf8');
+    const text = (media.bytes ?? (await readFile(media.file))).toString('utf8');
     // Absolute URIs point elsewhere and never get the token; a DASH BaseURL's query would be
     // dropped by URL resolution, so the token goes on the URLs resolved against it instead.
     const withToken = (uri: string, kind: string) =>

@@ -1,0 +1,32 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaFiles } from '../../src/server/gateway/files.js';
+
+describe('the gateway media cache', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tollgate-files-'));
+    await mkdir(join(root, 't', 'hls'), { recursive: true });
+    for (let i = 0; i < 5; i++) await writeFile(join(root, 't', 'hls', `s${i}.ts`), Buffer.alloc(1000, i));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('serves the right bytes, keeps at most its budget, and evicts the least recently used', async () => {
+    const files = new MediaFiles(root, 2500);
+    for (let i = 0; i < 5; i++) expect((await files.get('t', `hls/s${i}.ts`)).bytes).toEqual(Buffer.alloc(1000, i));
+    // s3 and s4 are cached; deleting the file on disk shows whether a read is served from memory.
+    await rm(join(root, 't', 'hls', 's4.ts'));
+    expect((await files.get('t', 'hls/s4.ts')).bytes).toEqual(Buffer.alloc(1000, 4));
+    await rm(join(root, 't', 'hls', 's0.ts'));
+    await expect(files.get('t', 'hls/s0.ts')).rejects.toThrow(/no such file/);
+  });
+
+  it('streams from disk when caching is off', async () => {
+    const files = new MediaFiles(root, 0);
+    const media = await files.get('t', 'hls/s1.ts');
+    expect(media.bytes).toBeUndefined();
+    expect(media.size).toBe(1000);
+  });
+});
