@@ -1,24 +1,33 @@
 /**
- * Puts a manifest URL on a <video>: hls.js over Media Source Extensions where the browser has
- * them, the browser's own HLS otherwise (Safari on iOS before MSE). The manifest URL carries
- * the playback token in its path, so neither way adds headers or cookies.
+ * Puts an HLS manifest URL on a <video>: hls.js over Media Source Extensions where the browser
+ * has them, the browser's own HLS otherwise (Safari on iOS before MSE). The manifest URL carries
+ * the playback token in its path, so neither way adds headers or cookies. Also the pieces the
+ * DASH player (dash.js) shares: loading a player library, releasing the media, and the message
+ * for a refused request.
  */
 
-let hlsLoading = null;
+const libraries = new Map();
 
-/** hls.js is large and only needed for the MSE path, so it is loaded on the first play. */
-function loadHls() {
-  hlsLoading ??= new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = new URL('assets/hls.min.js', import.meta.url).href;
-    script.onload = () => resolve(window.Hls);
-    script.onerror = () => {
-      hlsLoading = null;
-      reject(new Error('Could not load the HLS player (assets/hls.min.js).'));
-    };
-    document.head.append(script);
-  });
-  return hlsLoading;
+/**
+ * Loads a player library (a classic script setting `window[name]`) once, on the first play:
+ * they are large and each is only needed for one protocol.
+ */
+export function loadScript(path, name) {
+  if (!libraries.has(path)) {
+    const loading = new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = new URL(path, import.meta.url).href;
+      script.onload = () => resolve(window[name]);
+      script.onerror = () => {
+        libraries.delete(path); // let the next play try again
+        script.remove();
+        reject(new Error(`Could not load the player (${path}).`));
+      };
+      document.head.append(script);
+    });
+    libraries.set(path, loading);
+  }
+  return libraries.get(path);
 }
 
 /**
@@ -35,41 +44,44 @@ export async function attach(video, url, onFatal) {
     video.src = url;
     return () => {
       done.abort();
-      release(video);
+      releaseMedia(video);
     };
   }
-  const Hls = await loadHls();
+  const Hls = await loadScript('assets/hls.min.js', 'Hls');
   if (!Hls.isSupported()) throw new Error('This browser cannot play HLS.');
   const hls = new Hls();
   let failed = false;
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal || failed) return; // hls.js retries non-fatal errors itself
     failed = true;
-    onFatal(describe(data));
+    const status = data.response?.code;
+    onFatal(refusal(status, data.networkDetails?.responseText) ?? `Playback failed: ${data.details}${status ? ` (HTTP ${status})` : ''}.`);
   });
   hls.loadSource(url);
   hls.attachMedia(video);
   return () => {
     hls.destroy();
-    release(video);
+    releaseMedia(video);
   };
 }
 
-function release(video) {
+export function releaseMedia(video) {
   video.removeAttribute('src');
   video.load();
 }
 
-/** The gateway's problem+json detail when it sent one, else hls.js's own error name. */
-function describe(data) {
-  const status = data.response?.code;
+/**
+ * Why Tollgate refused a request: its problem+json detail when the response had one, else the
+ * refusal status; undefined when the failure was not a refusal.
+ */
+export function refusal(status, responseText) {
   let detail;
   try {
-    detail = JSON.parse(data.networkDetails?.responseText ?? '').detail;
+    detail = JSON.parse(responseText ?? '').detail;
   } catch {
     // segment responses are binary and have no readable text; fall through
   }
   if (typeof detail === 'string') return `Playback stopped: ${detail}`;
   if (status === 401 || status === 403 || status === 410) return `Playback stopped: the server refused the stream (HTTP ${status}).`;
-  return `Playback failed: ${data.details}${status ? ` (HTTP ${status})` : ''}.`;
+  return undefined;
 }

@@ -4,6 +4,7 @@
  * it was refused. Text from the server is set with textContent only, never as HTML.
  */
 import { ApiError, TollgateApi } from './api.js';
+import { attachDash, clearKeySupported } from './dash.js';
 import { attach } from './playback.js';
 
 const $ = (id) => document.getElementById(id);
@@ -73,8 +74,8 @@ function showLogin() {
 }
 
 async function showLibrary(email) {
-  const { titles } = await api.request('GET', '/v1/titles');
-  $('titles').replaceChildren(...titles.map(titleItem));
+  const [{ titles }, clearKey] = await Promise.all([api.request('GET', '/v1/titles'), clearKeySupported()]);
+  $('titles').replaceChildren(...titles.map((title) => titleItem(title, protocolFor(title, clearKey))));
   $('empty').hidden = titles.length > 0;
   $('who').textContent = email;
   $('who').hidden = false;
@@ -83,7 +84,17 @@ async function showLibrary(email) {
   $('library').hidden = false;
 }
 
-function titleItem(title) {
+/**
+ * DASH where the title has it and the browser has Clear Key, the DRM Tollgate licenses itself;
+ * else HLS (AES-128, no DRM needed); undefined when neither can play here.
+ */
+function protocolFor(title, clearKey) {
+  if (title.protocols.includes('dash') && clearKey) return 'dash';
+  if (title.protocols.includes('hls')) return 'hls';
+  return undefined;
+}
+
+function titleItem(title, protocol) {
   const item = document.createElement('li');
   item.dataset.titleId = title.id;
   const name = document.createElement('span');
@@ -95,9 +106,9 @@ function titleItem(title) {
   const play = document.createElement('button');
   play.type = 'button';
   play.textContent = 'Play';
-  play.disabled = !title.protocols.includes('hls');
-  if (play.disabled) play.title = 'Not packaged for HLS';
-  play.addEventListener('click', action(() => start(title)));
+  play.disabled = protocol === undefined;
+  if (play.disabled) play.title = title.protocols.includes('dash') ? 'This browser has no Clear Key DRM for DASH' : 'Not packaged for HLS or DASH';
+  play.addEventListener('click', action(() => start(title, protocol)));
   item.append(name, ' ', length, ' ', play);
   return item;
 }
@@ -107,9 +118,9 @@ function duration(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-async function start(title) {
+async function start(title, protocol) {
   await stop().catch(() => {}); // a failed end of the old session must not block the new one
-  const grant = await api.request('POST', '/v1/playback', { title_id: title.id, protocol: 'hls' });
+  const grant = await api.request('POST', '/v1/playback', { title_id: title.id, protocol });
   $('now-playing').textContent = title.name;
   $('player').hidden = false;
   setStatus('Loading…');
@@ -120,11 +131,12 @@ async function start(title) {
     showError(message);
     void stop().catch(() => {}); // the session may already be gone; the message above says why
   };
-  const release = await attach(video, grant.manifest_url, onFatal).catch(async (error) => {
+  const attached = protocol === 'dash' ? attachDash(video, grant, onFatal) : attach(video, grant.manifest_url, onFatal);
+  const release = await attached.catch(async (error) => {
     if (playing === session) await stop().catch(() => {}); // free the stream slot it took
     throw error;
   });
-  if (playing !== session) return release(); // stopped while hls.js was loading
+  if (playing !== session) return release(); // stopped while the player library was loading
   session.release = release;
   // Autoplay may be blocked; a play() cut short by Stop needs no message.
   await video.play().catch(() => playing === session && setStatus('Press play to start.'));
@@ -142,6 +154,7 @@ function teardown() {
   session?.release?.();
   $('player').hidden = true;
   setStatus('');
+  $('resolution').textContent = '';
   return session;
 }
 
@@ -149,10 +162,21 @@ function setStatus(text) {
   $('status').textContent = text;
 }
 
+/**
+ * The size of the picture shown, which for DASH is the tier the licenses allowed. Only once a
+ * frame is there: before that the size can be that of a rendition whose key never comes.
+ */
+function showResolution() {
+  const shown = video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && video.videoHeight > 0;
+  $('resolution').textContent = shown ? `${video.videoWidth}×${video.videoHeight}` : '';
+}
+
 video.addEventListener('playing', () => setStatus('Playing'));
 video.addEventListener('waiting', () => setStatus('Buffering…'));
 video.addEventListener('pause', () => playing && setStatus('Paused'));
 video.addEventListener('ended', () => setStatus('Ended'));
+video.addEventListener('resize', showResolution);
+video.addEventListener('loadeddata', showResolution);
 
 $('login').addEventListener(
   'submit',

@@ -19,6 +19,7 @@ describe('player page routes', () => {
     ['/player.js', 'text/javascript; charset=utf-8'],
     ['/api.js', 'text/javascript; charset=utf-8'],
     ['/playback.js', 'text/javascript; charset=utf-8'],
+    ['/dash.js', 'text/javascript; charset=utf-8'],
     ['/player.css', 'text/css; charset=utf-8'],
     ['/assets/hls.min.js', 'text/javascript; charset=utf-8'],
     ['/assets/shaka-player.compiled.js', 'text/javascript; charset=utf-8'],

@@ -1,12 +1,13 @@
 /**
  * Titles for tests. `registerSyntheticTitle` writes a tiny hand-made HLS title (playlists and
  * byte segments) through the real registration path — for gateway logic, where the bytes do
- * not matter. `packageTestTitle` packages a real ffmpeg clip, for end-to-end playback.
+ * not matter. `packageTestTitle` (HLS) and `packageTestDashTitle` package a real ffmpeg clip,
+ * for end-to-end playback.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageTitle } from '../../src/cli/package.js';
+import { type PackageInput, packageTitle } from '../../src/cli/package.js';
 import { demoClipToFile } from '../../src/media/ffmpeg-demo.js';
 import { type Packager, registerTitle } from '../../src/server/catalog/register.js';
 import type { Services } from '../../src/server/compose.js';
@@ -34,12 +35,29 @@ export async function registerSyntheticTitle(services: Services, titleId: string
 }
 
 /** A real title: a short ffmpeg clip, packaged and registered exactly as `tollgate package` does. */
-export async function packageTestTitle(services: Services, opts: { titleId: string; durationSec?: number }): Promise<void> {
+export function packageTestTitle(services: Services, opts: { titleId: string; durationSec?: number }): Promise<void> {
+  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 6, width: 640, height: 360 }, {});
+}
+
+/**
+ * A real DASH CENC title from a 1280x720 clip, so it has an SD (360p) and an HD (720p) rung,
+ * each under its own key, and audio under a third; `rotationSec` adds key-rotation Periods.
+ */
+export function packageTestDashTitle(services: Services, opts: { titleId: string; durationSec?: number; rotationSec?: number }): Promise<void> {
+  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 4, width: 1280, height: 720 }, { protocols: ['dash'], rotationSec: opts.rotationSec });
+}
+
+async function packageTestClip(
+  services: Services,
+  titleId: string,
+  clipSize: { durationSec: number; width: number; height: number },
+  options: Pick<PackageInput, 'protocols' | 'rotationSec'>,
+): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'tollgate-clip-'));
   try {
     const clip = join(scratch, 'clip.mp4');
-    await demoClipToFile(clip, { durationSec: opts.durationSec ?? 6, width: 640, height: 360 });
-    const verdict = await packageTitle(services, { id: opts.titleId, name: `Test ${opts.titleId}`, file: clip });
+    await demoClipToFile(clip, clipSize);
+    const verdict = await packageTitle(services, { id: titleId, name: `Test ${titleId}`, file: clip, ...options });
     if (!verdict.ok) throw new Error(verdict.detail);
   } finally {
     await rm(scratch, { recursive: true, force: true });

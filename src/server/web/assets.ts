@@ -31,6 +31,7 @@ function sources(): [string, string, string][] {
     ['/player.js', join(web, 'player.js'), JS],
     ['/api.js', join(web, 'api.js'), JS],
     ['/playback.js', join(web, 'playback.js'), JS],
+    ['/dash.js', join(web, 'dash.js'), JS],
     ['/player.css', join(web, 'player.css'), CSS],
     ['/assets/hls.min.js', resolve('hls.js/dist/hls.min.js'), JS],
     ['/assets/shaka-player.compiled.js', resolve('shaka-player/dist/shaka-player.compiled.js'), JS],
