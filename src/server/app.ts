@@ -7,7 +7,10 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
-import { registerCors } from './http/cors.js';
+import { createServer } from 'node:http';
+import { corsPolicy, registerCors } from './http/cors.js';
+import { securityHeaders } from './http/security-headers.js';
+import { createFastPath } from './gateway/fast-path.js';
 import { problemFor, problemFromError, sendProblem } from './http/problem.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import { identityRoutes } from './identity/routes.js';
@@ -28,9 +31,23 @@ export interface AppOptions {
 
 export function buildApp(services: Services, options: AppOptions = {}): FastifyInstance {
   const { config, metrics } = services;
+  const cors = corsPolicy(config.corsOrigins.length > 0 ? config.corsOrigins : [new URL(config.publicUrl).origin]);
+  const security = securityHeaders(config.publicUrl);
+  const fastPath = createFastPath({
+    gateway: services.gateway,
+    files: services.mediaFiles,
+    cors,
+    security,
+    metrics: services.httpMetrics,
+    // Behind trusted proxies the client address needs X-Forwarded-For parsing: the full path does that.
+    clientIp: (request) => (config.trustProxy.length === 0 ? request.socket.remoteAddress : undefined),
+  });
   const app = Fastify({
+    serverFactory: (handler) =>
+      createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
+        if (!fastPath(request, response)) handler(request, response);
+      }),
     bodyLimit: BODY_LIMIT_BYTES,
-    http: { maxHeaderSize: MAX_HEADER_BYTES },
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
@@ -52,23 +69,17 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   // Bodies are JSON only; Fastify's default text/plain parser would let any text reach a schema.
   app.removeContentTypeParser('text/plain');
 
-  const requests = metrics.counter('tollgate_http_requests_total', 'HTTP requests by route, method and status');
-  const latency = metrics.histogram('tollgate_http_request_duration_seconds', 'HTTP request latency by route');
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    requests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    latency.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  app.addHook('onResponse', (request, reply, done) => {
+    services.httpMetrics.record(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    if (config.publicUrl.startsWith('https:')) reply.header('strict-transport-security', 'max-age=31536000');
-    return payload;
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.headers(security);
+    done(null, payload);
   });
 
-  registerCors(app, config.corsOrigins.length > 0 ? config.corsOrigins : [new URL(config.publicUrl).origin]);
+  registerCors(app, cors);
 
   app.setErrorHandler((error, request, reply) => {
     const { problem, retryAfter, unexpected } = problemFromError(error);

@@ -2,6 +2,7 @@
  * The composition root: the one place that turns configuration into stores and services.
  * The server, the CLI and the tests all start here.
  */
+import { join } from 'node:path';
 import type { DurableStores, HotState } from '../core/ports.js';
 import { CatalogService } from './catalog/service.js';
 import type { Config } from './config.js';
@@ -13,6 +14,8 @@ import { CommunicationKeyRing } from './license/communication-keys.js';
 import { EntitlementProxy, inProcessBackend, remoteBackend } from './license/proxy.js';
 import { LicenseServer } from './license/server.js';
 import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
+import { MediaFiles } from './gateway/files.js';
+import { HttpMetrics } from './monitor/http-metrics.js';
 import { MetricsRegistry } from './monitor/metrics.js';
 import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
@@ -30,10 +33,12 @@ export interface Services {
   readonly playbackKeys: PlaybackKeyRing;
   readonly playback: PlaybackService;
   readonly gateway: GatewayService;
+  readonly mediaFiles: MediaFiles;
   readonly communicationKeys: CommunicationKeyRing;
   readonly licenseServer: LicenseServer;
   readonly proxy: EntitlementProxy;
   readonly metrics: MetricsRegistry;
+  readonly httpMetrics: HttpMetrics;
   readonly now: () => number;
   /** Notes for the operator at start-up (e.g. a master key was generated). */
   readonly notices: readonly string[];
@@ -85,6 +90,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     now,
   );
   const catalog = new CatalogService(stores, now);
+  const metrics = new MetricsRegistry();
   const playbackKeys = new PlaybackKeyRing(stores.signingKeys, sealer, { retentionMs: (config.playbackTokenTtlSec + 60) * 1000, now });
   const playback = new PlaybackService(stores, hot, playbackKeys, config, now);
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
@@ -104,10 +110,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     playbackKeys,
     playback,
     gateway,
+    mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20),
     communicationKeys,
     licenseServer,
     proxy,
-    metrics: new MetricsRegistry(),
+    metrics,
+    httpMetrics: new HttpMetrics(metrics),
     now,
     notices,
     async close() {

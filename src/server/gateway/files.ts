@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TollgateError } from '../../core/errors.js';
 
@@ -55,8 +55,14 @@ export class MediaFiles {
     private readonly maxBytes: number,
   ) {}
 
+  /** A file already in memory, or undefined (then use get). */
+  cached(titleId: string, path: string): MediaFile | undefined {
+    return this.cache.get(`${this.root}/${titleId}/${path}`);
+  }
+
+  /** titleId and path must already be checked (checkBindings): they are joined as they are. */
   async get(titleId: string, path: string): Promise<MediaFile> {
-    const file = join(this.root, titleId, path);
+    const file = `${this.root}/${titleId}/${path}`;
     const hit = this.cache.get(file);
     if (hit !== undefined) {
       this.cache.delete(file);
@@ -85,19 +91,16 @@ export class MediaFiles {
   }
 }
 
+/** Caching headers of packaged files: they never change under a URL (a CDN that validates tokens at the edge can keep them). */
+export const IMMUTABLE_MEDIA = Object.freeze({ 'accept-ranges': 'bytes', 'cache-control': 'public, max-age=86400, immutable' });
+
 /** Sends a segment or other immutable media file, honouring Range and If-None-Match. */
 export function sendMediaFile(
   request: FastifyRequest,
   reply: FastifyReply,
   media: MediaFile,
 ): FastifyReply {
-  reply
-    .header('content-type', media.type)
-    .header('accept-ranges', 'bytes')
-    .header('etag', media.etag)
-    .header('last-modified', media.lastModified)
-    // Packaged files never change under a URL; a CDN that validates tokens at the edge can keep them.
-    .header('cache-control', 'public, max-age=86400, immutable');
+  reply.headers(IMMUTABLE_MEDIA).header('content-type', media.type).header('etag', media.etag).header('last-modified', media.lastModified);
   if (request.headers['if-none-match'] === media.etag) return reply.code(304).send();
 
   const range = parseRange(request.headers.range, media.size);

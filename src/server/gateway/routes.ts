@@ -6,7 +6,6 @@
  * AES-128 keys live at <title>/hls/keys/<kid> and come from the key store, never from disk.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TollgateError } from '../../core/errors.js';
 import { rewriteDashMpd } from '../../core/manifest/dash.js';
@@ -15,7 +14,7 @@ import { isOpaqueUri, withQueryToken } from '../../core/manifest/uri.js';
 import type { Services } from '../compose.js';
 import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
-import { isManifest, MediaFiles, sendMediaFile } from './files.js';
+import { isManifest, sendMediaFile } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
 const KEY_PATH = /^hls\/keys\/([0-9a-f]{32})$/;
@@ -35,8 +34,7 @@ export function gatewayRoutes(app: FastifyInstance, services: Services): void {
   });
 }
 
-function mediaHandler({ gateway, sealer, config, playback }: Services) {
-  const files = new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20);
+function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services) {
   return async (
     request: FastifyRequest<{ Params: { title: string; '*': string } }>,
     reply: FastifyReply,

@@ -45,6 +45,17 @@ export class GatewayService {
     private readonly now: () => number,
   ) {}
 
+  /**
+   * The synchronous common case: a token seen before, within its life, with no liveness check
+   * due, whose bindings hold. Undefined means "take the full path" (authorize), never "no".
+   */
+  authorizeCached(request: MediaRequest): PlaybackSessionRecord | undefined {
+    const now = this.now();
+    const entry = this.cache.get(request.token);
+    if (entry === undefined || now >= entry.claims.exp * 1000 || now - entry.marksCheckedAt >= MARK_RECHECK_MS) return undefined;
+    return this.bindings(entry, request).ok ? entry.session : undefined;
+  }
+
   /** May this request be served? Grants the session it belongs to. */
   async authorize(request: MediaRequest): Promise<Verdict<PlaybackSessionRecord>> {
     const now = this.now();
@@ -54,12 +65,7 @@ export class GatewayService {
       if (!fresh.ok) return fresh;
       entry = fresh.value;
     }
-    const bindings = checkBindings(entry.claims, {
-      titleId: request.titleId,
-      path: request.path,
-      ip: request.ip,
-      ...(entry.claims.uaHash !== undefined ? { userAgentHash: hashUserAgent(request.userAgent, nodeHmac) } : {}),
-    });
+    const bindings = this.bindings(entry, request);
     if (!bindings.ok) return bindings;
     if (now - entry.databaseCheckedAt >= DATABASE_RECHECK_MS) {
       entry.databaseCheckedAt = entry.marksCheckedAt = now;
@@ -90,6 +96,15 @@ export class GatewayService {
     const user = await this.stores.users.findById(session.userId);
     const plan = user && (await this.stores.plans.get(user.planId));
     return plan !== undefined && (plan.titles === '*' || plan.titles.includes(session.titleId));
+  }
+
+  private bindings(entry: CachedToken, request: MediaRequest): Verdict<void> {
+    return checkBindings(entry.claims, {
+      titleId: request.titleId,
+      path: request.path,
+      ip: request.ip,
+      ...(entry.claims.uaHash !== undefined ? { userAgentHash: hashUserAgent(request.userAgent, nodeHmac) } : {}),
+    });
   }
 
   private async admit(token: string, now: number): Promise<Verdict<CachedToken>> {

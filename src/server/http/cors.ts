@@ -10,25 +10,41 @@ const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, DELETE, OPTIONS';
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Range, X-Tollgate-Entitlement';
 const EXPOSED_HEADERS = 'Retry-After, Content-Range, Content-Length, WWW-Authenticate';
 
-export function registerCors(app: FastifyInstance, origins: readonly string[]): void {
+/** The CORS response headers for a request's Origin (undefined: no Origin header). */
+export type CorsPolicy = (origin: string | undefined) => Record<string, string> | undefined;
+
+export function corsPolicy(origins: readonly string[]): CorsPolicy {
   const any = origins.includes('*');
   const allowed = new Set(origins);
+  const denied = Object.freeze({ vary: 'Origin' });
+  const star = Object.freeze({ vary: 'Origin', 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS });
+  return (origin) => {
+    if (origin === undefined) return undefined;
+    if (any) return star;
+    if (!allowed.has(origin)) return denied;
+    return {
+      vary: 'Origin',
+      'access-control-allow-origin': origin,
+      'access-control-allow-credentials': 'true',
+      'access-control-expose-headers': EXPOSED_HEADERS,
+    };
+  };
+}
 
-  app.addHook('onRequest', async (request, reply) => {
-    const origin = request.headers.origin;
-    if (origin === undefined) return;
-    reply.header('vary', 'Origin');
-    if (!any && !allowed.has(origin)) return;
-    reply.header('access-control-allow-origin', any ? '*' : origin);
-    if (!any) reply.header('access-control-allow-credentials', 'true');
-    reply.header('access-control-expose-headers', EXPOSED_HEADERS);
-    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+export function registerCors(app: FastifyInstance, policy: CorsPolicy): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    const headers = policy(request.headers.origin);
+    if (headers === undefined) return done();
+    reply.headers(headers);
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined && 'access-control-allow-origin' in headers) {
       reply
         .header('access-control-allow-methods', ALLOWED_METHODS)
         .header('access-control-allow-headers', ALLOWED_HEADERS)
         .header('access-control-max-age', '600')
         .code(204)
         .send();
+      return;
     }
+    done();
   });
 }

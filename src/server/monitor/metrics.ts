@@ -80,7 +80,15 @@ export class MetricsRegistry {
   }
 }
 
+/** Label text per labels object, so callers that reuse their label objects build it once. */
+const labelTexts = new WeakMap<Labels, string>();
+
 function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`);
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+  let text = labelTexts.get(labels);
+  if (text === undefined) {
+    const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`);
+    text = parts.length === 0 ? '' : `{${parts.join(',')}}`;
+    labelTexts.set(labels, text);
+  }
+  return text;
 }
