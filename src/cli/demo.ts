@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { compose } from '../server/compose.js';
 import type { Config } from '../server/config.js';
 import { startServer, stopOnSignals } from '../server/main.js';
-import { packageDemoTitle, progressBar } from './package.js';
+import { packageDemoTitles, progressBar } from './package.js';
 
 export const DEMO_PLAN = 'demo';
 export const DEMO_EMAIL = 'demo@tollgate.local';
@@ -27,7 +27,7 @@ export async function runDemo(config: Config): Promise<void> {
   }
   if ((await services.stores.titles.get(DEMO_TITLE)) === undefined) {
     process.stdout.write('Packaging the demo title (first run only)...\n');
-    const packaged = await packageDemoTitle(services, DEMO_TITLE, progressBar('packaging demo'));
+    const packaged = await packageDemoTitles(services, DEMO_TITLE, progressBar('packaging demo'));
     if (!packaged.ok) throw new Error(`cannot package the demo title: ${packaged.detail}`);
   }
   const server = await startServer(config, services);

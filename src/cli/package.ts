@@ -55,10 +55,11 @@ export function packageTitle(services: Services, input: PackageInput, onProgress
 }
 
 /**
- * The demo title: a clip ffmpeg synthesises, packaged like any upload; where ffmpeg is
- * missing, the small clear sample shipped in assets/, encrypted with a fresh key.
+ * The demo titles: a clip ffmpeg synthesises, packaged like any upload — `id` as HLS AES-128
+ * and `<id>-drm` as DASH CENC with a key per tier and a new key every 10 s. Where ffmpeg is
+ * missing, only `id`, from the small clear sample shipped in assets/, encrypted with a fresh key.
  */
-export async function packageDemoTitle(services: Services, id: string, onProgress?: (fraction: number) => void): Promise<Verdict<TitleRecord>> {
+export async function packageDemoTitles(services: Services, id: string, onProgress?: (fraction: number) => void): Promise<Verdict<TitleRecord>> {
   const ffmpeg = await locateMediaTools().catch((error: unknown) => {
     if (error instanceof MediaError && error.reason === 'tool_missing') return undefined;
     throw error;
@@ -81,8 +82,12 @@ export async function packageDemoTitle(services: Services, id: string, onProgres
   const scratch = await mkdtemp(join(tmpdir(), 'tollgate-demo-clip-'));
   try {
     const clip = join(scratch, 'demo.mp4');
-    await demoClipToFile(clip, { tools: ffmpeg, ...(onProgress ? { onProgress: (f: number) => onProgress(f * 0.3) } : {}) });
-    return await packageTitle(services, { id, name: 'Tollgate demo', file: clip }, onProgress && ((f) => onProgress(0.3 + f * 0.7)));
+    await demoClipToFile(clip, { tools: ffmpeg, ...(onProgress ? { onProgress: (f: number) => onProgress(f * 0.2) } : {}) });
+    const hls = await packageTitle(services, { id, name: 'Tollgate demo (HLS AES-128)', file: clip }, onProgress && ((f) => onProgress(0.2 + f * 0.4)));
+    if (!hls.ok) return hls;
+    const drm = { id: `${id}-drm`, name: 'Tollgate demo (DASH ClearKey, SD only)', file: clip, protocols: ['dash'] as const, rotationSec: 10 };
+    const dash = await packageTitle(services, drm, onProgress && ((f) => onProgress(0.6 + f * 0.4)));
+    return dash.ok ? hls : dash;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

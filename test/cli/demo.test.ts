@@ -58,7 +58,7 @@ describe('npm start (tollgate demo)', () => {
         const me = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${access_token}` } });
         expect(await me.json()).toMatchObject({ email: 'demo@tollgate.local', plan_id: 'demo', titles: '*' });
         const titles = await fetch(`${url}/v1/titles`, { headers: { authorization: `Bearer ${access_token}` } });
-        expect(((await titles.json()) as { titles: { id: string }[] }).titles.map((t) => t.id)).toEqual(['demo']);
+        expect(((await titles.json()) as { titles: { id: string }[] }).titles.map((t) => t.id)).toEqual(['demo', 'demo-drm']);
         passwords.push(password!);
       } finally {
         const exited = new Promise((resolve) => child.once('exit', resolve));
