@@ -6,22 +6,8 @@
  * the largest bits(i..j) / (minBufferTime + duration(i..j-1)). A short tail segment is judged
  * against the buffer, so it cannot inflate the figure the way a per-segment peak would.
  */
-
-export interface SizedSegment {
-  readonly bytes: number;
-  readonly durationSec: number;
-}
+import { type SizedSegment, peakRate } from '../bandwidth.js';
 
 export function dashBandwidth(segments: readonly SizedSegment[], minBufferSec: number): number {
-  let peak = 0;
-  for (let i = 0; i < segments.length; i++) {
-    let bits = 0;
-    let before = 0; // duration of segments i..j-1
-    for (let j = i; j < segments.length; j++) {
-      bits += segments[j]!.bytes * 8;
-      peak = Math.max(peak, bits / (minBufferSec + before));
-      before += segments[j]!.durationSec;
-    }
-  }
-  return Math.ceil(peak);
+  return Math.ceil(peakRate(segments, (bits, _seconds, before) => bits / (minBufferSec + before)));
 }

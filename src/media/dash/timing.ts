@@ -5,21 +5,14 @@
  * Periods are built from these numbers, so they describe exactly the bytes that are published.
  */
 import { Mp4Error, Reader } from '../cenc/bytes.js';
-import { type Box, child, openBox, readBoxes, readFullHeader, requireChild } from '../cenc/boxes.js';
+import { type Box, child, openBox, readBoxes, readFullHeader } from '../cenc/boxes.js';
+import { readTfhd, readTruns } from '../cenc/fragment.js';
 
 export interface Span {
   /** baseMediaDecodeTime of the first sample. */
   readonly start: number;
   readonly duration: number;
 }
-
-const TFHD_BASE_DATA_OFFSET = 0x1;
-const TFHD_SAMPLE_DESCRIPTION_INDEX = 0x2;
-const TFHD_DEFAULT_DURATION = 0x8;
-const TRUN_DATA_OFFSET = 0x1;
-const TRUN_FIRST_SAMPLE_FLAGS = 0x4;
-const TRUN_DURATION = 0x100;
-const TRUN_FIELDS = [TRUN_DURATION, 0x200, 0x400, 0x800]; // duration, size, flags, composition offset
 
 /** The init segment's trex default_sample_duration (0 when there is no mvex). */
 export function trexDefaultDuration(init: Uint8Array): number {
@@ -56,29 +49,14 @@ function decodeTime(traf: Box): number {
 }
 
 function trafDuration(traf: Box, trexDuration: number): number {
-  const tfhd = new Reader(requireChild(traf, 'tfhd').body, 'tfhd');
-  const { flags } = readFullHeader(tfhd);
-  tfhd.skip(4); // track_ID
-  if (flags & TFHD_BASE_DATA_OFFSET) tfhd.skip(8);
-  if (flags & TFHD_SAMPLE_DESCRIPTION_INDEX) tfhd.skip(4);
-  const defaultDuration = flags & TFHD_DEFAULT_DURATION ? tfhd.u32() : trexDuration;
+  const defaultDuration = readTfhd(traf).defaultDuration ?? trexDuration;
   let total = 0;
-  for (const trun of traf.children!.filter((c) => c.type === 'trun')) {
-    const r = new Reader(trun.body, 'trun');
-    const run = readFullHeader(r);
-    const count = r.u32();
-    if (run.flags & TRUN_DATA_OFFSET) r.skip(4);
-    if (run.flags & TRUN_FIRST_SAMPLE_FLAGS) r.skip(4);
-    if (!(run.flags & TRUN_DURATION)) {
-      total += count * defaultDuration;
+  for (const trun of readTruns(traf)) {
+    if (!trun.hasDurations) {
+      total += trun.count * defaultDuration;
       continue;
     }
-    const fields = TRUN_FIELDS.filter((f) => run.flags & f).length;
-    r.count(count, fields * 4, 'samples');
-    for (let i = 0; i < count; i++) {
-      total += r.u32();
-      r.skip((fields - 1) * 4);
-    }
+    for (const sample of trun.samples()) total += sample.duration ?? defaultDuration;
   }
   return total;
 }

@@ -2,11 +2,7 @@
  * BANDWIDTH and AVERAGE-BANDWIDTH as RFC 8216 §4.3.4.2 defines them, measured on the bytes a
  * player actually downloads (the encrypted segments), not on the encoder's target bitrate.
  */
-
-export interface MeasuredSegment {
-  readonly durationSec: number;
-  readonly bytes: number;
-}
+import { type SizedSegment, peakRate } from '../bandwidth.js';
 
 export interface Bandwidth {
   /** Peak segment bit rate, bits/s. */
@@ -20,18 +16,8 @@ export interface Bandwidth {
  * 0.5 and 1.5 times the target duration; a short tail segment is judged together with its
  * neighbour instead of inflating the peak on its own.
  */
-export function measureBandwidth(segments: readonly MeasuredSegment[], targetSec: number): Bandwidth {
-  let peak = 0;
-  for (let i = 0; i < segments.length; i++) {
-    let seconds = 0;
-    let bytes = 0;
-    for (const s of segments.slice(i)) {
-      seconds += s.durationSec;
-      bytes += s.bytes;
-      if (seconds > 1.5 * targetSec) break;
-      if (seconds >= 0.5 * targetSec) peak = Math.max(peak, (bytes * 8) / seconds);
-    }
-  }
+export function measureBandwidth(segments: readonly SizedSegment[], targetSec: number): Bandwidth {
+  const peak = peakRate(segments, (bits, seconds) => (seconds >= 0.5 * targetSec && seconds <= 1.5 * targetSec ? bits / seconds : undefined));
   const seconds = segments.reduce((sum, s) => sum + s.durationSec, 0);
   const average = (segments.reduce((sum, s) => sum + s.bytes, 0) * 8) / seconds;
   // A playlist too short for any qualifying run (shorter than half a target) falls back to its average.

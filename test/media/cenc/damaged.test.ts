@@ -3,28 +3,17 @@
  * a DataView, or silently wrong output.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TollgateError } from '../../../src/core/errors.js';
 import { child, readBoxes } from '../../../src/media/cenc/boxes.js';
-import {
-  Mp4Error,
-  decryptSegment,
-  encryptInit,
-  encryptSegment,
-  randomIvs,
-  readInit,
-} from '../../../src/media/cenc/index.js';
-import { type ClearMedia, makeClearMedia } from './media.js';
+import { Mp4Error, decryptSegment, encryptInit, encryptSegment, randomIvs, readInit } from '../../../src/media/cenc/index.js';
+import { useClearMedia } from './media.js';
 import { trafs } from './inspect.js';
 
-let media: ClearMedia;
+const media = useClearMedia();
 const key = new Uint8Array(randomBytes(16));
 const kid = new Uint8Array(randomBytes(16));
 const protection = { defaultKid: kid, perSampleIvSize: 8 };
-beforeAll(async () => {
-  media = await makeClearMedia();
-}, 60_000);
-afterAll(() => media?.cleanup());
 
 const encryptVideo = (segment: Uint8Array): Uint8Array =>
   encryptSegment(segment, { key, trackKind: 'video', nalLengthSize: 4, ivSource: randomIvs() });

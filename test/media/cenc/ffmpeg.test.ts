@@ -6,22 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type TrackKind,
-  clearKeyPssh,
-  commonPssh,
-  decryptInit,
-  decryptSegment,
-  encryptInit,
-  encryptSegment,
-  randomIvs,
-  readInit,
-} from '../../../src/media/cenc/index.js';
-import { type ClearMedia, type Track, concat, frameMd5, makeClearMedia, splitAfterMoov } from './media.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type TrackKind, decryptInit, decryptSegment, encryptInit, encryptSegment, randomIvs, readInit } from '../../../src/media/cenc/index.js';
+import { clearKeyPssh, commonPssh } from '../../../src/media/cenc/pssh.js';
+import { type Track, concat, frameMd5, splitAfterMoov, useClearMedia } from './media.js';
 import { expectSameBytes, mdatPayloads, sampleAuxInfo, sidxSizes, topBoxes, topTypes } from './inspect.js';
 
-let media: ClearMedia;
+const media = useClearMedia();
 const keys = {
   video: { key: new Uint8Array(randomBytes(16)), kid: new Uint8Array(randomBytes(16)) },
   audio: { key: new Uint8Array(randomBytes(16)), kid: new Uint8Array(randomBytes(16)) },
@@ -39,7 +30,6 @@ function encryptTrack(track: Track, kind: TrackKind): Track {
 }
 
 beforeAll(async () => {
-  media = await makeClearMedia();
   encrypted.video = encryptTrack(media.video, 'video');
   encrypted.audio = encryptTrack(media.audio, 'audio');
   for (const kind of ['video', 'audio'] as const) {
@@ -47,7 +37,6 @@ beforeAll(async () => {
     await writeFile(join(media.dir, `enc-${kind}.mp4`), concat([encrypted[kind].init, ...encrypted[kind].segments]));
   }
 }, 60_000);
-afterAll(() => media?.cleanup());
 
 describe('clear media from ffmpeg', () => {
   it('has one track per init segment, with the avcC NAL length size', () => {

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { readBoxes } from '../../../src/media/cenc/boxes.js';
 
 const run = promisify(execFile);
@@ -32,7 +33,7 @@ const AUDIO_IN = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:dur
 const VIDEO_CODEC = ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-x264-params', 'slices=3'];
 const AUDIO_CODEC = ['-c:a', 'aac', '-b:a', '64k'];
 
-export async function makeClearMedia(): Promise<ClearMedia> {
+async function makeClearMedia(): Promise<ClearMedia> {
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-cenc-'));
   await ffmpeg([
     ...VIDEO_IN, ...AUDIO_IN, ...VIDEO_CODEC, ...AUDIO_CODEC, '-f', 'dash', '-seg_duration', '1',
@@ -57,6 +58,17 @@ export async function makeClearMedia(): Promise<ClearMedia> {
     fragmentedFile: await read('fragmented.mp4'),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * The clear media of one test file: made before its first test, removed after its last. The
+ * object is filled in by the beforeAll hook, so read it only inside hooks and tests.
+ */
+export function useClearMedia(): ClearMedia {
+  const media = {} as ClearMedia;
+  beforeAll(async () => void Object.assign(media, await makeClearMedia()), 60_000);
+  afterAll(() => media.cleanup?.());
+  return media;
 }
 
 export async function ffmpeg(args: string[]): Promise<string> {

@@ -5,30 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  type IvSource,
-  commonPssh,
-  counterIvs,
-  decryptSegment,
-  encryptInit,
-  encryptSegment,
-  randomIvs,
-  readInit,
-} from '../../../src/media/cenc/index.js';
-import { type ClearMedia, concat, frameMd5, makeClearMedia } from './media.js';
+import { expect, it } from 'vitest';
+import { type IvSource, commonPssh, counterIvs, decryptSegment, encryptInit, encryptSegment, randomIvs, readInit } from '../../../src/media/cenc/index.js';
+import { concat, frameMd5, useClearMedia } from './media.js';
 import { expectSameBytes, trafs } from './inspect.js';
 
-let media: ClearMedia;
+const media = useClearMedia();
 const a = { kid: new Uint8Array(randomBytes(16)), key: new Uint8Array(randomBytes(16)) };
 const b = { kid: new Uint8Array(randomBytes(16)), key: new Uint8Array(randomBytes(16)) };
 const hex = (x: Uint8Array): string => Buffer.from(x).toString('hex');
 const keyFor = (kid: Uint8Array): Uint8Array | undefined => [a, b].find((k) => hex(k.kid) === hex(kid))?.key;
-
-beforeAll(async () => {
-  media = await makeClearMedia();
-}, 60_000);
-afterAll(() => media?.cleanup());
 
 it('rotates keys between fragments of one file with a seig sample group per fragment', () => {
   const nalLengthSize = readInit(media.video.init).nalLengthSize;

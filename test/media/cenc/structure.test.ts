@@ -5,31 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Reader } from '../../../src/media/cenc/bytes.js';
 import { type Box, child, openBox, readBoxes, readFullHeader, requirePath } from '../../../src/media/cenc/boxes.js';
-import {
-  CLEARKEY_SYSTEM_ID,
-  COMMON_SYSTEM_ID,
-  Mp4Error,
-  clearKeyPssh,
-  commonPssh,
-  decryptSegment,
-  encryptInit,
-  encryptSegment,
-  randomIvs,
-  readInit,
-} from '../../../src/media/cenc/index.js';
-import { type ClearMedia, concat, ffmpeg, makeClearMedia } from './media.js';
+import { Mp4Error, decryptSegment, encryptInit, encryptSegment, randomIvs, readInit } from '../../../src/media/cenc/index.js';
+import { CLEARKEY_SYSTEM_ID, COMMON_SYSTEM_ID, clearKeyPssh, commonPssh } from '../../../src/media/cenc/pssh.js';
+import { concat, ffmpeg, useClearMedia } from './media.js';
 import { sampleAuxInfo, trafs } from './inspect.js';
 
-let media: ClearMedia;
+const media = useClearMedia();
 const key = new Uint8Array(randomBytes(16));
 const kid = new Uint8Array(randomBytes(16));
-beforeAll(async () => {
-  media = await makeClearMedia();
-}, 60_000);
-afterAll(() => media?.cleanup());
 
 function sampleEntry(init: Uint8Array): Box {
   const stbl = requirePath(readBoxes(init), ['moov', 'trak', 'mdia', 'minf', 'stbl']);
