@@ -1,0 +1,145 @@
+/**
+ * `npm run bench`: Tollgate's hot path against its bar, measured in one run on this machine
+ * (DESIGN.md, "The hot path is measured, not assumed"):
+ *   1. validated segment requests, Tollgate's gateway vs nginx secure_link on the same files,
+ *      a realistic segment and a 1 KB file, compared per server CPU-second;
+ *   2. the uncached playback-token check vs one raw HMAC-SHA256;
+ * then rewrites the results section of docs/BENCHMARKS.md.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeMachine, loadAverage, missingTools } from './machine.js';
+import { benchHttp } from './http.js';
+import { fmt, say } from './log.js';
+import { cleanUp, tempDir } from './processes.js';
+import { type ProfileSummary, summariseProfile } from './profile.js';
+import { END, renderResults, START, TARGET_TOKEN, writeResults } from './report.js';
+import { benchTokenCheck, type TokenBenchResult } from './token.js';
+import type { LoadOptions } from './wrk.js';
+
+const USAGE = `usage: npm run bench -- [options]
+
+  --duration S      seconds per measured wrk run (default 10)
+  --connections N   wrk connections (default 20)
+  --threads N       wrk threads (default 1: the other core is the server's)
+  --segment-kb K    pick the packaged segment closest to K KB (default 150)
+  --small-bytes B   size of the small file for the per-request run (default 1024)
+  --rounds N        measured runs per server and file, round-robin; the best is kept (default 3)
+  --iterations N    token check: calls per round (default 200000)
+  --only http|token run one part; the doc is then left alone
+  --no-write        print only, leave docs/BENCHMARKS.md alone
+  --no-floors       skip the reference bare node:http servers (no token check) that show
+                    how much of the gap to nginx is Node's own HTTP and file serving
+  --profile         also take a V8 CPU profile of the Tollgate process and print where its
+                    time goes (sampling slows it, so the doc is left alone)
+
+Needs nginx, wrk and ffmpeg (Debian/Ubuntu: apt-get install nginx-light wrk ffmpeg).
+`;
+
+const root = new URL('../..', import.meta.url).pathname;
+export const DOC = join(root, 'docs', 'BENCHMARKS.md');
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        duration: { type: 'string', default: '10' },
+        connections: { type: 'string', default: '20' },
+        threads: { type: 'string', default: '1' },
+        'segment-kb': { type: 'string', default: '150' },
+        'small-bytes': { type: 'string', default: '1024' },
+        iterations: { type: 'string', default: '200000' },
+        rounds: { type: 'string', default: '3' },
+        only: { type: 'string' },
+        'no-write': { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        'no-floors': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const int = (name: string, text: string, min: number, max: number): number => {
+    const v = Number(text);
+    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`--${name} must be a whole number from ${min} to ${max}`);
+    return v;
+  };
+  let load: LoadOptions;
+  let segmentKb: number;
+  let smallBytes: number;
+  let iterations: number;
+  let rounds: number;
+  try {
+    load = {
+      durationSec: int('duration', values.duration!, 1, 300),
+      connections: int('connections', values.connections!, 1, 1000),
+      threads: int('threads', values.threads!, 1, 64),
+    };
+    segmentKb = int('segment-kb', values['segment-kb']!, 1, 100_000);
+    smallBytes = int('small-bytes', values['small-bytes']!, 1, 10_000_000);
+    iterations = int('iterations', values.iterations!, 1000, 100_000_000);
+    rounds = int('rounds', values.rounds!, 1, 20);
+    if (values.only !== undefined && values.only !== 'http' && values.only !== 'token') throw new RangeError('--only must be http or token');
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const doHttp = values.only !== 'token';
+  const doToken = values.only !== 'http';
+
+  if (doHttp) {
+    const missing = missingTools(['nginx', 'wrk', 'ffmpeg']);
+    if (missing.length > 0) {
+      process.stderr.write(`bench: cannot measure the gateway against nginx:\n  ${missing.join('\n  ')}\n`);
+      return 1;
+    }
+  }
+
+  const machine = describeMachine();
+  say(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.nginx}, ${machine.wrk}, load average ${machine.loadAverage}`);
+  try {
+    let token: TokenBenchResult | undefined;
+    if (doToken) {
+      say(`\n== playback-token check vs raw HMAC-SHA256 (${iterations.toLocaleString('en-US')} calls x 5 rounds)`);
+      token = benchTokenCheck({ iterations, rounds: 5 });
+      say(`verifyPlaybackToken ${fmt(token.verifyPerSec)}/s, createHmac ${fmt(token.hmacPerSec)}/s: ${token.ratio.toFixed(2)}x (target >= ${TARGET_TOKEN}x)`);
+    }
+    const profileDir = values.profile && doHttp ? tempDir('profile') : undefined;
+    const http = doHttp
+      ? await benchHttp(load, { segmentBytes: segmentKb * 1024, smallBytes, floors: !values['no-floors'], rounds, ...(profileDir ? { profileDir } : {}) })
+      : [];
+    if (profileDir !== undefined) printProfile(summariseProfile(profileDir));
+
+    const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+    const section = renderResults({ date: new Date(), command, machine, load: doHttp ? load : undefined, rounds, http, token, loadAfter: loadAverage() });
+    if (values['no-write'] || values.only !== undefined || values.profile) {
+      say('\n(docs/BENCHMARKS.md left alone)');
+    } else {
+      writeResults(DOC, section, `# Benchmarks\n\n${START}\n${END}\n`);
+      say(`\nwrote the results into ${DOC}`);
+    }
+    return 0;
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  } finally {
+    cleanUp();
+  }
+}
+
+function printProfile(p: ProfileSummary): void {
+  say(`\n== where the Tollgate process spent ${fmt(p.busyMs)} ms of busy CPU (main thread, self time)`);
+  for (const l of p.byGroup) say(`${(l.share * 100).toFixed(1).padStart(5)}%  ${l.name}`);
+  say('');
+  for (const l of p.byFunction) say(`${(l.share * 100).toFixed(1).padStart(5)}%  ${l.name}`);
+}

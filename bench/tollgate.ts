@@ -1,0 +1,176 @@
+/**
+ * Tollgate set up as a user would: `tollgate package` on an ffmpeg test clip, `tollgate serve`
+ * on a fresh data dir, a plan and a subscriber through the admin API, login, POST /v1/playback,
+ * then the manifest and a media playlist to find real segment URLs carrying the playback token.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, run, type Service, startService, tempDir, waitFor } from './processes.js';
+
+export const TITLE = 'bench';
+
+export interface TollgateServer {
+  readonly base: string;
+  readonly pid: number;
+  readonly dataDir: string;
+  /** Where the title's packaged files are: <data>/media/<title>. */
+  readonly titleDir: string;
+  /** The gateway URL prefix carrying the playback token: ".../v1/stream/<token>/bench/". */
+  readonly streamPrefix: string;
+  readonly manifestUrl: string;
+  /** Media segments named by the playlists, as paths relative to the title. */
+  readonly segments: readonly string[];
+  stop(): Promise<void>;
+}
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = join(root, 'bin', 'tollgate.js');
+
+/** An 8 s 640x360 H.264/AAC test clip, as the brief for the bench asks. */
+export async function makeClip(dir: string): Promise<string> {
+  const clip = join(dir, 'clip.mp4');
+  const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine'];
+  args.push('-t', '8', '-c:v', 'libx264', '-c:a', 'aac', clip);
+  const result = await run('ffmpeg', args, 120_000);
+  if (result.status !== 0) throw new Error(`ffmpeg could not make the test clip: ${result.stderr}`);
+  return clip;
+}
+
+export interface StartOptions {
+  /** Extra node flags for the server process, e.g. --cpu-prof. */
+  readonly nodeFlags?: readonly string[];
+}
+
+export async function startTollgate(options: StartOptions = {}): Promise<TollgateServer> {
+  const dataDir = tempDir('tollgate');
+  const work = tempDir('clip');
+  const adminToken = randomBytes(24).toString('hex');
+  const port = await freePort();
+  // Tollgate's defaults plus only these settings: none of the caller's TOLLGATE_* leaks in,
+  // so the bench measures one instance on its embedded stores.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOLLGATE_')));
+  Object.assign(env, {
+    TOLLGATE_DATA_DIR: dataDir,
+    TOLLGATE_ADMIN_TOKEN: adminToken,
+    TOLLGATE_HOST: '127.0.0.1',
+    TOLLGATE_PORT: String(port),
+    TOLLGATE_LOG_LEVEL: 'warn',
+  });
+
+  const clip = await makeClip(work);
+  const packaged = await run(process.execPath, [cli, 'package', clip, '--title', TITLE, '--hls'], 300_000, { env, cwd: work });
+  if (packaged.status !== 0) throw new Error(`tollgate package failed (exit ${packaged.status}): ${packaged.stderr || packaged.stdout}`);
+
+  const server: Service = startService(process.execPath, [...(options.nodeFlags ?? []), cli, 'serve'], { env, cwd: work });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined),
+      20_000,
+      () => `tollgate serve did not answer on ${base}:\n${server.output()}`,
+    );
+    const admin = { authorization: `Bearer ${adminToken}` };
+    await call(`${base}/v1/admin/plans`, { id: 'bench-all', titles: '*' }, admin);
+    const password = randomBytes(12).toString('hex');
+    await call(`${base}/v1/admin/users`, { email: 'bench@tollgate.local', password, plan_id: 'bench-all' }, admin);
+    const login = await call(`${base}/v1/auth/login`, { email: 'bench@tollgate.local', password });
+    const accessToken = String(login.access_token);
+    const grant = await call(`${base}/v1/playback`, { title_id: TITLE, protocol: 'hls' }, { authorization: `Bearer ${accessToken}` });
+    const manifestUrl = String(grant.manifest_url);
+    const marker = `/${TITLE}/`;
+    const streamPrefix = manifestUrl.slice(0, manifestUrl.indexOf(marker, manifestUrl.indexOf('/v1/stream/')) + marker.length);
+    if (!streamPrefix.includes('/v1/stream/')) throw new Error(`expected a path-mode manifest URL, got ${manifestUrl}`);
+    const segments = await findSegments(manifestUrl, streamPrefix);
+    return {
+      base,
+      pid: server.pid,
+      dataDir,
+      titleDir: join(dataDir, 'media', TITLE),
+      streamPrefix,
+      manifestUrl,
+      segments,
+      stop: () => server.stop(),
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** The media segments of every variant of an HLS multivariant playlist, relative to the title. */
+async function findSegments(manifestUrl: string, streamPrefix: string): Promise<string[]> {
+  const master = await text(manifestUrl);
+  const variants = uriLines(master).map((u) => new URL(u, manifestUrl).href);
+  // A media playlist given directly (no variants) is its own only variant.
+  const playlists = variants.some((v) => new URL(v).pathname.endsWith('.m3u8')) ? variants : [manifestUrl];
+  const segments: string[] = [];
+  for (const playlist of playlists) {
+    for (const uri of uriLines(await text(playlist))) {
+      const url = new URL(uri, playlist).href;
+      if (!url.startsWith(streamPrefix)) throw new Error(`segment ${url} is outside ${streamPrefix}`);
+      segments.push(decodeURIComponent(url.slice(streamPrefix.length)));
+    }
+  }
+  if (segments.length === 0) throw new Error(`no segments found from ${manifestUrl}`);
+  return segments;
+}
+
+function uriLines(playlist: string): string[] {
+  return playlist
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** The segment whose size on disk is closest to target bytes. */
+export function segmentNear(server: TollgateServer, target: number): { path: string; file: string; size: number } {
+  const sized = server.segments.map((path) => {
+    const file = join(server.titleDir, path);
+    return { path, file, size: statSync(file).size };
+  });
+  sized.sort((a, b) => Math.abs(a.size - target) - Math.abs(b.size - target));
+  return sized[0]!;
+}
+
+/**
+ * A small file beside a real segment in the title's folder, for the per-request-overhead run:
+ * the gateway serves any file under the title, so it passes the same token checks.
+ */
+export function addSmallFile(server: TollgateServer, nextTo: string, bytes: number): { path: string; file: string; size: number } {
+  const dir = nextTo.includes('/') ? nextTo.slice(0, nextTo.lastIndexOf('/') + 1) : '';
+  const path = `${dir}bench-${bytes}b.ts`;
+  const file = join(server.titleDir, path);
+  writeFileSync(file, randomBytes(bytes));
+  return { path, file, size: bytes };
+}
+
+/** GETs url and checks it answers 200 with exactly the file's bytes. */
+export async function expectFile(url: string, file: string): Promise<void> {
+  const response = await fetch(url);
+  const body = Buffer.from(await response.arrayBuffer());
+  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status} ${body.toString().slice(0, 300)}`);
+  if (!body.equals(readFileSync(file))) throw new Error(`GET ${url}: the body differs from ${file}`);
+}
+
+/** GETs url and checks it is refused with one of the statuses. */
+export async function expectRefused(url: string, statuses: readonly number[]): Promise<number> {
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  if (!statuses.includes(response.status)) throw new Error(`GET ${url}: expected ${statuses.join('/')}, got ${response.status}`);
+  return response.status;
+}
+
+async function call(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+async function text(url: string): Promise<string> {
+  const response = await fetch(url);
+  const body = await response.text();
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${body.slice(0, 300)}`);
+  return body;
+}
