@@ -54,6 +54,30 @@ describe('two instances over one database and Redis', () => {
     expect(replay.json().detail).toContain('already used');
   });
 
+  it('lets a proxy use a license server on another instance (TOLLGATE_LICENSE_SERVER_URL)', async () => {
+    const [a] = instances as [(typeof instances)[0]];
+    await a.app.listen({ host: '127.0.0.1', port: 0 });
+    const licenseServerUrl = `http://127.0.0.1:${(a.app.server.address() as { port: number }).port}/v1/license/clearkey`;
+    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: REDIS_URL, TOLLGATE_LOG_LEVEL: 'silent', TOLLGATE_LICENSE_SERVER_URL: licenseServerUrl };
+    const services = await compose(loadConfig(env));
+    const proxyApp = buildApp(services);
+    try {
+      const viewer = await seedSubscriber(a.app, { plan: 'remote', titles: ['drm'] });
+      const auth = { authorization: `Bearer ${(await login(proxyApp, viewer.email, viewer.password)).json().access_token}` };
+      const { license_url } = (await proxyApp.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'drm', protocol: 'dash' } })).json();
+      const kids = [keys.sd.kid, keys.hd.kid].map((kid) => Buffer.from(kid, 'hex').toString('base64url'));
+      const res = await proxyApp.inject({ method: 'POST', url: license_url.replace(services.config.publicUrl, ''), payload: JSON.stringify({ kids }) });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().keys.map((k: { kid: string }) => k.kid)).toEqual([kids[0]]);
+      // The remote server's refusals reach the player as the same problem.
+      const empty = await proxyApp.inject({ method: 'POST', url: license_url.replace(services.config.publicUrl, ''), payload: JSON.stringify({ kids: [] }) });
+      expect(empty.statusCode).toBe(400);
+    } finally {
+      await proxyApp.close();
+      await services.close();
+    }
+  });
+
   it('stops a session ended on one instance at the other instance’s gateway', async () => {
     const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
     const viewer = await seedSubscriber(a.app, { titles: ['drm'] });
