@@ -7,7 +7,8 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import { corsPolicy, registerCors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createFastPath } from './gateway/fast-path.js';
@@ -24,6 +25,16 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 /** Node answers oversized headers with a bare 431; raise its limit so we can answer problem+json. */
 const MAX_HEADER_BYTES = 128 * 1024;
 
+/**
+ * The client address exactly as Fastify derives request.ip: X-Forwarded-For is believed only
+ * through the trusted proxies (the same library and rule), else the socket's address.
+ */
+function clientIpOf(trustProxy: readonly string[]): (request: IncomingMessage) => string | undefined {
+  if (trustProxy.length === 0) return (request) => request.socket.remoteAddress;
+  const trust = proxyAddr.compile([...trustProxy]);
+  return (request) => proxyAddr.all(request, trust).at(-1);
+}
+
 export interface AppOptions {
   /** Where JSON logs go (stdout by default); tests capture them. */
   readonly logStream?: { write(line: string): void };
@@ -39,8 +50,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     cors,
     security,
     metrics: services.httpMetrics,
-    // Behind trusted proxies the client address needs X-Forwarded-For parsing: the full path does that.
-    clientIp: (request) => (config.trustProxy.length === 0 ? request.socket.remoteAddress : undefined),
+    clientIp: clientIpOf(config.trustProxy),
   });
   const app = Fastify({
     serverFactory: (handler) =>

@@ -61,3 +61,31 @@ describe('gateway fast path', () => {
     expect((await fetch(segmentUrl())).status).toBe(401);
   });
 });
+
+describe('gateway fast path behind a trusted proxy, with address-bound tokens', () => {
+  it('reads the client address as the full path does and never serves another address', async () => {
+    const t = await startTestApp({ env: { TOLLGATE_TRUST_PROXY: '127.0.0.1', TOLLGATE_PLAYBACK_BIND_IP: 'exact' } });
+    try {
+      await registerSyntheticTitle(t.services, 'movie');
+      await t.app.listen({ host: '127.0.0.1', port: 0 });
+      const base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+      const viewer = await seedSubscriber(t.app, { titles: ['movie'] });
+      const client = { 'x-forwarded-for': '203.0.113.7' };
+      const auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}`, ...client };
+      const { manifest_url } = (await t.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'movie' } })).json();
+      const segment = manifest_url.replace(t.config.publicUrl, base).replace('master.m3u8', '360p/seg_00000.ts');
+      const fast = async () => Number((await t.app.inject({ method: 'GET', url: '/metrics' })).body.match(/tollgate_gateway_fast_responses_total (\d+)/)?.[1] ?? 0);
+
+      expect((await fetch(segment, { headers: client })).status).toBe(200);
+      const before = await fast();
+      expect((await fetch(segment, { headers: client })).status).toBe(200);
+      expect(await fast()).toBe(before + 1);
+      const elsewhere = await fetch(segment, { headers: { 'x-forwarded-for': '198.51.100.1' } });
+      expect(elsewhere.status).toBe(401);
+      expect(((await elsewhere.json()) as { code: string }).code).toBe('invalid_token');
+      expect(await fast()).toBe(before + 1);
+    } finally {
+      await t.close();
+    }
+  });
+});
