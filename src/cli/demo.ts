@@ -11,9 +11,9 @@ import type { Config } from '../server/config.js';
 import { startServer, stopOnSignals } from '../server/main.js';
 import { packageDemoTitles, progressBar } from './package.js';
 
-export const DEMO_PLAN = 'demo';
-export const DEMO_EMAIL = 'demo@tollgate.local';
-export const DEMO_TITLE = 'demo';
+const DEMO_PLAN = 'demo';
+const DEMO_EMAIL = 'demo@tollgate.local';
+const DEMO_TITLE = 'demo';
 
 export async function runDemo(config: Config): Promise<void> {
   const services = await compose(config);

@@ -63,9 +63,3 @@ export class TollgateError extends Error {
     this.name = 'TollgateError';
   }
 }
-
-/** Returns the value of a grant or throws the denial as a TollgateError. */
-export function unwrap<T>(verdict: Verdict<T>): T {
-  if (verdict.ok) return verdict.value;
-  throw new TollgateError(verdict.code, verdict.detail, verdict.retryAfter);
-}
