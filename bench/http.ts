@@ -79,10 +79,12 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
   }
 }
 
-interface Target {
+export interface Target {
   readonly name: string;
   readonly url: string;
   readonly pids: () => number[];
+  /** A wrk Lua script for the requests (method, body, headers); plain GETs without. */
+  readonly script?: string;
 }
 
 /**
@@ -90,13 +92,13 @@ interface Target {
  * on the machine falls on all of them alike; each keeps its round with the most requests per
  * server CPU-second, since outside load only ever makes a run worse.
  */
-async function measureRounds(targets: readonly Target[], load: LoadOptions, rounds: number): Promise<Measured[]> {
-  for (const t of targets) await loadTest(t.url, { ...load, durationSec: 3 }, t.pids);
+export async function measureRounds(targets: readonly Target[], load: LoadOptions, rounds: number): Promise<Measured[]> {
+  for (const t of targets) await loadTest(t.url, { ...load, durationSec: 3 }, t.pids, t.script);
   const best: Array<LoadResult | undefined> = targets.map(() => undefined);
   const rates: number[][] = targets.map(() => []);
   for (let round = 1; round <= rounds; round++) {
     for (const [i, t] of targets.entries()) {
-      const r = await loadTest(t.url, load, t.pids);
+      const r = await loadTest(t.url, load, t.pids, t.script);
       if (r.failures > 0) throw new Error(`${t.name}: ${r.failureText} in ${fmt(r.requests)} requests to ${t.url}`);
       say(
         `${`${t.name}${rounds > 1 ? ` #${round}` : ''}`.padEnd(37)} ${fmt(r.requestsPerSec).padStart(7)} req/s, server ${r.serverCores.toFixed(2)} cores, ` +

@@ -4,6 +4,8 @@
  *   1. validated segment requests, Tollgate's gateway vs nginx secure_link on the same files,
  *      a realistic segment and a 1 KB file, compared per server CPU-second;
  *   2. the uncached playback-token check vs one raw HMAC-SHA256;
+ *   3. ClearKey licenses through license_url, per second and per server CPU-second, p50/p99;
+ *   4. the packager's CENC and HLS AES-128 encryption in MB/s against copying the same bytes;
  * then rewrites the results section of docs/BENCHMARKS.md.
  */
 import { join } from 'node:path';
@@ -11,6 +13,8 @@ import { parseArgs } from 'node:util';
 import { describeMachine, loadAverage, missingTools } from './machine.js';
 import { benchHttp } from './http.js';
 import { fmt, say } from './log.js';
+import { benchLicenses, type LicenseResult } from './license.js';
+import { benchPackager, type PackagerResult } from './packager.js';
 import { cleanUp, tempDir } from './processes.js';
 import { type ProfileSummary, summariseProfile } from './profile.js';
 import { END, renderResults, START, TARGET_TOKEN, writeResults } from './report.js';
@@ -26,15 +30,19 @@ const USAGE = `usage: npm run bench -- [options]
   --small-bytes B   size of the small file for the per-request run (default 1024)
   --rounds N        measured runs per server and file, round-robin; the best is kept (default 3)
   --iterations N    token check: calls per round (default 200000)
-  --only http|token run one part; the doc is then left alone
+  --license-connections N
+                    wrk connections for the license run (default 50)
+  --only PART       run one part, http, token, license or packager; the doc is then left alone
   --no-write        print only, leave docs/BENCHMARKS.md alone
   --no-floors       skip the reference bare node:http servers (no token check) that show
                     how much of the gap to nginx is Node's own HTTP and file serving
-  --profile         also take a V8 CPU profile of the Tollgate process and print where its
-                    time goes (sampling slows it, so the doc is left alone)
+  --profile         also take a V8 CPU profile of the Tollgate processes (http, license) and
+                    print where their time goes (sampling slows them, so the doc is left alone)
 
 Needs nginx, wrk and ffmpeg (Debian/Ubuntu: apt-get install nginx-light wrk ffmpeg).
 `;
+
+const PARTS: readonly string[] = ['http', 'token', 'license', 'packager'];
 
 const root = new URL('../..', import.meta.url).pathname;
 export const DOC = join(root, 'docs', 'BENCHMARKS.md');
@@ -52,6 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'small-bytes': { type: 'string', default: '1024' },
         iterations: { type: 'string', default: '200000' },
         rounds: { type: 'string', default: '3' },
+        'license-connections': { type: 'string', default: '50' },
         only: { type: 'string' },
         'no-write': { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
@@ -79,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let smallBytes: number;
   let iterations: number;
   let rounds: number;
+  let licenseConnections: number;
   try {
     load = {
       durationSec: int('duration', values.duration!, 1, 300),
@@ -89,20 +99,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     smallBytes = int('small-bytes', values['small-bytes']!, 1, 10_000_000);
     iterations = int('iterations', values.iterations!, 1000, 100_000_000);
     rounds = int('rounds', values.rounds!, 1, 20);
-    if (values.only !== undefined && values.only !== 'http' && values.only !== 'token') throw new RangeError('--only must be http or token');
+    licenseConnections = int('license-connections', values['license-connections']!, 1, 1000);
+    if (values.only !== undefined && !PARTS.includes(values.only)) throw new RangeError(`--only must be one of ${PARTS.join(', ')}`);
   } catch (error) {
     process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
-  const doHttp = values.only !== 'token';
-  const doToken = values.only !== 'http';
-
-  if (doHttp) {
-    const missing = missingTools(['nginx', 'wrk', 'ffmpeg']);
-    if (missing.length > 0) {
-      process.stderr.write(`bench: cannot measure the gateway against nginx:\n  ${missing.join('\n  ')}\n`);
-      return 1;
-    }
+  const doPart = (part: string): boolean => values.only === undefined || values.only === part;
+  const doHttp = doPart('http');
+  const doToken = doPart('token');
+  const doLicense = doPart('license');
+  const doPackager = doPart('packager');
+  const tools = [...(doHttp ? ['nginx'] : []), ...(doHttp || doLicense ? ['wrk'] : []), ...(doHttp || doLicense || doPackager ? ['ffmpeg'] : [])];
+  const missing = missingTools(tools);
+  if (missing.length > 0) {
+    process.stderr.write(`bench: cannot run ${values.only ?? 'the bench'}:\n  ${missing.join('\n  ')}\n`);
+    return 1;
   }
 
   const machine = describeMachine();
@@ -118,10 +130,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     const http = doHttp
       ? await benchHttp(load, { segmentBytes: segmentKb * 1024, smallBytes, floors: !values['no-floors'], rounds, ...(profileDir ? { profileDir } : {}) })
       : [];
-    if (profileDir !== undefined) printProfile(summariseProfile(profileDir));
+    if (profileDir !== undefined) printProfile('Tollgate process', summariseProfile(profileDir));
+
+    let license: LicenseResult | undefined;
+    if (doLicense) {
+      const licenseProfileDir = values.profile ? tempDir('profile-license') : undefined;
+      license = await benchLicenses({ ...load, connections: licenseConnections }, { rounds, ...(licenseProfileDir ? { profileDir: licenseProfileDir } : {}) });
+      if (licenseProfileDir !== undefined) printProfile('Tollgate process answering licenses', summariseProfile(licenseProfileDir));
+    }
+    const packager: PackagerResult | undefined = doPackager ? await benchPackager({ rounds: 5, secondsPerRound: 1 }) : undefined;
 
     const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
-    const section = renderResults({ date: new Date(), command, machine, load: doHttp ? load : undefined, rounds, http, token, loadAfter: loadAverage() });
+    const section = renderResults({
+      date: new Date(),
+      command,
+      machine,
+      load: doHttp ? load : undefined,
+      rounds,
+      http,
+      token,
+      license,
+      packager,
+      loadAfter: loadAverage(),
+    });
     if (values['no-write'] || values.only !== undefined || values.profile) {
       say('\n(docs/BENCHMARKS.md left alone)');
     } else {
@@ -137,8 +168,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function printProfile(p: ProfileSummary): void {
-  say(`\n== where the Tollgate process spent ${fmt(p.busyMs)} ms of busy CPU (main thread, self time)`);
+function printProfile(what: string, p: ProfileSummary): void {
+  say(`\n== where the ${what} spent ${fmt(p.busyMs)} ms of busy CPU (main thread, self time)`);
   for (const l of p.byGroup) say(`${(l.share * 100).toFixed(1).padStart(5)}%  ${l.name}`);
   say('');
   for (const l of p.byFunction) say(`${(l.share * 100).toFixed(1).padStart(5)}%  ${l.name}`);

@@ -2,6 +2,7 @@
  * Tollgate set up as a user would: `tollgate package` on an ffmpeg test clip, `tollgate serve`
  * on a fresh data dir, a plan and a subscriber through the admin API, login, POST /v1/playback,
  * then the manifest and a media playlist to find real segment URLs carrying the playback token.
+ * On request also a DASH CENC title from a 720p clip (SD, HD and audio keys), for licenses.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { freePort, run, type Service, startService, tempDir, waitFor } from './processes.js';
 
 export const TITLE = 'bench';
+/** The DASH CENC title packaged when StartOptions.dash is set. */
+export const DASH_TITLE = 'bench-dash';
 
 export interface TollgateServer {
   readonly base: string;
@@ -21,25 +24,40 @@ export interface TollgateServer {
   readonly manifestUrl: string;
   /** Media segments named by the playlists, as paths relative to the title. */
   readonly segments: readonly string[];
+  /** The subscriber's access token, for more POST /v1/playback calls. */
+  readonly accessToken: string;
   stop(): Promise<void>;
 }
 
 const root = new URL('../..', import.meta.url).pathname;
 const cli = join(root, 'bin', 'tollgate.js');
 
-/** An 8 s 640x360 H.264/AAC test clip, as the brief for the bench asks. */
-export async function makeClip(dir: string): Promise<string> {
-  const clip = join(dir, 'clip.mp4');
-  const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine'];
-  args.push('-t', '8', '-c:v', 'libx264', '-c:a', 'aac', clip);
+export interface Clip {
+  readonly width: number;
+  readonly height: number;
+  readonly seconds: number;
+}
+
+/** The 8 s 640x360 clip of the HTTP part, as the brief for the bench asks. */
+export const HLS_CLIP: Clip = { width: 640, height: 360, seconds: 8 };
+/** Tall enough for an HD rung (the DASH ladder never upscales): SD, HD and audio keys. */
+export const DASH_CLIP: Clip = { width: 1280, height: 720, seconds: 4 };
+
+/** An H.264/AAC test clip, 25 fps with a keyframe every 2 s. */
+export async function makeClip(dir: string, clip: Clip = HLS_CLIP): Promise<string> {
+  const file = join(dir, `clip-${clip.height}p.mp4`);
+  const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${clip.width}x${clip.height}:rate=25`, '-f', 'lavfi', '-i', 'sine'];
+  args.push('-t', String(clip.seconds), '-c:v', 'libx264', '-g', '50', '-c:a', 'aac', file);
   const result = await run('ffmpeg', args, 120_000);
   if (result.status !== 0) throw new Error(`ffmpeg could not make the test clip: ${result.stderr}`);
-  return clip;
+  return file;
 }
 
 export interface StartOptions {
   /** Extra node flags for the server process, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
+  /** Also package DASH_TITLE with --dash from a DASH_CLIP. */
+  readonly dash?: boolean;
 }
 
 export async function startTollgate(options: StartOptions = {}): Promise<TollgateServer> {
@@ -58,9 +76,13 @@ export async function startTollgate(options: StartOptions = {}): Promise<Tollgat
     TOLLGATE_LOG_LEVEL: 'warn',
   });
 
-  const clip = await makeClip(work);
-  const packaged = await run(process.execPath, [cli, 'package', clip, '--title', TITLE, '--hls'], 300_000, { env, cwd: work });
-  if (packaged.status !== 0) throw new Error(`tollgate package failed (exit ${packaged.status}): ${packaged.stderr || packaged.stdout}`);
+  const titles = [{ id: TITLE, clip: HLS_CLIP, protocol: '--hls' }];
+  if (options.dash) titles.push({ id: DASH_TITLE, clip: DASH_CLIP, protocol: '--dash' });
+  for (const { id, clip, protocol } of titles) {
+    const file = await makeClip(work, clip);
+    const packaged = await run(process.execPath, [cli, 'package', file, '--title', id, protocol], 300_000, { env, cwd: work });
+    if (packaged.status !== 0) throw new Error(`tollgate package ${protocol} failed (exit ${packaged.status}): ${packaged.stderr || packaged.stdout}`);
+  }
 
   const server: Service = startService(process.execPath, [...(options.nodeFlags ?? []), cli, 'serve'], { env, cwd: work });
   const base = `http://127.0.0.1:${port}`;
@@ -90,6 +112,7 @@ export async function startTollgate(options: StartOptions = {}): Promise<Tollgat
       streamPrefix,
       manifestUrl,
       segments,
+      accessToken,
       stop: () => server.stop(),
     };
   } catch (error) {
@@ -161,14 +184,14 @@ export async function expectRefused(url: string, statuses: readonly number[]): P
   return response.status;
 }
 
-async function call(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+export async function call(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const text = await response.text();
   if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-async function text(url: string): Promise<string> {
+export async function text(url: string): Promise<string> {
   const response = await fetch(url);
   const body = await response.text();
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${body.slice(0, 300)}`);

@@ -35,7 +35,8 @@ export interface LoadResult {
 /** The kept run of several, with every run's requests per server CPU-second. */
 export type Measured = LoadResult & { readonly roundsPerCpuSec: readonly number[] };
 
-export async function loadTest(url: string, options: LoadOptions, serverPids: () => number[]): Promise<LoadResult> {
+/** script: a wrk Lua script (e.g. setting wrk.method and wrk.body), else plain GETs. */
+export async function loadTest(url: string, options: LoadOptions, serverPids: () => number[], script?: string): Promise<LoadResult> {
   const pids = serverPids();
   const cpuBefore = sum(pids.map(cpuSeconds));
   const args = [
@@ -45,6 +46,7 @@ export async function loadTest(url: string, options: LoadOptions, serverPids: ()
     '--timeout',
     '5s',
     '--latency',
+    ...(script !== undefined ? ['-s', script] : []),
     url,
   ];
   const result = await run('wrk', args, (options.durationSec + 30) * 1000);
