@@ -18,6 +18,7 @@ import type { PlaybackKeyRing } from '../playback/playback-keys.js';
 import { nodeHmac } from '../playback/service.js';
 
 const MAX_CACHED_TOKENS = 100_000;
+const ENTITLEMENT_RECHECK_MS = 1_000;
 
 interface CachedToken {
   readonly claims: PlaybackClaims;
@@ -37,6 +38,8 @@ export interface MediaRequest {
 
 export class GatewayService {
   private readonly cache = new Map<string, CachedToken>();
+  /** When each session's entitlement was last confirmed. */
+  private readonly entitledAt = new Map<string, number>();
 
   constructor(
     private readonly stores: DurableStores,
@@ -91,11 +94,24 @@ export class GatewayService {
     return grant({ sealed: key.sealed, kid: key.kid });
   }
 
-  /** Does the session's subscriber (still) have a plan that covers its title? */
+  /**
+   * Does the session's subscriber (still) have a plan that covers its title? Asked of the
+   * database on every key and license request, except that a yes is trusted for a second:
+   * license heartbeats from one session must not each cost two reads.
+   */
   async entitled(session: PlaybackSessionRecord): Promise<boolean> {
+    const now = this.now();
+    const confirmedAt = this.entitledAt.get(session.id);
+    if (confirmedAt !== undefined && now - confirmedAt >= 0 && now - confirmedAt < ENTITLEMENT_RECHECK_MS) return true;
     const user = await this.stores.users.findById(session.userId);
     const plan = user && (await this.stores.plans.get(user.planId));
-    return plan !== undefined && (plan.titles === '*' || plan.titles.includes(session.titleId));
+    const entitled = plan !== undefined && (plan.titles === '*' || plan.titles.includes(session.titleId));
+    if (!entitled) this.entitledAt.delete(session.id);
+    else {
+      if (this.entitledAt.size >= MAX_CACHED_TOKENS) this.entitledAt.delete(this.entitledAt.keys().next().value!);
+      this.entitledAt.set(session.id, now);
+    }
+    return entitled;
   }
 
   private bindings(entry: CachedToken, request: MediaRequest): Verdict<void> {

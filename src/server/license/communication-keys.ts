@@ -10,10 +10,12 @@ import type { JwtKey } from '../../core/jwt.js';
 import type { SigningKeyStore } from '../../core/ports.js';
 import { KeyRing } from '../keys/key-ring.js';
 import type { Sealer } from '../keys/sealer.js';
+import { deriveKek } from './key-wrap.js';
 
 export interface CommunicationKey {
   readonly jwt: JwtKey;
-  readonly secret: Uint8Array;
+  /** The key-encryption key derived from the secret (see key-wrap.ts), derived once. */
+  readonly kek: Uint8Array;
 }
 
 export class CommunicationKeyRing {
@@ -22,7 +24,7 @@ export class CommunicationKeyRing {
   constructor(store: SigningKeyStore, sealer: Sealer, options: { now: () => number }) {
     const handle = (kid: string, secret: Uint8Array): CommunicationKey => ({
       jwt: { kid, alg: 'HS256', key: createSecretKey(secret) },
-      secret,
+      kek: deriveKek(secret),
     });
     this.ring = new KeyRing(
       store,

@@ -10,15 +10,15 @@ import type { CommunicationKeyRing } from './communication-keys.js';
 
 const INFO = 'tollgate entitlement kek v1';
 
-function kek(secret: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, new Uint8Array(0), INFO, 32));
+export function deriveKek(secret: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), INFO, 32));
 }
 
 function cipher(keys: CommunicationKeyRing, decrypt: boolean): KeyWrapCipher {
   return async (comKid, iv, data) => {
     const com = await keys.resolve(comKid);
     if (com === undefined) throw new Error(`unknown communication key ${comKid}`);
-    const c = decrypt ? createDecipheriv('aes-256-cbc', kek(com.secret), iv) : createCipheriv('aes-256-cbc', kek(com.secret), iv);
+    const c = decrypt ? createDecipheriv('aes-256-cbc', com.kek, iv) : createCipheriv('aes-256-cbc', com.kek, iv);
     c.setAutoPadding(false);
     return new Uint8Array(Buffer.concat([c.update(data), c.final()]));
   };

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ClearKeyLicense } from '../../core/drm/clearkey.js';
-import { mintEntitlementMessage } from '../../core/drm/entitlement.js';
+import { type ContentKey, mintEntitlementMessage } from '../../core/drm/entitlement.js';
 import { DEFAULT_POLICIES, defaultPolicyName } from '../../core/drm/policy.js';
 import type { UsagePolicy } from '../../core/drm/usage-policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
@@ -25,7 +25,11 @@ import { ENTITLEMENT_AUDIENCE, ENTITLEMENT_ISSUER, type LicenseServer } from './
 /** Where the license server is: this process, or another one over HTTP. */
 export type LicenseBackend = (message: string, body: unknown) => Promise<Verdict<ClearKeyLicense>>;
 
+const MAX_CACHED_TITLES = 1000;
+
 export class EntitlementProxy {
+  private readonly titleKeys = new Map<string, { contentKeys: ContentKey[]; policies: UsagePolicy[] }>();
+
   constructor(
     private readonly stores: DurableStores,
     private readonly gateway: GatewayService,
@@ -57,14 +61,9 @@ export class EntitlementProxy {
    * entitlement mint`, for integrations and tests, where there is no playback session.
    */
   async mint(input: { titleId: string; sid: string; licenseEndsAt: number; ttlSec?: number }): Promise<Verdict<string>> {
-    const records = (await this.stores.titles.contentKeys(input.titleId)).filter((k) => defaultPolicyName(k.label));
-    if (records.length === 0) return deny('not_found', `title "${input.titleId}" has no DRM keys (is it packaged for DASH?)`);
-    const policies = new Map<string, UsagePolicy>();
-    const contentKeys = records.map((record) => {
-      const policy = DEFAULT_POLICIES[defaultPolicyName(record.label)!];
-      policies.set(policy.name, policy);
-      return { kid: record.kid, key: openContentKey(this.sealer, record.kid, record.sealed), usage_policy: policy.name };
-    });
+    const drm = await this.drmKeys(input.titleId);
+    if (drm.contentKeys.length === 0) return deny('not_found', `title "${input.titleId}" has no DRM keys (is it packaged for DASH?)`);
+    const { contentKeys, policies } = drm;
     const now = this.now();
     const com = await this.keys.current();
     const message = await mintEntitlementMessage(
@@ -75,7 +74,7 @@ export class EntitlementProxy {
         sid: input.sid,
         title: input.titleId,
         content_keys: contentKeys,
-        usage_policies: [...policies.values()],
+        usage_policies: policies,
         // A license never outlives the playback session that asked for it.
         license: {
           duration_sec: Math.max(1, Math.floor((input.licenseEndsAt - now) / 1000)),
@@ -86,6 +85,28 @@ export class EntitlementProxy {
       { key: com.jwt, crypto: nodeJwtCrypto, now: Math.floor(now / 1000), encryptKey: wrapWith(this.keys) },
     );
     return grant(message);
+  }
+
+  /**
+   * A title's DRM keys, unsealed, with their default policies. A registered title's keys never
+   * change, so they are read and unsealed once per title (bounded), not once per license.
+   */
+  private async drmKeys(titleId: string): Promise<{ contentKeys: ContentKey[]; policies: UsagePolicy[] }> {
+    const known = this.titleKeys.get(titleId);
+    if (known !== undefined) return known;
+    const records = (await this.stores.titles.contentKeys(titleId)).filter((k) => defaultPolicyName(k.label));
+    const policies = new Map<string, UsagePolicy>();
+    const contentKeys = records.map((record) => {
+      const policy = DEFAULT_POLICIES[defaultPolicyName(record.label)!];
+      policies.set(policy.name, policy);
+      return { kid: record.kid, key: openContentKey(this.sealer, record.kid, record.sealed), usage_policy: policy.name };
+    });
+    const entry = { contentKeys, policies: [...policies.values()] };
+    if (contentKeys.length > 0) {
+      if (this.titleKeys.size >= MAX_CACHED_TITLES) this.titleKeys.delete(this.titleKeys.keys().next().value!);
+      this.titleKeys.set(titleId, entry);
+    }
+    return entry;
   }
 }
 
