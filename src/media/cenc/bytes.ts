@@ -77,7 +77,7 @@ export class Reader {
     return this.bytes.subarray(at, at + n);
   }
 
-  skip(n: number): void {
+  advance(n: number): void {
     this.take(n);
   }
 

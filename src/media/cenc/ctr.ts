@@ -50,9 +50,9 @@ export function applyCtr(key: Uint8Array, iv: Uint8Array, sample: Uint8Array, su
   }
   const r = new Reader(sample, 'subsample map');
   for (const s of subsamples) {
-    r.skip(s.clear);
+    r.advance(s.clear);
     const at = r.offset;
-    r.skip(s.protected);
+    r.advance(s.protected);
     const range = sample.subarray(at, at + s.protected);
     range.set(cipher.update(range));
   }

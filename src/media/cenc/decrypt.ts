@@ -58,7 +58,7 @@ function checkAuxPointers(traf: Box, senc: Box, infos: (SampleAuxInfo | undefine
   if (!saiz && !saio) return;
   if (!saiz || !saio) throw new Mp4Error('traf has one of saiz and saio without the other');
   const z = new Reader(saiz.body, 'saiz');
-  if (readFullHeader(z).flags & 1) z.skip(8);
+  if (readFullHeader(z).flags & 1) z.advance(8);
   const defaultSize = z.u8();
   const count = z.u32();
   if (count !== infos.length) throw new Mp4Error(`saiz describes ${count} samples, trun has ${infos.length}`);
@@ -69,7 +69,7 @@ function checkAuxPointers(traf: Box, senc: Box, infos: (SampleAuxInfo | undefine
   });
   const o = new Reader(saio.body, 'saio');
   const { version, flags } = readFullHeader(o);
-  if (flags & 1) o.skip(8);
+  if (flags & 1) o.advance(8);
   if (o.u32() !== 1) throw new Mp4Error('saio must have exactly one entry');
   const offset = version === 0 ? o.u32() : o.u64();
   const firstEntry = senc.start + senc.headerSize + 8 - moofStart;

@@ -51,10 +51,10 @@ export function readTfhd(traf: Box): Tfhd {
   if (flags & TFHD_BASE_DATA_OFFSET) {
     throw new Mp4Error('tfhd base_data_offset (absolute file offsets) is not supported; fragment with default_base_moof (CMAF)');
   }
-  if (flags & TFHD_SAMPLE_DESCRIPTION_INDEX) r.skip(4);
+  if (flags & TFHD_SAMPLE_DESCRIPTION_INDEX) r.advance(4);
   const defaultDuration = flags & TFHD_DEFAULT_DURATION ? r.u32() : undefined;
   const defaultSize = flags & TFHD_DEFAULT_SIZE ? r.u32() : undefined;
-  if (flags & TFHD_DEFAULT_FLAGS) r.skip(4);
+  if (flags & TFHD_DEFAULT_FLAGS) r.advance(4);
   return { trackId, defaultBaseIsMoof: (flags & TFHD_DEFAULT_BASE_IS_MOOF) !== 0, defaultDuration, defaultSize };
 }
 
@@ -83,15 +83,15 @@ function readTrun(trun: Box): Trun {
   const { flags } = readFullHeader(r);
   const count = r.u32();
   const dataOffset = flags & TRUN_DATA_OFFSET ? r.i32() : undefined;
-  if (flags & TRUN_FIRST_SAMPLE_FLAGS) r.skip(4);
+  if (flags & TRUN_FIRST_SAMPLE_FLAGS) r.advance(4);
   function* samples(): Generator<TrunSample> {
     const fields = [TRUN_DURATION, TRUN_SIZE, TRUN_FLAGS, TRUN_CTS_OFFSET].filter((f) => flags & f).length;
     r.count(count, fields * 4, 'samples');
     for (let i = 0; i < count; i++) {
       const duration = flags & TRUN_DURATION ? r.u32() : undefined;
       const size = flags & TRUN_SIZE ? r.u32() : undefined;
-      if (flags & TRUN_FLAGS) r.skip(4);
-      if (flags & TRUN_CTS_OFFSET) r.skip(4);
+      if (flags & TRUN_FLAGS) r.advance(4);
+      if (flags & TRUN_CTS_OFFSET) r.advance(4);
       yield { duration, size };
     }
   }

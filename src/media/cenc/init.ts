@@ -46,9 +46,9 @@ export function readInit(init: Uint8Array): TrackInfo {
   const track = openTrack(readBoxes(init));
   const tkhd = new Reader(requireChild(track.trak, 'tkhd').body, 'tkhd');
   const tkhdVersion = readFullHeader(tkhd).version;
-  tkhd.skip(tkhdVersion === 1 ? 16 : 8);
+  tkhd.advance(tkhdVersion === 1 ? 16 : 8);
   const mdhd = new Reader(requireChild(track.mdia, 'mdhd').body, 'mdhd');
-  mdhd.skip(readFullHeader(mdhd).version === 1 ? 16 : 8);
+  mdhd.advance(readFullHeader(mdhd).version === 1 ? 16 : 8);
   const info: TrackInfo = { trackId: tkhd.u32(), kind: track.kind, format: '', timescale: mdhd.u32() };
 
   const entry = track.entries[0];
@@ -109,7 +109,7 @@ function readProtection(sinf: Box): TrackProtection {
   if (scheme !== SCHEME_CENC) throw new Mp4Error(`protection scheme '${scheme}' is not supported ('cenc' is)`);
   const tenc = new Reader(requireChild(requireChild(sinf, 'schi'), 'tenc').body, 'tenc');
   readFullHeader(tenc);
-  tenc.skip(2);
+  tenc.advance(2);
   const isProtected = tenc.u8();
   const perSampleIvSize = tenc.u8();
   const defaultKid = Uint8Array.from(tenc.bytesOf(16));
@@ -136,7 +136,7 @@ export function openTrack(top: Box[]): TrackBoxes {
   if (traks.length !== 1 || !trak) throw new Mp4Error(`init segment must hold exactly one track, found ${traks.length}`);
   const mdia = requireChild(trak, 'mdia');
   const hdlr = new Reader(requireChild(mdia, 'hdlr').body, 'hdlr');
-  hdlr.skip(8); // version, flags, pre_defined
+  hdlr.advance(8); // version, flags, pre_defined
   const handler = fourcc(hdlr.bytesOf(4));
   if (handler !== 'vide' && handler !== 'soun') throw new Mp4Error(`track handler '${handler}' is neither video nor audio`);
   const kind: TrackKind = handler === 'vide' ? 'video' : 'audio';
@@ -153,7 +153,7 @@ export function openTrack(top: Box[]): TrackBoxes {
 function sampleEntryPrefix(kind: TrackKind, entry: Box): number {
   if (kind === 'video') return 78;
   const r = new Reader(entry.body, entry.type);
-  r.skip(8);
+  r.advance(8);
   const version = r.u16();
   const prefix = [28, 44, 64][version];
   if (prefix === undefined) throw new Mp4Error(`audio sample entry '${entry.type}' version ${version} is unknown`);

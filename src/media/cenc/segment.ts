@@ -86,7 +86,7 @@ function pointSaioAtSenc(moofBytes: Uint8Array): void {
     if (!saio || !senc) continue;
     const r = new Reader(saio.body, 'saio');
     const { version, flags } = readFullHeader(r);
-    if (flags & 1) r.skip(8); // aux_info_type, aux_info_type_parameter
+    if (flags & 1) r.advance(8); // aux_info_type, aux_info_type_parameter
     if (r.u32() !== 1) throw new Mp4Error('saio must have exactly one entry');
     const field = saio.start + saio.headerSize + r.offset;
     const target = senc.start + senc.headerSize + 8; // after version/flags and sample_count
@@ -101,10 +101,10 @@ function fixSidx(bytes: Uint8Array, sidx: Box, moved: Map<number, number>): Uint
   const view = new DataView(out.buffer);
   const r = new Reader(sidx.body, 'sidx');
   const { version } = readFullHeader(r);
-  r.skip(version === 0 ? 12 : 16); // reference_ID, timescale, earliest_presentation_time
+  r.advance(version === 0 ? 12 : 16); // reference_ID, timescale, earliest_presentation_time
   const firstOffsetAt = sidx.headerSize + r.offset;
   const firstOffset = version === 0 ? r.u32() : r.u64();
-  r.skip(2);
+  r.advance(2);
   const count = r.count(r.u16(), 12, 'references');
   const anchor = end(sidx);
   const map = (old: number): number => {
@@ -119,7 +119,7 @@ function fixSidx(bytes: Uint8Array, sidx: Box, moved: Map<number, number>): Uint
   for (let i = 0; i < count; i++) {
     const at = sidx.headerSize + r.offset;
     const word = r.u32();
-    r.skip(8); // subsegment_duration, SAP fields
+    r.advance(8); // subsegment_duration, SAP fields
     const size = word & 0x7fffffff;
     const newSize = map(from + size) - map(from);
     if (newSize > 0x7fffffff) throw new Mp4Error('sidx referenced_size overflows after encryption');

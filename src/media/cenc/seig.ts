@@ -40,8 +40,8 @@ export function readSeig(traf: Box, sampleCount: number): (SeigEntry | undefined
   if (!sbgp) return perSample;
   const entries = sgpd ? readSgpd(sgpd) : [];
   const r = new Reader(sbgp.body, 'sbgp');
-  if (readFullHeader(r).version === 1) r.skip(4); // grouping_type_parameter
-  r.skip(4);
+  if (readFullHeader(r).version === 1) r.advance(4); // grouping_type_parameter
+  r.advance(4);
   const count = r.count(r.u32(), 8, 'entries');
   let sample = 0;
   for (let i = 0; i < count; i++) {
@@ -64,15 +64,15 @@ export function isSeigBox(box: Box): boolean {
 function readSgpd(sgpd: Box): SeigEntry[] {
   const r = new Reader(sgpd.body, 'sgpd');
   const { version } = readFullHeader(r);
-  r.skip(4);
+  r.advance(4);
   const defaultLength = version === 1 ? r.u32() : 0;
-  if (version >= 2) r.skip(4); // default_sample_description_index
+  if (version >= 2) r.advance(4); // default_sample_description_index
   const count = r.count(r.u32(), SEIG_ENTRY_SIZE, 'entries');
   const entries: SeigEntry[] = [];
   for (let i = 0; i < count; i++) {
     const length = version === 1 && defaultLength === 0 ? r.u32() : SEIG_ENTRY_SIZE;
     const e = new Reader(r.bytesOf(length), 'seig');
-    e.skip(2);
+    e.advance(2);
     const isProtected = e.u8() === 1;
     const perSampleIvSize = e.u8();
     entries.push({ isProtected, perSampleIvSize, kid: Uint8Array.from(e.bytesOf(16)) });

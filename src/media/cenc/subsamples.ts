@@ -46,7 +46,7 @@ export function avcSubsamples(sample: Uint8Array, nalLengthSize: number): Subsam
     const size = nalLengthSize === 4 ? r.u32() : nalLengthSize === 2 ? r.u16() : r.u8();
     if (size > r.remaining) throw new Mp4Error(`NAL unit of ${size} bytes overruns its sample (${r.remaining} left)`);
     const header = size > 0 ? sample[r.offset]! : 0;
-    r.skip(size);
+    r.advance(size);
     const protectedBytes = size > 0 && isVcl(header) ? (size - 1) - ((size - 1) % AES_BLOCK) : 0;
     clear += nalLengthSize + size - protectedBytes;
     if (protectedBytes > 0) push(protectedBytes);

@@ -23,7 +23,7 @@ export function trexDefaultDuration(init: Uint8Array): number {
   if (!trex) return 0;
   const r = new Reader(trex.body, 'trex');
   readFullHeader(r);
-  r.skip(8); // track_ID, default_sample_description_index
+  r.advance(8); // track_ID, default_sample_description_index
   return r.u32();
 }
 

@@ -64,12 +64,12 @@ function describeEntry(init: Uint8Array, info: TrackInfo): EntryFacts {
   const entry = openTrack(readBoxes(init)).entries[0]!; // readInit already required one
   const fields = new Reader(entry.body, entry.type);
   if (info.kind === 'video') {
-    fields.skip(24); // SampleEntry header, pre_defined and reserved words
+    fields.advance(24); // SampleEntry header, pre_defined and reserved words
     return { codecs: avcCodecs(entry, info.format), width: fields.u16(), height: fields.u16() };
   }
-  fields.skip(16); // SampleEntry header, version, revision, vendor
+  fields.advance(16); // SampleEntry header, version, revision, vendor
   const channels = fields.u16();
-  fields.skip(6); // samplesize, compression id, packet size
+  fields.advance(6); // samplesize, compression id, packet size
   return { codecs: mp4aCodecs(entry), channels, sampleRate: fields.u32() >>> 16 };
 }
 
@@ -86,16 +86,16 @@ function mp4aCodecs(entry: Box): string {
   const esds = entry.type === 'mp4a' ? child(entry, 'esds') : undefined;
   if (!esds) throw new Mp4Error(`audio sample entry '${entry.type}' is not mp4a with esds`);
   const r = new Reader(esds.body, 'esds');
-  r.skip(4); // version, flags
+  r.advance(4); // version, flags
   descriptor(r, 0x03);
-  r.skip(2); // ES_ID
+  r.advance(2); // ES_ID
   const esFlags = r.u8();
-  if (esFlags & 0x80) r.skip(2); // dependsOn_ES_ID
-  if (esFlags & 0x40) r.skip(r.u8()); // URL
-  if (esFlags & 0x20) r.skip(2); // OCR_ES_Id
+  if (esFlags & 0x80) r.advance(2); // dependsOn_ES_ID
+  if (esFlags & 0x40) r.advance(r.u8()); // URL
+  if (esFlags & 0x20) r.advance(2); // OCR_ES_Id
   descriptor(r, 0x04);
   const objectType = r.u8();
-  r.skip(12); // streamType, bufferSizeDB, maxBitrate, avgBitrate
+  r.advance(12); // streamType, bufferSizeDB, maxBitrate, avgBitrate
   if (objectType !== 0x40) return `mp4a.${objectType.toString(16)}`;
   descriptor(r, 0x05);
   const first = r.u8();

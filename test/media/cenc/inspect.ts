@@ -56,12 +56,12 @@ export function sidxSizes(segment: Uint8Array): number[] {
     .flatMap((sidx) => {
       const r = new Reader(sidx.body, 'sidx');
       const { version } = readFullHeader(r);
-      r.skip(version === 0 ? 16 : 24);
-      r.skip(2);
+      r.advance(version === 0 ? 16 : 24);
+      r.advance(2);
       const count = r.u16();
       return Array.from({ length: count }, () => {
         const size = r.u32() & 0x7fffffff;
-        r.skip(8);
+        r.advance(8);
         return size;
       });
     });
