@@ -70,8 +70,10 @@ describe('two instances over one database and Redis', () => {
       expect(res.statusCode).toBe(200);
       expect(res.json().keys.map((k: { kid: string }) => k.kid)).toEqual([kids[0]]);
       // The remote server's refusals reach the player as the same problem.
-      const empty = await proxyApp.inject({ method: 'POST', url: license_url.replace(services.config.publicUrl, ''), payload: JSON.stringify({ kids: [] }) });
-      expect(empty.statusCode).toBe(400);
+      const foreign = Buffer.alloc(16, 7).toString('base64url');
+      const refused = await proxyApp.inject({ method: 'POST', url: license_url.replace(services.config.publicUrl, ''), payload: JSON.stringify({ kids: [foreign] }) });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().code).toBe('not_entitled');
     } finally {
       await proxyApp.close();
       await services.close();

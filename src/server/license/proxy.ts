@@ -8,7 +8,7 @@
  * server (in-process, or remote at TOLLGATE_LICENSE_SERVER_URL) consumes once.
  */
 import { randomBytes } from 'node:crypto';
-import type { ClearKeyLicense } from '../../core/drm/clearkey.js';
+import { type ClearKeyLicense, parseClearKeyRequest } from '../../core/drm/clearkey.js';
 import { type ContentKey, mintEntitlementMessage } from '../../core/drm/entitlement.js';
 import { DEFAULT_POLICIES, defaultPolicyName } from '../../core/drm/policy.js';
 import type { UsagePolicy } from '../../core/drm/usage-policy.js';
@@ -41,6 +41,9 @@ export class EntitlementProxy {
 
   /** A ClearKey license for the session behind the token, through a fresh entitlement message. */
   async clearKey(request: Omit<MediaRequest, 'path'>, body: unknown): Promise<Verdict<ClearKeyLicense>> {
+    // A malformed CDM request is refused before any message is minted or sent anywhere.
+    const parsed = parseClearKeyRequest(body);
+    if (!parsed.ok) return parsed;
     const message = await this.entitle(request);
     if (!message.ok) return message;
     return this.backend(message.value, body);
