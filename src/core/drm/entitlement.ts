@@ -47,10 +47,8 @@ export interface ContentKey {
   readonly usage_policy: string;
 }
 
-export interface EntitlementInput {
-  readonly issuer: string;
-  /** The license server the message is for. */
-  readonly audience: string;
+/** What a message grants: the same in the minter's input and the verifier's result. */
+interface EntitlementGrant {
   /** A fresh random id (16-128 base64url characters); the license server accepts it once. */
   readonly jti: string;
   readonly sid: string;
@@ -58,20 +56,20 @@ export interface EntitlementInput {
   readonly content_keys: readonly ContentKey[];
   readonly usage_policies: readonly UsagePolicy[];
   readonly license: LicenseTerms;
+}
+
+export interface EntitlementInput extends EntitlementGrant {
+  readonly issuer: string;
+  /** The license server the message is for. */
+  readonly audience: string;
   /** Seconds, 1-60; default 30. */
   readonly ttlSec?: number;
 }
 
 /** A verified message, keys unwrapped. `exp` tells the server how long to remember the jti. */
-export interface Entitlement {
-  readonly jti: string;
+export interface Entitlement extends EntitlementGrant {
   readonly iat: number;
   readonly exp: number;
-  readonly sid: string;
-  readonly title: string;
-  readonly content_keys: readonly ContentKey[];
-  readonly usage_policies: readonly UsagePolicy[];
-  readonly license: LicenseTerms;
 }
 
 /** Mints a message. Throws on input the license server would refuse: that is a minting bug. */

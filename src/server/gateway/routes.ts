@@ -70,9 +70,8 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services
     // dropped by URL resolution, so the token goes on the URLs resolved against it instead.
     const withToken = (uri: string, kind: string) =>
       kind === 'base' || isOpaqueUri(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : withQueryToken(uri, token);
-    const licenseUrl = playback.licenseUrl(token, title);
     const body = path.endsWith('.mpd')
-      ? rewriteDashMpd(text, (uri, kind) => (kind === 'license' ? licenseUrl : tokenInQuery ? withToken(uri, kind) : uri))
+      ? rewriteDashMpd(text, (uri, kind) => (kind === 'license' ? playback.licenseUrl(token, title) : tokenInQuery ? withToken(uri, kind) : uri))
       : tokenInQuery
         ? rewriteHlsPlaylist(text, withToken)
         : text;
