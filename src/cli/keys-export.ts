@@ -6,6 +6,7 @@
  */
 import { buildCpix } from '../core/cpix.js';
 import { hexToBytes } from '../core/drm/kid.js';
+import { HLS_KEY_LABEL } from '../core/drm/policy.js';
 import { deny, grant, type Verdict } from '../core/errors.js';
 import { clearKeyPssh, commonPssh } from '../media/cenc/pssh.js';
 import type { Services } from '../server/compose.js';
@@ -21,7 +22,7 @@ export async function exportCpix(services: Services, titleId: string): Promise<V
   const keys = records.map((r) => ({ kid: r.kid, label: r.label, key: openContentKey(services.sealer, r.kid, r.sealed) }));
   // CENC keys are signalled for the W3C ClearKey and common systems, each with its pssh.
   const drmSystems = keys
-    .filter((k) => k.label !== 'hls')
+    .filter((k) => k.label !== HLS_KEY_LABEL)
     .flatMap((k) => {
       const kid = [hexToBytes(k.kid)];
       return [

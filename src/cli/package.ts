@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HLS_KEY_LABEL } from '../core/drm/policy.js';
 import type { Verdict } from '../core/errors.js';
 import type { TitleRecord } from '../core/ports.js';
 import { demoClipToFile } from '../media/ffmpeg-demo.js';
@@ -35,7 +36,7 @@ export function packageTitle(services: Services, input: PackageInput, onProgress
       ? {
           protocol,
           packager: (dir, keyFor) => {
-            const { kid, key } = keyFor('hls');
+            const { kid, key } = keyFor(HLS_KEY_LABEL);
             return packageHls({ input: input.file, outDir: dir, keyId: kid, key, ...(progress ? { onProgress: progress } : {}) });
           },
         }
@@ -72,7 +73,7 @@ export async function packageDemoTitles(services: Services, id: string, onProgre
         {
           protocol: 'hls',
           packager: (dir, keyFor) => {
-            const { kid, key } = keyFor('hls');
+            const { kid, key } = keyFor(HLS_KEY_LABEL);
             return packageHlsFromClearSample({ sampleDir: demoSampleDir(), outDir: dir, keyId: kid, key });
           },
         },

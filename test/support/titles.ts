@@ -2,7 +2,7 @@
  * Titles for tests. `registerSyntheticTitle` writes a tiny hand-made HLS title (playlists and
  * byte segments) through the real registration path — for gateway logic, where the bytes do
  * not matter. `packageTestTitle` (HLS) and `packageTestDashTitle` package a real ffmpeg clip,
- * for end-to-end playback.
+ * for end-to-end playback. `registerSyntheticTitleAs` makes one title for HLS and DASH at once.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,35 @@ import { type Packager, registerTitle } from '../../src/server/catalog/register.
 import type { Services } from '../../src/server/compose.js';
 
 export async function registerSyntheticTitle(services: Services, titleId: string): Promise<{ kid: string }> {
-  let kid = '';
-  const packager: Packager = async (dir, keyFor) => {
-    kid = keyFor('hls').kid;
+  const { hls } = await registerSyntheticTitleAs(services, titleId, ['hls']);
+  return { kid: hls!.kid };
+}
+
+type TierKeys = Record<'audio' | 'sd' | 'hd' | 'uhd', { kid: string; key: Uint8Array }>;
+
+/**
+ * A hand-made title packaged for the given protocols at once, as `tollgate package --hls --dash`
+ * makes one: an HLS key, and a DASH key per tier and audio, all of one title.
+ */
+export async function registerSyntheticTitleAs(
+  services: Services,
+  titleId: string,
+  protocols: readonly ('hls' | 'dash')[],
+): Promise<{ hls?: { kid: string; key: Uint8Array }; dash?: TierKeys }> {
+  const made: { hls?: { kid: string; key: Uint8Array }; dash?: TierKeys } = {};
+  const packagers = { hls: syntheticHls((k) => (made.hls = k)), dash: syntheticDash((k) => (made.dash = k)) };
+  const verdict = await registerTitle(
+    { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
+    { id: titleId, name: `Synthetic ${titleId}`, packagers: protocols.map((protocol) => ({ protocol, packager: packagers[protocol] })) },
+  );
+  if (!verdict.ok) throw new Error(verdict.detail);
+  return made;
+}
+
+function syntheticHls(keep: (key: { kid: string; key: Uint8Array }) => void): Packager {
+  return async (dir, keyFor) => {
+    const { kid, key } = keyFor('hls');
+    keep({ kid, key });
     await mkdir(join(dir, '360p'), { recursive: true });
     await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n360p/index.m3u8\n');
     await writeFile(
@@ -26,12 +52,22 @@ export async function registerSyntheticTitle(services: Services, titleId: string
     await writeFile(join(dir, '360p/seg_00001.ts'), Buffer.alloc(1000, 2));
     return { durationSec: 8 };
   };
-  const verdict = await registerTitle(
-    { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
-    { id: titleId, name: `Synthetic ${titleId}`, packagers: [{ protocol: 'hls', packager }] },
-  );
-  if (!verdict.ok) throw new Error(verdict.detail);
-  return { kid };
+}
+
+function syntheticDash(keep: (keys: TierKeys) => void): Packager {
+  return async (dir, keyFor) => {
+    const keys = {} as TierKeys;
+    for (const label of ['audio', 'sd', 'hd', 'uhd'] as const) keys[label] = keyFor(label);
+    keep(keys);
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'manifest.mpd'),
+      `<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:dashif="https://dashif.org/"><Period><AdaptationSet>` +
+        `<ContentProtection schemeIdUri="urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e" value="ClearKey1.0"><dashif:laurl>LICENSE_URL</dashif:laurl></ContentProtection>` +
+        `<SegmentTemplate media="v-$Number$.m4s" initialization="v-init.mp4"/></AdaptationSet></Period></MPD>\n`,
+    );
+    return { durationSec: 4 };
+  };
 }
 
 /** A real title: a short ffmpeg clip, packaged and registered exactly as `tollgate package` does. */
@@ -65,23 +101,7 @@ async function packageTestClip(
 }
 
 /** A hand-made DASH title with one key per tier and audio, for license logic tests. */
-export async function registerSyntheticDashTitle(services: Services, titleId: string): Promise<Record<'audio' | 'sd' | 'hd' | 'uhd', { kid: string; key: Uint8Array }>> {
-  const keys = {} as Record<'audio' | 'sd' | 'hd' | 'uhd', { kid: string; key: Uint8Array }>;
-  const packager: Packager = async (dir, keyFor) => {
-    for (const label of ['audio', 'sd', 'hd', 'uhd'] as const) keys[label] = keyFor(label);
-    await mkdir(dir, { recursive: true });
-    await writeFile(
-      join(dir, 'manifest.mpd'),
-      `<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:dashif="https://dashif.org/"><Period><AdaptationSet>` +
-        `<ContentProtection schemeIdUri="urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e" value="ClearKey1.0"><dashif:laurl>LICENSE_URL</dashif:laurl></ContentProtection>` +
-        `<SegmentTemplate media="v-$Number$.m4s" initialization="v-init.mp4"/></AdaptationSet></Period></MPD>\n`,
-    );
-    return { durationSec: 4 };
-  };
-  const verdict = await registerTitle(
-    { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
-    { id: titleId, name: `Synthetic DASH ${titleId}`, packagers: [{ protocol: 'dash', packager }] },
-  );
-  if (!verdict.ok) throw new Error(verdict.detail);
-  return keys;
+export async function registerSyntheticDashTitle(services: Services, titleId: string): Promise<TierKeys> {
+  const { dash } = await registerSyntheticTitleAs(services, titleId, ['dash']);
+  return dash!;
 }

@@ -95,7 +95,13 @@ function summary(withheld: readonly { reason: WithheldReason }[]): string {
   return [...counts].map(([reason, n]) => `${n} ${REASON_TEXT[reason]}`).join(', ');
 }
 
-/** Tollgate's content-key labels that name a DRM tier (HLS AES-128 keys are labelled 'hls'). */
+/**
+ * The label of a title's HLS AES-128 key. Its policy is fixed: the AES-128 key route serves it
+ * to live HLS sessions of its title, and no DRM license ever carries it.
+ */
+export const HLS_KEY_LABEL = 'hls';
+
+/** Tollgate's content-key labels that name a DRM tier (HLS AES-128 keys are HLS_KEY_LABEL). */
 export type TierLabel = 'audio' | 'sd' | 'hd' | 'uhd';
 
 function tierPolicy(name: TierLabel, min_security_level: SecurityLevel, hdcp: HdcpVersion): UsagePolicy {

@@ -8,6 +8,7 @@
  * Liveness is re-checked from hot-state marks every MARK_RECHECK_MS and from the database every
  * DATABASE_RECHECK_MS. Refused tokens are not cached, so junk cannot crowd out real viewers.
  */
+import { HLS_KEY_LABEL } from '../../core/drm/policy.js';
 import { type Denial, deny, grant, type Verdict } from '../../core/errors.js';
 import { checkBindings } from '../../core/playback-token-bindings.js';
 import { hashUserAgent } from '../../core/playback-token-crypto.js';
@@ -84,12 +85,16 @@ export class GatewayService {
   }
 
   /**
-   * A content key for an AES-128 key request: only for a live session whose subscriber is
-   * (still) entitled to the title, and only a key of that title.
+   * A content key for an AES-128 key request: the HLS key of the session's own title, to a live
+   * HLS session whose subscriber is (still) entitled to the title. Never a DRM tier key: those
+   * leave only in licenses, where each key's usage policy is evaluated for the client.
    */
   async contentKey(session: PlaybackSessionRecord, kid: string): Promise<Verdict<{ sealed: string; kid: string }>> {
+    if (session.protocol !== 'hls') {
+      return deny('forbidden', 'AES-128 keys are for HLS sessions; a DASH session gets its keys through its license_url');
+    }
     const key = await this.stores.titles.contentKey(kid);
-    if (key === undefined || key.titleId !== session.titleId) return deny('not_found', 'no such key for this title');
+    if (key === undefined || key.titleId !== session.titleId || key.label !== HLS_KEY_LABEL) return deny('not_found', 'no such key for this title');
     if (!(await this.entitled(session))) return deny('not_entitled', 'the subscriber is no longer entitled to this title');
     return grant({ sealed: key.sealed, kid: key.kid });
   }

@@ -53,6 +53,10 @@ export class EntitlementProxy {
   async entitle(request: Omit<MediaRequest, 'path'>): Promise<Verdict<string>> {
     const session = await this.gateway.authorize({ ...request, path: 'license' });
     if (!session.ok) return session;
+    // Licenses carry DRM tier keys; an HLS AES-128 session has no business asking for them.
+    if (session.value.protocol !== 'dash') {
+      return deny('forbidden', 'licenses are for DASH sessions; an HLS session gets its key from the playlist key URI');
+    }
     if (!(await this.gateway.entitled(session.value))) {
       return deny('not_entitled', 'the subscriber is no longer entitled to this title');
     }
