@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: Tollgate's hot path against its bar, measured in one run on this machine
- * (DESIGN.md, "The hot path is measured, not assumed"):
+ * (the hot path is measured, not assumed):
  *   1. validated segment requests, Tollgate's gateway vs nginx secure_link on the same files,
  *      a realistic segment and a 1 KB file, compared per server CPU-second;
  *   2. the uncached playback-token check vs one raw HMAC-SHA256;

@@ -1,7 +1,7 @@
 /**
  * Key-rotation Periods. With rotation, every rotationSec a new Period starts and every track gets
  * a new key there: a player must fetch a license for each Period, which turns key requests into
- * heartbeats the stream-limit checks can count (DESIGN.md, "Concurrent streams").
+ * heartbeats a player cannot skip (what stream-limit checks will count).
  *
  * Periods start on multiples of rotationSec, a multiple of the segment length: that is a segment
  * boundary in every video rung (keyframes are forced on the segment grid) and within one audio

@@ -1,5 +1,5 @@
 /**
- * The edge gateway's decision for one manifest, segment or key request (flow 3 of DESIGN.md).
+ * The edge gateway's decision for one manifest, segment or key request (flow 3 of docs/ARCHITECTURE.md).
  * Threats: forged or altered playback tokens, tokens used for another title or path, tokens of
  * ended sessions or revoked logins, and keys handed to anyone but a live, entitled session.
  *

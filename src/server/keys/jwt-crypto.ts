@@ -3,7 +3,7 @@
  * classic HS256-keyed-with-a-public-key confusion, weak HMAC secrets, an ECDSA signature in
  * DER where JWS needs raw R||S). Every call checks that the KeyObject fits the algorithm and
  * throws otherwise: a mismatch here is a configuration bug, never a token to accept.
- * Synchronous one-shot calls: faster per token than the thread-pool variants (DESIGN.md).
+ * Synchronous one-shot calls: faster per token than the thread-pool variants (docs/BENCHMARKS.md).
  */
 import { createHmac, generateKeyPairSync, KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
 import type { JwtAlgorithm, JwtCrypto } from '../../core/jwt.js';

@@ -1,5 +1,5 @@
 /**
- * The ClearKey license server (flow 4 of DESIGN.md, second half). Threats: a replayed or
+ * The ClearKey license server (flow 4 of docs/ARCHITECTURE.md, second half). Threats: a replayed or
  * forged entitlement message, a client asking for keys it was not entitled to, and a software
  * CDM receiving keys whose policy needs hardware protection. So: the message is verified
  * (HS256 under a communication key, seconds-long, its own typ), its jti is consumed once

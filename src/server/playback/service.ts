@@ -1,5 +1,5 @@
 /**
- * Playback authorization (flow 2 of DESIGN.md): an entitled subscriber starts a playback
+ * Playback authorization (flow 2 of docs/ARCHITECTURE.md): an entitled subscriber starts a playback
  * session and gets URLs carrying a playback token bound to that session, the title, a path
  * scope and an expiry (optionally the client's network and user agent). Ending the session
  * — or revoking the login it came from — kills those URLs within seconds (see liveness.ts).
