@@ -87,6 +87,8 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
     return [postmaster, ...children];
   };
 
+  const thaw = async () => signalAll(await pids(), 'SIGCONT');
+
   await ctl('start');
   await ready();
   const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
@@ -111,11 +113,9 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
     async freeze() {
       signalAll(await pids(), 'SIGSTOP');
     },
-    async thaw() {
-      signalAll(await pids(), 'SIGCONT');
-    },
+    thaw,
     async remove() {
-      await this.thaw().catch(() => {});
+      await thaw().catch(() => {});
       await run('pg_dropcluster', [version, name, '--stop']).catch(() => run('pg_dropcluster', [version, name]));
     },
   };
