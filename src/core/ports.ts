@@ -8,7 +8,7 @@
 
 export interface UserRecord {
   readonly id: string;
-  /** Stored lower-cased; unique. */
+  /** Stored as normalizeEmail spells it (trimmed, lower-case, NFC); unique. */
   readonly email: string;
   readonly passwordHash: string;
   readonly planId: string;

@@ -7,6 +7,7 @@
  * is revoked: every authentication checks the family).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { normalizeEmail } from '../../core/email.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import { signJwt } from '../../core/jwt.js';
 import { verifyJwt } from '../../core/jwt-verify.js';
@@ -179,10 +180,6 @@ export class IdentityService {
       refresh_token: refreshToken,
     };
   }
-}
-
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
 }
 
 function newRefreshToken(): string {
