@@ -166,8 +166,15 @@ export interface DurableStores {
 export interface HotState {
   /** Counts a hit in a fixed window; returns the count so far and ms until the window resets. */
   hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetInMs: number }>;
-  /** Reads a counter without counting a hit (0 when absent or its window has passed). */
-  peek(key: string, now: number): Promise<{ count: number; resetInMs: number }>;
+  /**
+   * Counts a hit in the same fixed window as hit(), but only while the count is under `limit`:
+   * check and count are one atomic step, so of many parallel callers exactly `limit` (minus
+   * earlier hits) are `taken`. When the limit is reached nothing is counted and `resetInMs`
+   * says when the window ends. Used to reserve an attempt before doing the work it limits.
+   */
+  reserve(key: string, limit: number, windowMs: number, now: number): Promise<{ taken: boolean; count: number; resetInMs: number }>;
+  /** Takes back one counted hit (a reservation that was not used up); never below zero. */
+  release(key: string, now: number): Promise<void>;
   /** Forgets a counter (e.g. after a successful login). */
   clear(key: string): Promise<void>;
   /** Sets a mark that lives for ttlMs (e.g. "family F is revoked"). */
