@@ -139,10 +139,12 @@ export interface RefreshTokenStore {
   createFamily(family: RefreshFamily, tokenHash: string): Promise<void>;
   /**
    * Atomically: if oldHash is unused and its family live and unexpired, marks it used and
-   * adds newHash to the family ('rotated'); if it was used before, revokes the family
-   * ('reused').
+   * adds newHash to the family as its successor ('rotated'). If it was used before, revokes
+   * the family ('reused'), except for a retry within `graceMs` of its first use while its
+   * successor is still unused: then newHash replaces that successor, which counts as used
+   * from now on, and nothing is revoked ('rotated'). A family has one unused token at most.
    */
-  rotate(oldHash: string, newHash: string, now: number): Promise<RotateOutcome>;
+  rotate(oldHash: string, newHash: string, now: number, graceMs: number): Promise<RotateOutcome>;
   findFamilyByToken(tokenHash: string): Promise<RefreshFamily | undefined>;
   getFamily(id: string): Promise<RefreshFamily | undefined>;
   /** Returns false when the family did not exist or was already revoked. */

@@ -83,6 +83,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       revocationMarkTtlSec: config.playbackTokenTtlSec,
       accessTokenTtlSec: config.accessTokenTtlSec,
       refreshFamilyTtlSec: config.refreshFamilyTtlSec,
+      refreshReuseGraceSec: config.refreshReuseGraceSec,
       loginLimits: {
         maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
         maxFailuresPerAddress: config.loginMaxFailuresPerAddress,

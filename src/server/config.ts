@@ -21,6 +21,8 @@ export interface Config {
   readonly trustProxy: readonly string[];
   readonly accessTokenTtlSec: number;
   readonly refreshFamilyTtlSec: number;
+  /** A retry of the just-rotated refresh token within this many seconds gets a new pair; 0 = off. */
+  readonly refreshReuseGraceSec: number;
   readonly signingAlg: 'EdDSA' | 'ES256';
   readonly loginMaxFailuresPerAccount: number;
   readonly loginMaxFailuresPerAddress: number;
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy,
     accessTokenTtlSec: read.integer('TOLLGATE_ACCESS_TOKEN_TTL', 600, 60, 900),
     refreshFamilyTtlSec: read.integer('TOLLGATE_REFRESH_TOKEN_TTL', 30 * 86400, 3600, 365 * 86400),
+    refreshReuseGraceSec: read.integer('TOLLGATE_REFRESH_REUSE_GRACE', 30, 0, 300),
     signingAlg: read.oneOf('TOLLGATE_SIGNING_ALG', 'EdDSA', ['EdDSA', 'ES256'] as const),
     loginMaxFailuresPerAccount: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 1000),
     loginMaxFailuresPerAddress: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 100000),

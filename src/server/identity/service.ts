@@ -37,6 +37,8 @@ export interface IdentitySettings {
   readonly revocationMarkTtlSec: number;
   readonly accessTokenTtlSec: number;
   readonly refreshFamilyTtlSec: number;
+  /** How long a retry of the just-rotated refresh token gets a new pair instead of revoking. */
+  readonly refreshReuseGraceSec: number;
   readonly loginLimits: Omit<LoginLimitSettings, 'knownAddressTtlSec'>;
   /** Password checks (argon2) running at once, and waiting; beyond both, logins get 503. */
   readonly loginConcurrency: number;
@@ -107,7 +109,7 @@ export class IdentityService {
   async refresh(refreshToken: string): Promise<Verdict<TokenPair>> {
     if (!isRefreshTokenShaped(refreshToken)) return deny('invalid_token', 'not a Tollgate refresh token');
     const next = newRefreshToken();
-    const outcome = await this.stores.refreshTokens.rotate(hashToken(refreshToken), hashToken(next), this.now());
+    const outcome = await this.stores.refreshTokens.rotate(hashToken(refreshToken), hashToken(next), this.now(), this.settings.refreshReuseGraceSec * 1000);
     switch (outcome.status) {
       case 'unknown':
         return deny('invalid_token', 'the refresh token is not known');
