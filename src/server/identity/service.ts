@@ -79,13 +79,15 @@ export class IdentityService {
     const email = normalizeEmail(input.email);
     const attempt = await this.loginLimits.begin(email, clientIp, this.now());
     if (!attempt.ok) return attempt;
-    const user = await this.stores.users.findByEmail(email);
-    const checked = this.passwordWork.tryRun(() => verifyPassword(user?.passwordHash, input.password));
-    if (checked === undefined) {
+    const user = await this.checkPassword(email, input.password).catch(async (error: unknown) => {
+      await attempt.value.abandoned(); // broken infrastructure is not a wrong guess
+      throw error;
+    });
+    if (user === 'busy') {
       await attempt.value.abandoned();
       return deny('unavailable', 'too many logins in progress; try again shortly', BUSY_RETRY_AFTER_SEC);
     }
-    if (!(await checked) || user === undefined) return deny('invalid_credentials', 'the email or password is wrong');
+    if (user === undefined) return deny('invalid_credentials', 'the email or password is wrong');
     await attempt.value.succeeded();
 
     const now = this.now();
@@ -104,6 +106,15 @@ export class IdentityService {
       hashToken(refreshToken),
     );
     return grant(await this.tokenPair(user.id, familyId, refreshToken));
+  }
+
+  /** The user when the password is right; 'busy' when the password-check queue is full. */
+  private async checkPassword(email: string, password: string): Promise<UserRecord | undefined | 'busy'> {
+    const checked = this.passwordWork.tryRun(async () => {
+      const user = await this.stores.users.findByEmail(email);
+      return (await verifyPassword(user?.passwordHash, password)) ? user : undefined;
+    });
+    return checked ?? 'busy';
   }
 
   async refresh(refreshToken: string): Promise<Verdict<TokenPair>> {
