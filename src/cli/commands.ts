@@ -1,8 +1,10 @@
 /** The subcommands of `tollgate`: each parses its flags and makes one service call. */
 import { parseArgs } from 'node:util';
+import { isValidEmail } from '../core/email.js';
 import { compose, type Services } from '../server/compose.js';
 import type { Config } from '../server/config.js';
 import { ID_PATTERN } from '../server/http/schemas.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../server/identity/passwords.js';
 import { startServer, stopOnSignals } from '../server/main.js';
 import { runDemo } from './demo.js';
 import { exportCpix } from './keys-export.js';
@@ -81,7 +83,12 @@ export const COMMANDS: readonly Command[] = [
     run: async (args, config) => {
       const v = flags(args, { email: { type: 'string' }, password: { type: 'string' }, plan: { type: 'string' } });
       const input = { email: required(v, 'email'), password: required(v, 'password'), planId: required(v, 'plan') };
-      if (input.password.length < 8) throw new UsageError('--password must be at least 8 characters');
+      // The admin API's rules (its JSON schema), so the CLI creates no account the API would refuse.
+      if (!isValidEmail(input.email)) throw new UsageError('--email must look like name@domain (no spaces, one @, at most 254 characters)');
+      const passwordLength = [...input.password].length;
+      if (passwordLength < PASSWORD_MIN_LENGTH || passwordLength > PASSWORD_MAX_LENGTH) {
+        throw new UsageError(`--password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`);
+      }
       return withServices(config, async ({ catalog }) => {
         const verdict = await catalog.createUser(input);
         if (!verdict.ok) return refuse(verdict.detail);

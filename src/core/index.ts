@@ -3,6 +3,7 @@
  * passed in), so it runs in CDN edge workers as well as in the server.
  */
 export * from './errors.js';
+export * from './email.js';
 export * from './base64url.js';
 export * from './jwt.js';
 export * from './jwt-verify.js';

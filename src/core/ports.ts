@@ -8,7 +8,7 @@
 
 export interface UserRecord {
   readonly id: string;
-  /** Stored lower-cased; unique. */
+  /** Stored as normalizeEmail spells it (trimmed, lower-case, NFC); unique. */
   readonly email: string;
   readonly passwordHash: string;
   readonly planId: string;
@@ -139,10 +139,12 @@ export interface RefreshTokenStore {
   createFamily(family: RefreshFamily, tokenHash: string): Promise<void>;
   /**
    * Atomically: if oldHash is unused and its family live and unexpired, marks it used and
-   * adds newHash to the family ('rotated'); if it was used before, revokes the family
-   * ('reused').
+   * adds newHash to the family as its successor ('rotated'). If it was used before, revokes
+   * the family ('reused'), except for a retry within `graceMs` of its first use while its
+   * successor is still unused: then newHash replaces that successor, which counts as used
+   * from now on, and nothing is revoked ('rotated'). A family has one unused token at most.
    */
-  rotate(oldHash: string, newHash: string, now: number): Promise<RotateOutcome>;
+  rotate(oldHash: string, newHash: string, now: number, graceMs: number): Promise<RotateOutcome>;
   findFamilyByToken(tokenHash: string): Promise<RefreshFamily | undefined>;
   getFamily(id: string): Promise<RefreshFamily | undefined>;
   /** Returns false when the family did not exist or was already revoked. */
@@ -166,8 +168,15 @@ export interface DurableStores {
 export interface HotState {
   /** Counts a hit in a fixed window; returns the count so far and ms until the window resets. */
   hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetInMs: number }>;
-  /** Reads a counter without counting a hit (0 when absent or its window has passed). */
-  peek(key: string, now: number): Promise<{ count: number; resetInMs: number }>;
+  /**
+   * Counts a hit in the same fixed window as hit(), but only while the count is under `limit`:
+   * check and count are one atomic step, so of many parallel callers exactly `limit` (minus
+   * earlier hits) are `taken`. When the limit is reached nothing is counted and `resetInMs`
+   * says when the window ends. Used to reserve an attempt before doing the work it limits.
+   */
+  reserve(key: string, limit: number, windowMs: number, now: number): Promise<{ taken: boolean; count: number; resetInMs: number }>;
+  /** Takes back one counted hit (a reservation that was not used up); never below zero. */
+  release(key: string, now: number): Promise<void>;
   /** Forgets a counter (e.g. after a successful login). */
   clear(key: string): Promise<void>;
   /** Sets a mark that lives for ttlMs (e.g. "family F is revoked"). */

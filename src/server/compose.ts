@@ -83,9 +83,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       revocationMarkTtlSec: config.playbackTokenTtlSec,
       accessTokenTtlSec: config.accessTokenTtlSec,
       refreshFamilyTtlSec: config.refreshFamilyTtlSec,
-      loginMaxFailuresPerAccount: config.loginMaxFailuresPerAccount,
-      loginMaxFailuresPerAddress: config.loginMaxFailuresPerAddress,
-      loginFailureWindowSec: config.loginFailureWindowSec,
+      refreshReuseGraceSec: config.refreshReuseGraceSec,
+      loginLimits: {
+        maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+        maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+        maxFailuresPerAccountTotal: config.loginMaxFailuresPerAccountTotal,
+        failureWindowSec: config.loginFailureWindowSec,
+      },
+      loginConcurrency: config.loginConcurrency,
+      loginQueue: config.loginQueue,
     },
     now,
   );

@@ -21,10 +21,18 @@ export interface Config {
   readonly trustProxy: readonly string[];
   readonly accessTokenTtlSec: number;
   readonly refreshFamilyTtlSec: number;
+  /** A retry of the just-rotated refresh token within this many seconds gets a new pair; 0 = off. */
+  readonly refreshReuseGraceSec: number;
   readonly signingAlg: 'EdDSA' | 'ES256';
   readonly loginMaxFailuresPerAccount: number;
   readonly loginMaxFailuresPerAddress: number;
   readonly loginFailureWindowSec: number;
+  /** Failures on one account from addresses that never logged in to it (see login-limits.ts). */
+  readonly loginMaxFailuresPerAccountTotal: number;
+  /** Password checks running at once; default leaves two libuv threads for file reads. */
+  readonly loginConcurrency: number;
+  /** Logins waiting for a password check; beyond it, 503 unavailable. */
+  readonly loginQueue: number;
   /** How playback tokens travel: in the URL path (default), the query string, or a cookie. */
   readonly tokenMode: 'path' | 'query' | 'cookie';
   readonly playbackTokenTtlSec: number;
@@ -100,10 +108,15 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy,
     accessTokenTtlSec: read.integer('TOLLGATE_ACCESS_TOKEN_TTL', 600, 60, 900),
     refreshFamilyTtlSec: read.integer('TOLLGATE_REFRESH_TOKEN_TTL', 30 * 86400, 3600, 365 * 86400),
+    refreshReuseGraceSec: read.integer('TOLLGATE_REFRESH_REUSE_GRACE', 30, 0, 300),
     signingAlg: read.oneOf('TOLLGATE_SIGNING_ALG', 'EdDSA', ['EdDSA', 'ES256'] as const),
     loginMaxFailuresPerAccount: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 1000),
     loginMaxFailuresPerAddress: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 100000),
     loginFailureWindowSec: read.integer('TOLLGATE_LOGIN_FAILURE_WINDOW', 900, 10, 86400),
+    loginMaxFailuresPerAccountTotal: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL', 100, 1, 1_000_000),
+    // argon2 shares libuv's thread pool (UV_THREADPOOL_SIZE, default 4) with media file reads.
+    loginConcurrency: read.integer('TOLLGATE_LOGIN_CONCURRENCY', Math.max(1, threadPoolSize(env) - 2), 1, 1024),
+    loginQueue: read.integer('TOLLGATE_LOGIN_QUEUE', 64, 0, 100_000),
     tokenMode: read.oneOf('TOLLGATE_TOKEN_MODE', 'path', ['path', 'query', 'cookie'] as const),
     playbackTokenTtlSec: read.integer('TOLLGATE_PLAYBACK_TOKEN_TTL', 6 * 3600, 60, 48 * 3600),
     playbackBindIp: read.oneOf('TOLLGATE_PLAYBACK_BIND_IP', 'off', ['off', 'exact', 'prefix'] as const),
@@ -116,6 +129,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** libuv's thread pool size as Node will use it: UV_THREADPOOL_SIZE, 4 by default, at most 1024. */
+function threadPoolSize(env: Env): number {
+  const n = Number(env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
 }
 
 class Reader {

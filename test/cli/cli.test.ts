@@ -73,4 +73,13 @@ describe('the tollgate command', () => {
     expect(config.code).toBe(78);
     expect(config.stderr).toContain('TOLLGATE_PORT');
   });
+
+  it('refuses, as the admin API does, an email that is not name@domain', async () => {
+    await tollgate('plans', 'add', '--id', 'emails', '--all');
+    for (const email of ['no-at-sign', 'two@@example.com', 'a b@example.com', `${'x'.repeat(250)}@example.com`]) {
+      const res = await tollgate('users', 'add', '--email', email, '--password', 'long enough', '--plan', 'emails');
+      expect({ email, code: res.code }).toEqual({ email, code: 2 });
+      expect(res.stderr).toContain('--email');
+    }
+  });
 });

@@ -21,6 +21,14 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('bounds login work by default to two fewer than libuv threads, at least one', () => {
+    expect(loadConfig({})).toMatchObject({ loginConcurrency: 2, loginQueue: 64, loginMaxFailuresPerAccountTotal: 100 });
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '16' }).loginConcurrency).toBe(14);
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '2' }).loginConcurrency).toBe(1);
+    expect(loadConfig({ TOLLGATE_LOGIN_CONCURRENCY: '3', TOLLGATE_LOGIN_QUEUE: '0' })).toMatchObject({ loginConcurrency: 3, loginQueue: 0 });
+    expect(() => loadConfig({ TOLLGATE_LOGIN_CONCURRENCY: '0' })).toThrow(/TOLLGATE_LOGIN_CONCURRENCY/);
+  });
+
   it('reads every contract variable', () => {
     const config = loadConfig({
       TOLLGATE_HOST: '0.0.0.0',

@@ -37,19 +37,49 @@ export function hotStateContract(open: () => Promise<HotState>): void {
       expect((await hot.hit(k, 60, Date.now())).count).toBe(1);
     });
 
-    it('peeks at a counter without counting, 0 when absent or passed', async () => {
-      const k = key('peek');
-      expect(await hot.peek(k, Date.now())).toEqual({ count: 0, resetInMs: 0 });
+    it('reserves hits up to a limit, counting nothing once it is reached', async () => {
+      const k = key('reserve');
       await hot.hit(k, 60_000, Date.now());
-      await hot.hit(k, 60_000, Date.now());
-      const peeked = await hot.peek(k, Date.now());
-      expect(peeked.count).toBe(2);
-      expect(peeked.resetInMs).toBeGreaterThan(59_000);
-      expect((await hot.peek(k, Date.now())).count).toBe(2);
-      const short = key('peek-short');
-      await hot.hit(short, 60, Date.now());
+      expect(await hot.reserve(k, 3, 60_000, Date.now())).toMatchObject({ taken: true, count: 2 });
+      const third = await hot.reserve(k, 3, 60_000, Date.now());
+      expect(third).toMatchObject({ taken: true, count: 3 });
+      expect(third.resetInMs).toBeGreaterThan(59_000);
+      const refused = await hot.reserve(k, 3, 60_000, Date.now());
+      expect(refused).toMatchObject({ taken: false, count: 3 });
+      expect(refused.resetInMs).toBeGreaterThan(59_000);
+      expect(refused.resetInMs).toBeLessThanOrEqual(60_000);
+      expect((await hot.hit(k, 60_000, Date.now())).count).toBe(4);
+    });
+
+    it('reserves exactly the limit of many concurrent reservations', async () => {
+      const k = key('reserve-race');
+      const results = await Promise.all(Array.from({ length: 25 }, () => hot.reserve(k, 10, 60_000, Date.now())));
+      expect(results.filter((r) => r.taken)).toHaveLength(10);
+      expect((await hot.hit(k, 60_000, Date.now())).count).toBe(11);
+    });
+
+    it('releases one reservation at a time, never below zero, keeping the window', async () => {
+      const k = key('release');
+      await hot.reserve(k, 2, 60_000, Date.now());
+      await hot.reserve(k, 2, 60_000, Date.now());
+      expect((await hot.reserve(k, 2, 60_000, Date.now())).taken).toBe(false);
+      await hot.release(k, Date.now());
+      const again = await hot.reserve(k, 2, 60_000, Date.now());
+      expect(again).toMatchObject({ taken: true, count: 2 });
+      expect(again.resetInMs).toBeGreaterThan(59_000);
+      await hot.release(k, Date.now());
+      await hot.release(k, Date.now());
+      await hot.release(k, Date.now());
+      await hot.release(key('never-hit'), Date.now());
+      expect((await hot.hit(k, 60_000, Date.now())).count).toBe(1);
+    });
+
+    it('starts a new reservation window once the old one has passed', async () => {
+      const k = key('reserve-window');
+      await hot.reserve(k, 1, 60, Date.now());
+      expect((await hot.reserve(k, 1, 60, Date.now())).taken).toBe(false);
       await sleep(100);
-      expect((await hot.peek(short, Date.now())).count).toBe(0);
+      expect(await hot.reserve(k, 1, 60, Date.now())).toMatchObject({ taken: true, count: 1 });
     });
 
     it('clears a counter, and counters of different keys are independent', async () => {

@@ -27,7 +27,7 @@ export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
       const store = ctx.stores.refreshTokens;
       expect(await store.getFamily(family.id)).toEqual(family);
       expect(await store.findFamilyByToken('h0')).toEqual(family);
-      await store.rotate('h0', 'h1', 2_000);
+      await store.rotate('h0', 'h1', 2_000, 0);
       expect(await store.findFamilyByToken('h1')).toEqual(family);
       expect(await store.findFamilyByToken('h0')).toEqual(family);
     });
@@ -36,25 +36,25 @@ export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
       const store = ctx.stores.refreshTokens;
       expect(await store.getFamily('nope')).toBeUndefined();
       expect(await store.findFamilyByToken('nope')).toBeUndefined();
-      expect(await store.rotate('nope', 'h1', 2_000)).toEqual({ status: 'unknown' });
+      expect(await store.rotate('nope', 'h1', 2_000, 0)).toEqual({ status: 'unknown' });
       expect(await store.findFamilyByToken('h1')).toBeUndefined();
     });
 
     it('rotates along a chain of tokens without extending the family', async () => {
       const store = ctx.stores.refreshTokens;
-      expect(await store.rotate('h0', 'h1', 2_000)).toEqual({ status: 'rotated', family });
-      expect(await store.rotate('h1', 'h2', 3_000)).toEqual({ status: 'rotated', family });
+      expect(await store.rotate('h0', 'h1', 2_000, 0)).toEqual({ status: 'rotated', family });
+      expect(await store.rotate('h1', 'h2', 3_000, 0)).toEqual({ status: 'rotated', family });
       expect((await store.getFamily(family.id))?.expiresAt).toBe(family.expiresAt);
     });
 
     it('treats a used token as reuse: revokes the family, killing the newest token too', async () => {
       const store = ctx.stores.refreshTokens;
-      await store.rotate('h0', 'h1', 2_000);
-      const reused = await store.rotate('h0', 'hx', 3_000);
+      await store.rotate('h0', 'h1', 2_000, 0);
+      const reused = await store.rotate('h0', 'hx', 3_000, 0);
       const revoked = { ...family, revokedAt: 3_000, revokedReason: 'refresh_token_reused' };
       expect(reused).toEqual({ status: 'reused', family: revoked });
       expect(await store.getFamily(family.id)).toEqual(revoked);
-      expect(await store.rotate('h1', 'h2', 4_000)).toEqual({ status: 'revoked', family: revoked });
+      expect(await store.rotate('h1', 'h2', 4_000, 0)).toEqual({ status: 'revoked', family: revoked });
       expect(await store.findFamilyByToken('hx')).toBeUndefined();
     });
 
@@ -64,26 +64,26 @@ export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
       expect(await store.revokeFamily(family.id, 'again', 3_000)).toBe(false);
       expect(await store.revokeFamily('nope', 'logout', 3_000)).toBe(false);
       const revoked = { ...family, revokedAt: 2_000, revokedReason: 'logout' };
-      expect(await store.rotate('h0', 'h1', 4_000)).toEqual({ status: 'revoked', family: revoked });
+      expect(await store.rotate('h0', 'h1', 4_000, 0)).toEqual({ status: 'revoked', family: revoked });
       expect(await store.findFamilyByToken('h1')).toBeUndefined();
     });
 
     it('reports an expired family at and after expiresAt, without consuming the token', async () => {
       const store = ctx.stores.refreshTokens;
-      expect(await store.rotate('h0', 'h1', family.expiresAt)).toEqual({ status: 'expired', family });
+      expect(await store.rotate('h0', 'h1', family.expiresAt, 0)).toEqual({ status: 'expired', family });
       expect(await store.findFamilyByToken('h1')).toBeUndefined();
-      expect((await store.rotate('h0', 'h1', family.expiresAt - 1)).status).toBe('rotated');
+      expect((await store.rotate('h0', 'h1', family.expiresAt - 1, 0)).status).toBe('rotated');
     });
 
     const race = (handles: DurableStores[]): Promise<RotateOutcome[]> =>
-      Promise.all(handles.map((s, i) => s.refreshTokens.rotate('h0', `new-${i}`, 2_000)));
+      Promise.all(handles.map((s, i) => s.refreshTokens.rotate('h0', `new-${i}`, 2_000, 0)));
 
     it('of two concurrent rotations of one token, one rotates and the other is reuse', async () => {
       const outcomes = await race([ctx.stores, ctx.stores]);
       expect(outcomes.map((o) => o.status).sort()).toEqual(['reused', 'rotated']);
       const winner = `new-${outcomes.findIndex((o) => o.status === 'rotated')}`;
       expect((await ctx.stores.refreshTokens.getFamily(family.id))?.revokedReason).toBe('refresh_token_reused');
-      expect((await ctx.stores.refreshTokens.rotate(winner, 'later', 3_000)).status).toBe('revoked');
+      expect((await ctx.stores.refreshTokens.rotate(winner, 'later', 3_000, 0)).status).toBe('revoked');
     });
 
     it('does the same when the two come through separate handles (instances)', async () => {
@@ -99,6 +99,67 @@ export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
       expect(statuses.filter((s) => s === 'reused').length).toBeGreaterThanOrEqual(1);
       expect(statuses.filter((s) => s !== 'rotated' && s !== 'reused' && s !== 'revoked')).toEqual([]);
       expect((await ctx.stores.refreshTokens.getFamily(family.id))?.revokedAt).toBe(2_000);
+    });
+
+    describe('with a reuse grace', () => {
+      const GRACE = 30_000;
+      const unusedTokens = async (): Promise<string[]> => {
+        const db = await ctx.target.openDb();
+        try {
+          const rows = await db.query<{ hash: string }>('SELECT hash FROM refresh_tokens WHERE family_id = $1 AND used_at IS NULL', [family.id]);
+          return rows.map((r) => r.hash);
+        } finally {
+          await db.close();
+        }
+      };
+
+      it('gives a retry of the just-rotated token a new newest token and revokes nothing', async () => {
+        const store = ctx.stores.refreshTokens;
+        await store.rotate('h0', 'h1', 2_000, GRACE);
+        expect(await store.rotate('h0', 'h1-retry', 2_000 + GRACE, GRACE)).toEqual({ status: 'rotated', family });
+        expect(await unusedTokens()).toEqual(['h1-retry']);
+        expect(await store.rotate('h1-retry', 'h2', 40_000, GRACE)).toEqual({ status: 'rotated', family });
+        expect((await store.getFamily(family.id))?.revokedAt).toBeNull();
+      });
+
+      it('lets the token the retry replaced count as reused: two parties going on still revoke', async () => {
+        const store = ctx.stores.refreshTokens;
+        await store.rotate('h0', 'h1', 2_000, GRACE);
+        await store.rotate('h0', 'h1-retry', 3_000, GRACE);
+        expect((await store.rotate('h1', 'h2', 4_000, GRACE)).status).toBe('reused');
+        expect((await store.rotate('h1-retry', 'h2', 5_000, GRACE)).status).toBe('revoked');
+      });
+
+      it('measures the grace from the first use, so retries cannot stretch it', async () => {
+        const store = ctx.stores.refreshTokens;
+        await store.rotate('h0', 'h1', 2_000, GRACE);
+        await store.rotate('h0', 'h1-a', 2_000 + GRACE - 1, GRACE);
+        expect((await store.rotate('h0', 'h1-b', 2_000 + GRACE + 1, GRACE)).status).toBe('reused');
+      });
+
+      it('revokes for the parent of a used token (a grandparent of the newest)', async () => {
+        const store = ctx.stores.refreshTokens;
+        await store.rotate('h0', 'h1', 2_000, GRACE);
+        await store.rotate('h1', 'h2', 3_000, GRACE);
+        expect((await store.rotate('h0', 'hx', 4_000, GRACE)).status).toBe('reused');
+        expect((await store.rotate('h2', 'h3', 5_000, GRACE)).status).toBe('revoked');
+      });
+
+      it('leaves one live token after many concurrent retries through separate handles', async () => {
+        await ctx.stores.refreshTokens.rotate('h0', 'h1', 2_000, GRACE);
+        const [a, b, c] = [ctx.stores, await ctx.another(), await ctx.another()];
+        const outcomes = await Promise.all([a, b, c, a].map((s, i) => s.refreshTokens.rotate('h0', `retry-${i}`, 3_000, GRACE)));
+        expect(outcomes.map((o) => o.status)).toEqual(['rotated', 'rotated', 'rotated', 'rotated']);
+        const live = await unusedTokens();
+        expect(live).toHaveLength(1);
+        expect((await ctx.stores.refreshTokens.rotate(live[0]!, 'next', 4_000, GRACE)).status).toBe('rotated');
+      });
+
+      it('lets both of two concurrent first uses of one token through, one live token after', async () => {
+        const outcomes = await Promise.all([ctx.stores, await ctx.another()].map((s, i) => s.refreshTokens.rotate('h0', `new-${i}`, 2_000, GRACE)));
+        expect(outcomes.map((o) => o.status)).toEqual(['rotated', 'rotated']);
+        expect(await unusedTokens()).toHaveLength(1);
+      });
     });
 
     it('writes nothing when a family cannot be created whole', async () => {

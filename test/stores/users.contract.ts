@@ -22,6 +22,14 @@ export function userStoreContract(newTarget: NewSqlTarget): void {
       expect((await ctx.stores.users.findByEmail('bob@example.com'))?.id).toBe(first.id);
     });
 
+    it('stores one Unicode spelling (NFC): an NFD spelling finds it and cannot take it again', async () => {
+      const p = await ctx.stores.plans.upsert(plan());
+      const first = user(p.id, { email: 'Jose\u0301@example.com' });
+      expect(await ctx.stores.users.create(first)).toBe(true);
+      expect((await ctx.stores.users.findByEmail('jos\u00e9@example.com'))?.email).toBe('jos\u00e9@example.com');
+      expect(await ctx.stores.users.create(user(p.id, { email: 'jos\u00e9@example.com' }))).toBe(false);
+    });
+
     it('refuses a taken id', async () => {
       const p = await ctx.stores.plans.upsert(plan());
       const first = user(p.id);

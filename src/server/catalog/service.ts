@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores, PlanRecord, UserRecord } from '../../core/ports.js';
-import { normalizeEmail } from '../identity/service.js';
+import { normalizeEmail } from '../../core/email.js';
 import { hashPassword } from '../identity/passwords.js';
 
 export interface PlanInput {

@@ -1,24 +1,30 @@
 /**
  * Identity: login, refresh, logout, and access-token authentication. Threats: password
- * guessing (rate limits per account and per address; unknown email and wrong password look
- * the same), stolen refresh tokens (opaque, 256-bit, stored only as SHA-256 hashes, rotated on
+ * guessing (attempts reserved on atomic counters before the password is checked, see
+ * login-limits.ts; unknown email and wrong password look the same), login floods (argon2 work
+ * bounded by a WorkGate, the excess answered 503), stolen refresh tokens (opaque, 256-bit, stored only as SHA-256 hashes, rotated on
  * every use; presenting a used one revokes its whole family, so a thief and the victim cannot
  * both go on), stolen access tokens (10 minutes by default, and dead at once when their family
  * is revoked: every authentication checks the family).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { normalizeEmail } from '../../core/email.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import { signJwt } from '../../core/jwt.js';
 import { verifyJwt } from '../../core/jwt-verify.js';
 import type { DurableStores, HotState, UserRecord } from '../../core/ports.js';
 import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
 import type { AccessKeyRing } from './access-keys.js';
+import { type LoginLimitSettings, LoginLimits } from './login-limits.js';
 import { verifyPassword } from './passwords.js';
+import { WorkGate } from './work-gate.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const ACCESS_TOKEN_AUDIENCE = 'tollgate-api';
 const REFRESH_PREFIX = 'tgr_';
 const CLOCK_LEEWAY_SEC = 30;
+/** A busy server's hint: password checks take tens of milliseconds, so a queue drains in about a second. */
+const BUSY_RETRY_AFTER_SEC = 1;
 
 /** Hot-state mark set when a login is revoked, so gateways stop its playback sessions. */
 export function familyRevokedMark(familyId: string): string {
@@ -31,9 +37,12 @@ export interface IdentitySettings {
   readonly revocationMarkTtlSec: number;
   readonly accessTokenTtlSec: number;
   readonly refreshFamilyTtlSec: number;
-  readonly loginMaxFailuresPerAccount: number;
-  readonly loginMaxFailuresPerAddress: number;
-  readonly loginFailureWindowSec: number;
+  /** How long a retry of the just-rotated refresh token gets a new pair instead of revoking. */
+  readonly refreshReuseGraceSec: number;
+  readonly loginLimits: Omit<LoginLimitSettings, 'knownAddressTtlSec'>;
+  /** Password checks (argon2) running at once, and waiting; beyond both, logins get 503. */
+  readonly loginConcurrency: number;
+  readonly loginQueue: number;
 }
 
 export interface TokenPair {
@@ -52,35 +61,36 @@ export interface Principal {
 }
 
 export class IdentityService {
+  private readonly loginLimits: LoginLimits;
+  private readonly passwordWork: WorkGate;
+
   constructor(
     private readonly stores: DurableStores,
     private readonly hot: HotState,
     private readonly keys: AccessKeyRing,
     private readonly settings: IdentitySettings,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.loginLimits = new LoginLimits(hot, { ...settings.loginLimits, knownAddressTtlSec: settings.refreshFamilyTtlSec });
+    this.passwordWork = new WorkGate(settings.loginConcurrency, settings.loginQueue);
+  }
 
   async login(input: { email: string; password: string; deviceId?: string }, clientIp: string): Promise<Verdict<TokenPair>> {
     const email = normalizeEmail(input.email);
-    const now = this.now();
-    const windowMs = this.settings.loginFailureWindowSec * 1000;
-    const accountKey = `login-failures:account:${email}`;
-    const addressKey = `login-failures:address:${clientIp}`;
-    const [account, address] = await Promise.all([this.hot.peek(accountKey, now), this.hot.peek(addressKey, now)]);
-    const blocked = [
-      account.count >= this.settings.loginMaxFailuresPerAccount ? account.resetInMs : 0,
-      address.count >= this.settings.loginMaxFailuresPerAddress ? address.resetInMs : 0,
-    ];
-    const waitMs = Math.max(...blocked);
-    if (waitMs > 0) return deny('rate_limited', 'too many failed logins; try again later', waitMs / 1000);
-
-    const user = await this.stores.users.findByEmail(email);
-    if (!(await verifyPassword(user?.passwordHash, input.password)) || user === undefined) {
-      await Promise.all([this.hot.hit(accountKey, windowMs, now), this.hot.hit(addressKey, windowMs, now)]);
-      return deny('invalid_credentials', 'the email or password is wrong');
+    const attempt = await this.loginLimits.begin(email, clientIp, this.now());
+    if (!attempt.ok) return attempt;
+    const user = await this.checkPassword(email, input.password).catch(async (error: unknown) => {
+      await attempt.value.abandoned(); // broken infrastructure is not a wrong guess
+      throw error;
+    });
+    if (user === 'busy') {
+      await attempt.value.abandoned();
+      return deny('unavailable', 'too many logins in progress; try again shortly', BUSY_RETRY_AFTER_SEC);
     }
-    await this.hot.clear(accountKey);
+    if (user === undefined) return deny('invalid_credentials', 'the email or password is wrong');
+    await attempt.value.succeeded();
 
+    const now = this.now();
     const familyId = randomUUID();
     const refreshToken = newRefreshToken();
     await this.stores.refreshTokens.createFamily(
@@ -98,10 +108,19 @@ export class IdentityService {
     return grant(await this.tokenPair(user.id, familyId, refreshToken));
   }
 
+  /** The user when the password is right; 'busy' when the password-check queue is full. */
+  private async checkPassword(email: string, password: string): Promise<UserRecord | undefined | 'busy'> {
+    const checked = this.passwordWork.tryRun(async () => {
+      const user = await this.stores.users.findByEmail(email);
+      return (await verifyPassword(user?.passwordHash, password)) ? user : undefined;
+    });
+    return checked ?? 'busy';
+  }
+
   async refresh(refreshToken: string): Promise<Verdict<TokenPair>> {
     if (!isRefreshTokenShaped(refreshToken)) return deny('invalid_token', 'not a Tollgate refresh token');
     const next = newRefreshToken();
-    const outcome = await this.stores.refreshTokens.rotate(hashToken(refreshToken), hashToken(next), this.now());
+    const outcome = await this.stores.refreshTokens.rotate(hashToken(refreshToken), hashToken(next), this.now(), this.settings.refreshReuseGraceSec * 1000);
     switch (outcome.status) {
       case 'unknown':
         return deny('invalid_token', 'the refresh token is not known');
@@ -179,10 +198,6 @@ export class IdentityService {
       refresh_token: refreshToken,
     };
   }
-}
-
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
 }
 
 function newRefreshToken(): string {

@@ -34,9 +34,20 @@ export class MemoryHotState implements HotState {
     return { count: entry.count, resetInMs: entry.expiresAt - now };
   }
 
-  async peek(key: string, now: number): Promise<{ count: number; resetInMs: number }> {
+  async reserve(key: string, limit: number, windowMs: number, now: number): Promise<{ taken: boolean; count: number; resetInMs: number }> {
+    this.#sweep(now);
+    const k = `h:${key}`;
+    // Check and count with no await between them: atomic on the one JS thread.
+    let entry = this.#live(k, now);
+    if (entry && entry.count >= limit) return { taken: false, count: entry.count, resetInMs: entry.expiresAt - now };
+    if (!entry) this.#entries.set(k, (entry = { count: 0, expiresAt: now + windowMs }));
+    entry.count += 1;
+    return { taken: true, count: entry.count, resetInMs: entry.expiresAt - now };
+  }
+
+  async release(key: string, now: number): Promise<void> {
     const entry = this.#live(`h:${key}`, now);
-    return entry ? { count: entry.count, resetInMs: entry.expiresAt - now } : { count: 0, resetInMs: 0 };
+    if (entry && entry.count > 0) entry.count -= 1;
   }
 
   async clear(key: string): Promise<void> {

@@ -22,15 +22,28 @@ if ttl < 0 then
 end
 return {count, ttl}`;
 
-// GET and PTTL in one script, so a counter expiring in between cannot pair a count with no TTL.
-const PEEK_SCRIPT = `
-local count = redis.call('GET', KEYS[1])
-if not count then return {0, 0} end
-return {tonumber(count), redis.call('PTTL', KEYS[1])}`;
+// The limit check and the count in one script, so parallel instances cannot all pass it.
+const RESERVE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[2]) then return {0, count, redis.call('PTTL', KEYS[1])} end
+count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {1, count, ttl}`;
+
+// DECR keeps the key's TTL; the check keeps a counter from going below zero.
+const RELEASE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return 0`;
 
 type Client = (Redis | Cluster) & {
   tollgateHit(key: string, windowMs: number): Promise<[number, number]>;
-  tollgatePeek(key: string): Promise<[number, number]>;
+  tollgateReserve(key: string, windowMs: number, limit: number): Promise<[number, number, number]>;
+  tollgateRelease(key: string): Promise<number>;
 };
 
 /** Redis rejects PX 0 and fractions. */
@@ -44,7 +57,8 @@ export class RedisHotState implements HotState {
   constructor(redis: Redis | Cluster, prefix = 'tollgate:') {
     // defineCommand sends EVALSHA and falls back to EVAL once per script load.
     redis.defineCommand('tollgateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
-    redis.defineCommand('tollgatePeek', { numberOfKeys: 1, lua: PEEK_SCRIPT });
+    redis.defineCommand('tollgateReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
+    redis.defineCommand('tollgateRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.#redis = redis as Client;
     this.#prefix = prefix;
   }
@@ -54,9 +68,13 @@ export class RedisHotState implements HotState {
     return { count, resetInMs };
   }
 
-  async peek(key: string): Promise<{ count: number; resetInMs: number }> {
-    const [count, resetInMs] = await this.#redis.tollgatePeek(this.#key(key, 'hit'));
-    return { count, resetInMs };
+  async reserve(key: string, limit: number, windowMs: number): Promise<{ taken: boolean; count: number; resetInMs: number }> {
+    const [taken, count, resetInMs] = await this.#redis.tollgateReserve(this.#key(key, 'hit'), px(windowMs), limit);
+    return { taken: taken === 1, count, resetInMs };
+  }
+
+  async release(key: string): Promise<void> {
+    await this.#redis.tollgateRelease(this.#key(key, 'hit'));
   }
 
   async clear(key: string): Promise<void> {

@@ -82,6 +82,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX playback_sessions_user ON playback_sessions (user_id)`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      // The token a rotation issued for this one: lets a retry within the reuse grace find it.
+      `ALTER TABLE refresh_tokens ADD COLUMN replaced_by TEXT`,
+    ],
+  },
 ];
 
 /** Applies the pending migrations; returns the versions it applied (none when up to date). */

@@ -6,7 +6,7 @@
  * claim on a token is a conditional UPDATE (used_at IS NULL) rather than SELECT FOR UPDATE,
  * which SQLite lacks: of two concurrent rotations exactly one updates the row (on PostgreSQL
  * the second blocks on the row lock, then re-checks and finds it used) and the other is
- * treated as reuse.
+ * treated as reuse, unless it is a retry within the reuse grace (replaceUnusedSuccessor).
  */
 import type { RefreshFamily, RefreshTokenStore, RotateOutcome } from '../../../core/ports.js';
 import type { SqlDatabase } from './database.js';
@@ -46,6 +46,40 @@ async function familyOfToken(db: SqlDatabase, hash: string) {
   return row;
 }
 
+/** Enough for any honest burst of retries; more than this many racing retries is not one client. */
+const MAX_RETRY_RACES = 5;
+
+/**
+ * The reuse grace: a used token presented again within graceMs of its first use, while the
+ * token its rotation issued is still unused, is a client retrying a refresh whose response it
+ * lost. Its successor is then spent (marked used, so whoever presents it later trips reuse
+ * detection) and newHash takes its place; true when that happened. A successor already used
+ * by a rotation means the token is a grandparent: false, and the caller revokes. A successor
+ * spent by a concurrent retry of the same token is followed to the newer one (the conditional
+ * UPDATE lets exactly one retry spend each successor), so the family keeps one live token.
+ */
+async function replaceUnusedSuccessor(tx: SqlDatabase, oldHash: string, newHash: string, now: number, graceMs: number): Promise<boolean> {
+  for (let race = 0; race < MAX_RETRY_RACES; race++) {
+    const [token] = await tx.query<{ used_at: number | null; replaced_by: string | null }>(
+      'SELECT used_at, replaced_by FROM refresh_tokens WHERE hash = $1',
+      [oldHash],
+    );
+    if (token === undefined || token.used_at === null || token.replaced_by === null || now - token.used_at > graceMs) return false;
+    const spent = await tx.query('UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL RETURNING hash', [
+      token.replaced_by,
+      now,
+    ]);
+    if (spent.length === 1) {
+      await tx.query('UPDATE refresh_tokens SET replaced_by = $2 WHERE hash = $1', [oldHash, newHash]);
+      return true;
+    }
+    const [again] = await tx.query<{ replaced_by: string | null }>('SELECT replaced_by FROM refresh_tokens WHERE hash = $1', [oldHash]);
+    // Spent by a rotation, not by a racing retry: this token is no longer the newest's parent.
+    if (again?.replaced_by === token.replaced_by) return false;
+  }
+  return false;
+}
+
 export function sqlRefreshTokenStore(db: SqlDatabase): RefreshTokenStore {
   return {
     createFamily: (family, tokenHash) =>
@@ -59,14 +93,14 @@ export function sqlRefreshTokenStore(db: SqlDatabase): RefreshTokenStore {
           family.revokedAt,
           family.revokedReason,
         ]);
-        await tx.query('INSERT INTO refresh_tokens (hash, family_id, used_at, created_at) VALUES ($1, $2, NULL, $3)', [
+        await tx.query('INSERT INTO refresh_tokens (hash, family_id, used_at, replaced_by, created_at) VALUES ($1, $2, NULL, NULL, $3)', [
           tokenHash,
           family.id,
           family.createdAt,
         ]);
       }),
 
-    rotate: (oldHash, newHash, now) =>
+    rotate: (oldHash, newHash, now, graceMs) =>
       db.transaction(async (tx): Promise<RotateOutcome> => {
         const row = await familyOfToken(tx, oldHash);
         if (!row) return { status: 'unknown' };
@@ -76,28 +110,29 @@ export function sqlRefreshTokenStore(db: SqlDatabase): RefreshTokenStore {
         const claimed =
           row.used_at === null &&
           (
-            await tx.query('UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL RETURNING hash', [
+            await tx.query('UPDATE refresh_tokens SET used_at = $2, replaced_by = $3 WHERE hash = $1 AND used_at IS NULL RETURNING hash', [
               oldHash,
               now,
+              newHash,
             ])
           ).length === 1;
-        if (!claimed) {
-          // COALESCE keeps the first revocation if another request revoked the family meanwhile.
-          const [revoked] = await tx.query<FamilyRow>(
-            `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, $2),
-               revoked_reason = COALESCE(revoked_reason, $3)
-             WHERE id = $1 RETURNING ${COLUMNS}`,
-            [family.id, now, REUSE_REASON],
-          );
-          if (!revoked) throw new Error(`refresh family ${family.id} vanished during rotation`);
-          return { status: 'reused', family: toFamily(revoked) };
+        if (claimed || (graceMs > 0 && (await replaceUnusedSuccessor(tx, oldHash, newHash, now, graceMs)))) {
+          await tx.query('INSERT INTO refresh_tokens (hash, family_id, used_at, replaced_by, created_at) VALUES ($1, $2, NULL, NULL, $3)', [
+            newHash,
+            family.id,
+            now,
+          ]);
+          return { status: 'rotated', family };
         }
-        await tx.query('INSERT INTO refresh_tokens (hash, family_id, used_at, created_at) VALUES ($1, $2, NULL, $3)', [
-          newHash,
-          family.id,
-          now,
-        ]);
-        return { status: 'rotated', family };
+        // COALESCE keeps the first revocation if another request revoked the family meanwhile.
+        const [revoked] = await tx.query<FamilyRow>(
+          `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, $2),
+             revoked_reason = COALESCE(revoked_reason, $3)
+           WHERE id = $1 RETURNING ${COLUMNS}`,
+          [family.id, now, REUSE_REASON],
+        );
+        if (!revoked) throw new Error(`refresh family ${family.id} vanished during rotation`);
+        return { status: 'reused', family: toFamily(revoked) };
       }),
 
     async findFamilyByToken(tokenHash) {

@@ -1,4 +1,5 @@
-/** UserStore over SQL. Emails are lower-cased on the way in, so lookups ignore case. */
+/** UserStore over SQL. Emails are normalised on the way in (normalizeEmail), so lookups ignore case and Unicode spelling. */
+import { normalizeEmail } from '../../../core/email.js';
 import type { UserRecord, UserStore } from '../../../core/ports.js';
 import type { SqlDatabase } from './database.js';
 
@@ -30,11 +31,11 @@ export function sqlUserStore(db: SqlDatabase): UserStore {
       // ON CONFLICT DO NOTHING: a taken email is a verdict (false), not an exception.
       const rows = await db.query(
         `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id`,
-        [user.id, user.email.toLowerCase(), user.passwordHash, user.planId, user.createdAt],
+        [user.id, normalizeEmail(user.email), user.passwordHash, user.planId, user.createdAt],
       );
       return rows.length === 1;
     },
-    findByEmail: (email) => findOne('email', email.toLowerCase()),
+    findByEmail: (email) => findOne('email', normalizeEmail(email)),
     findById: (id) => findOne('id', id),
   };
 }
