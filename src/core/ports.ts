@@ -70,8 +70,9 @@ export interface SigningKeyRecord {
   readonly publicJwk: Record<string, unknown> | null;
   /** The private or secret key, sealed under the master key (see src/server/keys/sealer.ts). */
   readonly sealed: string;
+  /** When it starts signing: a rotated-in key is stored (and published) ahead of it. */
   readonly createdAt: number;
-  /** When it stopped signing; null while it is the current key. */
+  /** When it stops signing (may be ahead, when a next key is rotated in); null while no successor exists. */
   readonly retiredAt: number | null;
 }
 
@@ -126,7 +127,7 @@ export interface PlaybackSessionStore {
 }
 
 export interface SigningKeyStore {
-  /** Adds a key and retires the previous current key of the same use, atomically. */
+  /** Adds a key and retires the previous unretired key of the same use at `now` (which may be ahead), atomically. */
   rotate(key: SigningKeyRecord, now: number): Promise<void>;
   /** All keys of a use, newest first. */
   list(use: KeyUse): Promise<SigningKeyRecord[]>;

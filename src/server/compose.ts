@@ -74,6 +74,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     retentionMs: IdentityService.keyRetentionMs(config.accessTokenTtlSec),
     now,
   });
+  // Before anything listens, so the JWKS a relying party first fetches already holds the key.
+  await accessKeys.current().catch(async (error: unknown) => {
+    await Promise.allSettled([stores.close(), hot.close()]);
+    throw error;
+  });
   const identity = new IdentityService(
     stores,
     hot,

@@ -36,7 +36,7 @@ export class PlaybackKeyRing {
     return this.ring.resolve(kid);
   }
 
-  rotate(): Promise<string> {
-    return this.ring.rotate();
+  async rotate(): Promise<string> {
+    return (await this.ring.rotate()).kid;
   }
 }
