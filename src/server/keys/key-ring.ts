@@ -88,6 +88,12 @@ export class KeyRing<Sign, Verify> {
     return found?.verify;
   }
 
+  /** Synchronous, without reloading: is the kid current or retired within the retention? */
+  isUsable(kid: string): boolean {
+    const oldest = this.options.now() - this.options.retentionMs;
+    return this.keys.some((k) => k.record.kid === kid && (k.record.retiredAt === null || k.record.retiredAt > oldest));
+  }
+
   /** Records of every usable key, newest first: a published next key, the current one, retired ones. */
   async usableRecords(): Promise<SigningKeyRecord[]> {
     await this.reloadIfOlderThan(RELOAD_INTERVAL_MS);
