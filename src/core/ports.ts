@@ -124,6 +124,8 @@ export interface PlaybackSessionStore {
   get(id: string): Promise<PlaybackSessionRecord | undefined>;
   /** Returns false when the session did not exist or had already ended. */
   end(id: string, reason: string, now: number): Promise<boolean>;
+  /** Deletes sessions that ended or expired before the given time; returns how many. */
+  prune(endedBefore: number): Promise<number>;
 }
 
 export interface SigningKeyStore {
@@ -148,6 +150,8 @@ export interface RefreshTokenStore {
   getFamily(id: string): Promise<RefreshFamily | undefined>;
   /** Returns false when the family did not exist or was already revoked. */
   revokeFamily(id: string, reason: string, now: number): Promise<boolean>;
+  /** Deletes families that expired or were revoked before the given time, with their tokens; returns how many families. */
+  prune(endedBefore: number): Promise<number>;
 }
 
 /** The durable stores together, with their lifecycle. */
