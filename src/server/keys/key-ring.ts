@@ -90,8 +90,7 @@ export class KeyRing<Sign, Verify> {
 
   /** Synchronous, without reloading: is the kid current or retired within the retention? */
   isUsable(kid: string): boolean {
-    const oldest = this.options.now() - this.options.retentionMs;
-    return this.keys.some((k) => k.record.kid === kid && (k.record.retiredAt === null || k.record.retiredAt > oldest));
+    return this.usable().some((k) => k.record.kid === kid);
   }
 
   /** Records of every usable key, newest first: a published next key, the current one, retired ones. */
