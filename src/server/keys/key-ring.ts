@@ -88,9 +88,10 @@ export class KeyRing<Sign, Verify> {
     return found?.verify;
   }
 
-  /** Synchronous, without reloading: is the kid current or retired within the retention? */
+  /** Synchronous, without reloading: is the kid current or retired within the retention? (On the gateway's fast path.) */
   isUsable(kid: string): boolean {
-    return this.usable().some((k) => k.record.kid === kid);
+    const oldest = this.options.now() - this.options.retentionMs;
+    return this.keys.some((k) => k.record.kid === kid && verifiesAfter(k.record, oldest));
   }
 
   /** Records of every usable key, newest first: a published next key, the current one, retired ones. */
@@ -142,7 +143,7 @@ export class KeyRing<Sign, Verify> {
 
   private usable(): Loaded<Sign, Verify>[] {
     const oldest = this.options.now() - this.options.retentionMs;
-    return this.keys.filter((k) => k.record.retiredAt === null || k.record.retiredAt > oldest);
+    return this.keys.filter((k) => verifiesAfter(k.record, oldest));
   }
 
   private async reloadIfOlderThan(ageMs: number): Promise<void> {
@@ -162,6 +163,11 @@ export class KeyRing<Sign, Verify> {
       return { record, verify: this.kind.verifyingHandle(record, () => this.open(record)), sign: known?.sign };
     });
   }
+}
+
+/** Still verifying at `oldest` (now minus the retention): never retired, or retired after it. */
+function verifiesAfter(record: SigningKeyRecord, oldest: number): boolean {
+  return record.retiredAt === null || record.retiredAt > oldest;
 }
 
 function sealContext(use: KeyUse, kid: string): string {
