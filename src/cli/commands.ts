@@ -163,10 +163,11 @@ export const COMMANDS: readonly Command[] = [
         const playback = await playbackKeys.rotate();
         const entitlement = await communicationKeys.rotate();
         print({
-          access_kid: access,
+          access_kid: access.kid,
+          access_signs_from: new Date(access.signsFrom).toISOString(),
           playback_kid: playback,
           entitlement_kid: entitlement,
-          note: 'running servers pick the new keys up within 30 seconds',
+          note: 'the access key is in the JWKS now and signs from access_signs_from; running servers pick the new keys up within 30 seconds',
         });
         return 0;
       });

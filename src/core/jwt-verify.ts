@@ -25,6 +25,11 @@ export interface VerifyOptions {
   readonly now: number;
   /** Seconds of clock skew tolerated on exp, nbf and iat; keep it small. */
   readonly leeway: number;
+  /**
+   * Seconds a token may live (exp - iat), beyond the leeway; when set, iat is required. A
+   * validly signed token claiming a longer life (a signing bug, a key used elsewhere) is refused.
+   */
+  readonly maxLifetime?: number;
   /** Default 8192 characters; checked before anything else is parsed. */
   readonly maxLength?: number;
   /** The only way a key is found: by the header's `kid`, from keys the service holds. */
@@ -85,7 +90,7 @@ export async function verifyJwt(token: string, opts: VerifyOptions, crypto: JwtC
 
   const claims = parseJsonObject(payloadBytes);
   if (typeof claims === 'string') return invalid(`payload ${claims}`);
-  const timeFault = checkTime(claims, opts.now, opts.leeway);
+  const timeFault = checkTime(claims, opts.now, opts.leeway) ?? checkLifetime(claims, opts.maxLifetime, opts.leeway);
   if (timeFault) return timeFault;
   if (claims.iss !== opts.issuer) return invalid('iss missing or wrong');
   if (!audienceMatches(claims.aud, opts.audience)) return invalid('aud missing or wrong');
@@ -127,6 +132,15 @@ function checkTime(claims: Record<string, unknown>, now: number, leeway: number)
     if (!isNumericDate(iat)) return invalid('iat not a number');
     if (iat > now + leeway) return invalid('iat in the future');
   }
+  return undefined;
+}
+
+function checkLifetime(claims: Record<string, unknown>, maxLifetime: number | undefined, leeway: number): Denial | undefined {
+  if (maxLifetime === undefined) return undefined;
+  const { exp, iat } = claims;
+  if (!isNumericDate(iat)) return invalid('iat missing or not a number');
+  // checkTime has already required exp to be a NumericDate.
+  if ((exp as number) - iat > maxLifetime + leeway) return invalid('token lifetime longer than allowed');
   return undefined;
 }
 

@@ -70,8 +70,9 @@ export interface SigningKeyRecord {
   readonly publicJwk: Record<string, unknown> | null;
   /** The private or secret key, sealed under the master key (see src/server/keys/sealer.ts). */
   readonly sealed: string;
+  /** When it starts signing: a rotated-in key is stored (and published) ahead of it. */
   readonly createdAt: number;
-  /** When it stopped signing; null while it is the current key. */
+  /** When it stops signing (may be ahead, when a next key is rotated in); null while no successor exists. */
   readonly retiredAt: number | null;
 }
 
@@ -123,10 +124,12 @@ export interface PlaybackSessionStore {
   get(id: string): Promise<PlaybackSessionRecord | undefined>;
   /** Returns false when the session did not exist or had already ended. */
   end(id: string, reason: string, now: number): Promise<boolean>;
+  /** Deletes sessions that ended or expired before the given time; returns how many. */
+  prune(endedBefore: number): Promise<number>;
 }
 
 export interface SigningKeyStore {
-  /** Adds a key and retires the previous current key of the same use, atomically. */
+  /** Adds a key and retires the previous unretired key of the same use at `now` (which may be ahead), atomically. */
   rotate(key: SigningKeyRecord, now: number): Promise<void>;
   /** All keys of a use, newest first. */
   list(use: KeyUse): Promise<SigningKeyRecord[]>;
@@ -149,6 +152,8 @@ export interface RefreshTokenStore {
   getFamily(id: string): Promise<RefreshFamily | undefined>;
   /** Returns false when the family did not exist or was already revoked. */
   revokeFamily(id: string, reason: string, now: number): Promise<boolean>;
+  /** Deletes families that expired or were revoked before the given time, with their tokens; returns how many families. */
+  prune(endedBefore: number): Promise<number>;
 }
 
 /** The durable stores together, with their lifecycle. */

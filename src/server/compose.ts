@@ -21,6 +21,7 @@ import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
 import { PlaybackService } from './playback/service.js';
 import { openDurableStores, openHotState } from './stores/open.js';
+import { Pruner } from './stores/pruner.js';
 
 export interface Services {
   readonly config: Config;
@@ -39,6 +40,8 @@ export interface Services {
   readonly proxy: EntitlementProxy;
   readonly metrics: MetricsRegistry;
   readonly httpMetrics: HttpMetrics;
+  /** Deletes ended sessions and logins; the server starts its timer (main.ts). */
+  readonly pruner: Pruner;
   readonly now: () => number;
   /** Notes for the operator at start-up (e.g. a master key was generated). */
   readonly notices: readonly string[];
@@ -74,6 +77,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     retentionMs: IdentityService.keyRetentionMs(config.accessTokenTtlSec),
     now,
   });
+  // Before anything listens, so the JWKS a relying party first fetches already holds the key.
+  await accessKeys.current().catch(async (error: unknown) => {
+    await Promise.allSettled([stores.close(), hot.close()]);
+    throw error;
+  });
   const identity = new IdentityService(
     stores,
     hot,
@@ -104,6 +112,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now);
   const backend = config.licenseServerUrl ? remoteBackend(config.licenseServerUrl) : inProcessBackend(licenseServer);
   const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now);
+  const pruner = new Pruner(stores, { retentionMs: config.pruneRetentionSec * 1000, intervalMs: config.pruneIntervalSec * 1000, now });
 
   return {
     config,
@@ -122,9 +131,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     proxy,
     metrics,
     httpMetrics: new HttpMetrics(metrics),
+    pruner,
     now,
     notices,
     async close() {
+      pruner.stop();
       await Promise.allSettled([stores.close(), hot.close()]);
     },
   };

@@ -36,6 +36,10 @@ export interface Config {
   /** How playback tokens travel: in the URL path (default), the query string, or a cookie. */
   readonly tokenMode: 'path' | 'query' | 'cookie';
   readonly playbackTokenTtlSec: number;
+  /** How long ended playback sessions and ended logins are kept before they are deleted. */
+  readonly pruneRetentionSec: number;
+  /** How often each instance deletes them. */
+  readonly pruneIntervalSec: number;
   /** Bind playback tokens to the client's address: off, exact, or its /24 (IPv4) or /64 (IPv6). */
   readonly playbackBindIp: 'off' | 'exact' | 'prefix';
   readonly playbackBindUserAgent: boolean;
@@ -119,6 +123,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginQueue: read.integer('TOLLGATE_LOGIN_QUEUE', 64, 0, 100_000),
     tokenMode: read.oneOf('TOLLGATE_TOKEN_MODE', 'path', ['path', 'query', 'cookie'] as const),
     playbackTokenTtlSec: read.integer('TOLLGATE_PLAYBACK_TOKEN_TTL', 6 * 3600, 60, 48 * 3600),
+    pruneRetentionSec: read.integer('TOLLGATE_PRUNE_RETENTION', 7 * 86400, 0, 3650 * 86400),
+    pruneIntervalSec: read.integer('TOLLGATE_PRUNE_INTERVAL', 300, 10, 86400),
     playbackBindIp: read.oneOf('TOLLGATE_PLAYBACK_BIND_IP', 'off', ['off', 'exact', 'prefix'] as const),
     playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
     mediaCacheMb: read.integer('TOLLGATE_MEDIA_CACHE_MB', 256, 0, 65536),

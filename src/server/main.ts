@@ -21,6 +21,12 @@ export async function startServer(config: Config, services?: Services): Promise<
     await composed.close();
     throw error;
   }
+  composed.pruner.start(
+    (pruned) => {
+      if (pruned.playbackSessions + pruned.refreshFamilies > 0) app.log.info({ pruned }, 'deleted ended sessions and logins');
+    },
+    (error) => app.log.warn({ err: error }, 'pruning ended sessions and logins failed; retrying at the next interval'),
+  );
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -51,10 +51,13 @@ describe('the tollgate command', () => {
     }
   });
 
-  it('rotates keys', async () => {
+  it('rotates keys; the new access key signs only after the JWKS cache lifetime', async () => {
+    const before = Date.now();
     const res = await tollgate('keys', 'rotate');
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout)).toMatchObject({ access_kid: expect.stringMatching(/^ac-/), playback_kid: expect.stringMatching(/^pl-/) });
+    const out = JSON.parse(res.stdout);
+    expect(out).toMatchObject({ access_kid: expect.stringMatching(/^ac-/), playback_kid: expect.stringMatching(/^pl-/) });
+    expect(Date.parse(out.access_signs_from) - before).toBeGreaterThanOrEqual(60_000);
   });
 
   it('refuses bad usage with exit 2, a refusal with exit 1, bad config with exit 78', async () => {

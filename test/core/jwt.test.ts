@@ -188,6 +188,19 @@ describe('bounds and time', () => {
     expect(opts.lookups).toEqual([]);
   });
 
+  it('with maxLifetime, requires iat and refuses exp - iat beyond it plus leeway', async () => {
+    const ring = keyring('EdDSA');
+    const opts = options([ring.verifying], { maxLifetime: 600, leeway: 30 });
+    expect((await verifyJwt(await sign(ring, { ...CLAIMS, exp: NOW + 630 }), opts, nodeJwtCrypto)).ok).toBe(true);
+    expect(await verifyJwt(await sign(ring, { ...CLAIMS, exp: NOW + 631 }), opts, nodeJwtCrypto)).toMatchObject({
+      ok: false,
+      code: 'invalid_token',
+      detail: 'token lifetime longer than allowed',
+    });
+    const { iat: _iat, ...withoutIat } = CLAIMS;
+    expect(await verifyJwt(await sign(ring, withoutIat), opts, nodeJwtCrypto)).toMatchObject({ ok: false, code: 'invalid_token' });
+  });
+
   it('checks the signature before the clock: a forged expired token is invalid, not expired', async () => {
     const ring = keyring('EdDSA');
     const [h, p] = (await sign(ring, { ...CLAIMS, exp: NOW - 5 })).split('.') as [string, string];

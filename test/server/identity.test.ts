@@ -130,13 +130,13 @@ describe.each<Backend>(['sqlite', 'postgres'])('identity on %s', (backend) => {
     }
   });
 
-  it('rotates signing keys: old tokens keep working until they expire, JWKS shows both', async () => {
+  it('rotates signing keys: the next key is published before it signs, old tokens keep working until they expire', async () => {
     const before = (await login(t.app, viewer.email, viewer.password)).json();
     const oldKid = decodePart(before.access_token, 0).kid;
-    const newKid = await t.services.accessKeys.rotate();
-    const after = (await login(t.app, viewer.email, viewer.password)).json();
-    expect(decodePart(after.access_token, 0).kid).toBe(newKid);
-    expect((await me(before.access_token)).statusCode).toBe(200);
+    const { kid: newKid, signsFrom } = await t.services.accessKeys.rotate();
+    expect(signsFrom - t.clock.now).toBeGreaterThanOrEqual(60_000);
+    const during = (await login(t.app, viewer.email, viewer.password)).json();
+    expect(decodePart(during.access_token, 0).kid).toBe(oldKid);
     const jwks = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
     const kids = jwks.keys.map((k: { kid: string }) => k.kid);
     expect(kids).toEqual(expect.arrayContaining([oldKid, newKid]));
@@ -144,7 +144,11 @@ describe.each<Backend>(['sqlite', 'postgres'])('identity on %s', (backend) => {
 
     const start = t.clock.now;
     try {
-      t.clock.now = start + (600 + 30) * 1000 + 1000;
+      t.clock.now = signsFrom;
+      const after = (await login(t.app, viewer.email, viewer.password)).json();
+      expect(decodePart(after.access_token, 0).kid).toBe(newKid);
+      expect((await me(before.access_token)).statusCode).toBe(200);
+      t.clock.now = signsFrom + (600 + 30) * 1000 + 1000;
       await t.services.accessKeys.rotate(); // prunes keys retired before the retention window
       const later = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
       expect(later.keys.map((k: { kid: string }) => k.kid)).not.toContain(oldKid);

@@ -25,6 +25,7 @@ describe.each(['EdDSA', 'ES256'] as const)('GET /v1/me refuses every JWT attack 
       publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
       now: Math.floor(t.clock.now / 1000),
       leeway: 30,
+      maxLifetime: t.config.accessTokenTtlSec,
       signRaw: (input) => nodeJwtCrypto.sign(alg, privateKey, utf8(input)),
     });
   });

@@ -36,5 +36,22 @@ export function playbackSessionStoreContract(newTarget: NewSqlTarget): void {
       expect(await ctx.stores.playbackSessions.end('nope', 'x', 3_000)).toBe(false);
       expect(await ctx.stores.playbackSessions.get(s.id)).toMatchObject({ endedAt: 2_000, endedReason: 'stopped' });
     });
+
+    it('prunes sessions ended or expired before the cutoff, and keeps the others', async () => {
+      const store = ctx.stores.playbackSessions;
+      const ended = await session();
+      const expired = { ...(await session()), expiresAt: 4_000 };
+      const endedLater = await session();
+      const live = await session();
+      for (const s of [ended, expired, endedLater, live]) await store.create(s);
+      await store.end(ended.id, 'stopped', 2_000);
+      await store.end(endedLater.id, 'stopped', 6_000);
+      expect(await store.prune(5_000)).toBe(2);
+      expect(await store.get(ended.id)).toBeUndefined();
+      expect(await store.get(expired.id)).toBeUndefined();
+      expect(await store.get(endedLater.id)).toMatchObject({ endedAt: 6_000 });
+      expect(await store.get(live.id)).toEqual(live);
+      expect(await store.prune(5_000)).toBe(0);
+    });
   });
 }

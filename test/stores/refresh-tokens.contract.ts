@@ -75,6 +75,30 @@ export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
       expect((await store.rotate('h0', 'h1', family.expiresAt - 1, 0)).status).toBe('rotated');
     });
 
+    it('prunes families expired or revoked before the cutoff with their tokens, and keeps live ones', async () => {
+      const store = ctx.stores.refreshTokens;
+      const u = await seedUser(ctx.stores);
+      const other = (suffix: string, expiresAt: number): RefreshFamily => ({ ...family, id: id(`fam-${suffix}`), userId: u.id, expiresAt });
+      const expired = other('expired', 5_000);
+      const revoked = other('revoked', 1_000 + HOUR);
+      const revokedLater = other('revoked-later', 1_000 + HOUR);
+      await store.createFamily(expired, 'e0');
+      await store.createFamily(revoked, 'r0');
+      await store.createFamily(revokedLater, 'l0');
+      await store.rotate('h0', 'h1', 2_000, 0); // the live family keeps its used token, for reuse detection
+      await store.revokeFamily(revoked.id, 'logout', 3_000);
+      await store.revokeFamily(revokedLater.id, 'logout', 9_000);
+      expect(await store.prune(6_000)).toBe(2);
+      expect(await store.getFamily(expired.id)).toBeUndefined();
+      expect(await store.getFamily(revoked.id)).toBeUndefined();
+      expect(await store.findFamilyByToken('e0')).toBeUndefined();
+      expect(await store.rotate('r0', 'r1', 7_000, 0)).toEqual({ status: 'unknown' });
+      expect((await store.getFamily(revokedLater.id))?.revokedAt).toBe(9_000);
+      expect(await store.getFamily(family.id)).toEqual(family);
+      expect((await store.rotate('h0', 'hx', 7_000, 0)).status).toBe('reused');
+      expect(await store.prune(6_000)).toBe(0);
+    });
+
     const race = (handles: DurableStores[]): Promise<RotateOutcome[]> =>
       Promise.all(handles.map((s, i) => s.refreshTokens.rotate('h0', `new-${i}`, 2_000, 0)));
 

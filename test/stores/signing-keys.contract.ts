@@ -65,6 +65,18 @@ export function signingKeyStoreContract(newTarget: NewSqlTarget): void {
       expect((await keys.list('playback')).map((k) => k.kid)).toEqual(['p2', 'p1']);
     });
 
+    it('stores a next key ahead of its signing start: the current key is retired at that start, and not pruned before it', async () => {
+      const keys = ctx.stores.signingKeys;
+      await keys.rotate(key('a1', 'access', 100), 100);
+      await keys.rotate(key('a2', 'access', 1_000), 1_000); // rotated at 200, signs from 1_000
+      expect((await keys.list('access')).map((k) => [k.kid, k.createdAt, k.retiredAt])).toEqual([
+        ['a2', 1_000, null],
+        ['a1', 100, 1_000],
+      ]);
+      expect(await keys.prune('access', 500)).toBe(0);
+      expect((await keys.list('access')).map((k) => k.kid)).toEqual(['a2', 'a1']);
+    });
+
     it('leaves the previous key current when the new key cannot be stored', async () => {
       const keys = ctx.stores.signingKeys;
       await keys.rotate(key('a1', 'access', 100), 100);

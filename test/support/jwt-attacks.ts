@@ -28,6 +28,8 @@ export interface JwtAttackContext {
   readonly now: number;
   /** The verifier's leeway in seconds; time cases sit just either side of the boundary. */
   readonly leeway: number;
+  /** The verifier's bound on exp - iat in seconds, when it has one (the server's access-token TTL). */
+  readonly maxLifetime?: number;
   /**
    * Signs the exact signing input (ASCII `header.payload`, possibly malformed) with the real
    * key and returns the raw JWS signature (64 bytes, R||S for ES256). E.g. with core:

@@ -7,6 +7,8 @@
  * costs one HMAC and one database read of its session, and is then cached until it expires.
  * Liveness is re-checked from hot-state marks every MARK_RECHECK_MS and from the database every
  * DATABASE_RECHECK_MS. Refused tokens are not cached, so junk cannot crowd out real viewers.
+ * A cached token also stops with the key that signed it: once that key is pruned or past its
+ * retention, the cache answers as a fresh verification would.
  */
 import { HLS_KEY_LABEL } from '../../core/drm/policy.js';
 import { type Denial, deny, grant, type Verdict } from '../../core/errors.js';
@@ -22,6 +24,8 @@ const MAX_CACHED_TOKENS = 100_000;
 const ENTITLEMENT_RECHECK_MS = 1_000;
 
 interface CachedToken {
+  /** The playback key that signed it. */
+  readonly kid: string;
   readonly claims: PlaybackClaims;
   readonly session: PlaybackSessionRecord;
   marksCheckedAt: number;
@@ -57,6 +61,7 @@ export class GatewayService {
     const now = this.now();
     const entry = this.cache.get(request.token);
     if (entry === undefined || now >= entry.claims.exp * 1000 || now - entry.marksCheckedAt >= MARK_RECHECK_MS) return undefined;
+    if (!this.keys.isUsable(entry.kid)) return undefined;
     return this.bindings(entry, request).ok ? entry.session : undefined;
   }
 
@@ -68,6 +73,8 @@ export class GatewayService {
       const fresh = await this.admit(request.token, now);
       if (!fresh.ok) return fresh;
       entry = fresh.value;
+    } else if ((await this.keys.resolve(entry.kid)) === undefined) {
+      return this.forget(request.token, deny('invalid_token', 'the key of this playback token has been retired'));
     }
     const bindings = this.bindings(entry, request);
     if (!bindings.ok) return bindings;
@@ -136,7 +143,7 @@ export class GatewayService {
     const alive = await this.liveness.check(verdict.value.sid);
     if (!alive.ok) return alive;
     if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.delete(this.cache.keys().next().value!);
-    const entry: CachedToken = { claims: verdict.value, session: alive.value, marksCheckedAt: now, databaseCheckedAt: now };
+    const entry: CachedToken = { kid, claims: verdict.value, session: alive.value, marksCheckedAt: now, databaseCheckedAt: now };
     this.cache.set(token, entry);
     return grant(entry);
   }

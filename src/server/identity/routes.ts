@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { bearerToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
+import { JWKS_MAX_AGE_SEC } from './access-keys.js';
 import { PASSWORD_MAX_LENGTH } from './passwords.js';
 import { emailSchema } from '../http/schemas.js';
 import type { Services } from '../compose.js';
@@ -50,7 +51,7 @@ export function identityRoutes(app: FastifyInstance, { identity, catalog, access
   });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {
-    return reply.header('cache-control', 'public, max-age=60').send(await accessKeys.jwks());
+    return reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SEC}`).send(await accessKeys.jwks());
   });
 
   app.get('/v1/me', async (request, reply) => {

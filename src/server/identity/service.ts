@@ -5,14 +5,16 @@
  * bounded by a WorkGate, the excess answered 503), stolen refresh tokens (opaque, 256-bit, stored only as SHA-256 hashes, rotated on
  * every use; presenting a used one revokes its whole family, so a thief and the victim cannot
  * both go on), stolen access tokens (10 minutes by default, and dead at once when their family
- * is revoked: every authentication checks the family).
+ * is revoked: every authentication checks the family). A login's end ends its tokens: an
+ * access token never outlives its family's absolute lifetime, and a validly signed token that
+ * claims a longer life than the configured TTL is not believed.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../../core/email.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import { signJwt } from '../../core/jwt.js';
 import { verifyJwt } from '../../core/jwt-verify.js';
-import type { DurableStores, HotState, UserRecord } from '../../core/ports.js';
+import type { DurableStores, HotState, RefreshFamily, UserRecord } from '../../core/ports.js';
 import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
 import type { AccessKeyRing } from './access-keys.js';
 import { type LoginLimitSettings, LoginLimits } from './login-limits.js';
@@ -57,6 +59,8 @@ export interface Principal {
   readonly userId: string;
   /** The refresh family (login) the token belongs to. */
   readonly familyId: string;
+  /** When that login ends (Unix ms): nothing it starts may outlive it. */
+  readonly familyExpiresAt: number;
   readonly user: UserRecord;
 }
 
@@ -91,21 +95,18 @@ export class IdentityService {
     await attempt.value.succeeded();
 
     const now = this.now();
-    const familyId = randomUUID();
     const refreshToken = newRefreshToken();
-    await this.stores.refreshTokens.createFamily(
-      {
-        id: familyId,
-        userId: user.id,
-        deviceId: input.deviceId ?? null,
-        createdAt: now,
-        expiresAt: now + this.settings.refreshFamilyTtlSec * 1000,
-        revokedAt: null,
-        revokedReason: null,
-      },
-      hashToken(refreshToken),
-    );
-    return grant(await this.tokenPair(user.id, familyId, refreshToken));
+    const family = {
+      id: randomUUID(),
+      userId: user.id,
+      deviceId: input.deviceId ?? null,
+      createdAt: now,
+      expiresAt: now + this.settings.refreshFamilyTtlSec * 1000,
+      revokedAt: null,
+      revokedReason: null,
+    };
+    await this.stores.refreshTokens.createFamily(family, hashToken(refreshToken));
+    return grant(await this.tokenPair(family, refreshToken));
   }
 
   /** The user when the password is right; 'busy' when the password-check queue is full. */
@@ -132,7 +133,7 @@ export class IdentityService {
       case 'expired':
         return deny('token_expired', 'the session of this refresh token has expired; log in again');
       case 'rotated':
-        return grant(await this.tokenPair(outcome.family.userId, outcome.family.id, next));
+        return grant(await this.tokenPair(outcome.family, next));
     }
   }
 
@@ -159,6 +160,7 @@ export class IdentityService {
         audience: ACCESS_TOKEN_AUDIENCE,
         now: Math.floor(this.now() / 1000),
         leeway: CLOCK_LEEWAY_SEC,
+        maxLifetime: this.settings.accessTokenTtlSec,
         resolveKey: (kid) => this.keys.resolve(kid),
       },
       nodeJwtCrypto,
@@ -169,9 +171,10 @@ export class IdentityService {
     const family = await this.stores.refreshTokens.getFamily(sid);
     if (family === undefined || family.userId !== sub) return deny('invalid_token', 'the token session is not known');
     if (family.revokedAt !== null) return deny('token_revoked', 'the session of this token has been revoked');
+    if (this.now() >= family.expiresAt) return deny('token_expired', 'the login of this token has ended; log in again');
     const user = await this.stores.users.findById(sub);
     if (user === undefined) return deny('token_revoked', 'the user of this token no longer exists');
-    return grant({ userId: sub, familyId: sid, user });
+    return grant({ userId: sub, familyId: sid, familyExpiresAt: family.expiresAt, user });
   }
 
   /** Retention a retired access key needs: its tokens' lifetime plus clock leeway. */
@@ -179,22 +182,24 @@ export class IdentityService {
     return (accessTokenTtlSec + CLOCK_LEEWAY_SEC) * 1000;
   }
 
-  private async tokenPair(userId: string, familyId: string, refreshToken: string): Promise<TokenPair> {
+  private async tokenPair(family: RefreshFamily, refreshToken: string): Promise<TokenPair> {
     const iat = Math.floor(this.now() / 1000);
+    // The login's end bounds the token: floor, so exp (seconds) is never after expiresAt (ms).
+    const exp = Math.min(iat + this.settings.accessTokenTtlSec, Math.floor(family.expiresAt / 1000));
     const claims = {
       iss: this.settings.issuer,
       aud: ACCESS_TOKEN_AUDIENCE,
-      sub: userId,
-      sid: familyId,
+      sub: family.userId,
+      sid: family.id,
       iat,
-      exp: iat + this.settings.accessTokenTtlSec,
+      exp,
       jti: randomUUID(),
     };
     const accessToken = await signJwt({ typ: ACCESS_TOKEN_TYPE, key: await this.keys.current() }, claims, nodeJwtCrypto);
     return {
       access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: this.settings.accessTokenTtlSec,
+      expires_in: exp - iat,
       refresh_token: refreshToken,
     };
   }

@@ -8,12 +8,18 @@
  * Several instances (and the `tollgate keys rotate` CLI) share the store: the ring reloads on
  * a short interval, and on an unknown kid at most once a second, so a rotation elsewhere is
  * picked up quickly without letting random kids hammer the database.
+ *
+ * Keys whose verifiers are outside (relying parties caching the JWKS) need the next key
+ * published before it signs: with a publish lead, rotation stores the new key with a signing
+ * start (createdAt) that far ahead and retires the current key at that same moment, so every
+ * instance switches at one time to a key every cache has already seen.
  */
 import { randomBytes } from 'node:crypto';
 import type { KeyUse, SigningKeyRecord, SigningKeyStore } from '../../core/ports.js';
 import type { Sealer } from './sealer.js';
 
-const RELOAD_INTERVAL_MS = 30_000;
+/** How stale an instance's view of the store may be: a rotation elsewhere is seen within it. */
+export const RELOAD_INTERVAL_MS = 30_000;
 const UNKNOWN_KID_RELOAD_MS = 1_000;
 
 /** How one kind of key is made and turned into runtime handles. */
@@ -30,7 +36,15 @@ export interface KeyKind<Sign, Verify> {
 export interface KeyRingOptions {
   /** How long a retired key must keep verifying: the longest token lifetime plus leeway. */
   readonly retentionMs: number;
+  /** How long a rotated-in key is usable for verifying before it signs; 0 = signs at once. */
+  readonly publishLeadMs?: number;
   readonly now: () => number;
+}
+
+/** A key added by rotate(), and when it starts signing. */
+export interface RotatedKey {
+  readonly kid: string;
+  readonly signsFrom: number;
 }
 
 interface Loaded<Sign, Verify> {
@@ -50,17 +64,17 @@ export class KeyRing<Sign, Verify> {
     private readonly options: KeyRingOptions,
   ) {}
 
-  /** The key that signs now, with its kid; the first call on an empty store creates one. */
+  /** The key that signs now, with its kid; on a store without one, a key is created. */
   async current(): Promise<{ kid: string; handle: Sign }> {
     await this.reloadIfOlderThan(RELOAD_INTERVAL_MS);
-    let newest = this.keys.find((k) => k.record.retiredAt === null);
-    if (newest === undefined) {
-      await this.rotate();
-      newest = this.keys.find((k) => k.record.retiredAt === null);
-      if (newest === undefined) throw new Error(`no current ${this.kind.use} key after rotation`);
+    let signing = this.signingNow();
+    if (signing === undefined) {
+      await this.createFirstKey();
+      signing = this.signingNow();
+      if (signing === undefined) throw new Error(`no current ${this.kind.use} key after rotation`);
     }
-    newest.sign ??= this.kind.signingHandle(newest.record, this.open(newest.record));
-    return { kid: newest.record.kid, handle: newest.sign };
+    signing.sign ??= this.kind.signingHandle(signing.record, this.open(signing.record));
+    return { kid: signing.record.kid, handle: signing.sign };
   }
 
   /** The verifying handle for a kid, if the key is current or retired within the retention. */
@@ -74,22 +88,53 @@ export class KeyRing<Sign, Verify> {
     return found?.verify;
   }
 
-  /** Records of every usable key, current first (for publishing public keys). */
+  /** Synchronous, without reloading: is the kid current or retired within the retention? (On the gateway's fast path.) */
+  isUsable(kid: string): boolean {
+    const oldest = this.options.now() - this.options.retentionMs;
+    return this.keys.some((k) => k.record.kid === kid && verifiesAfter(k.record, oldest));
+  }
+
+  /** Records of every usable key, newest first: a published next key, the current one, retired ones. */
   async usableRecords(): Promise<SigningKeyRecord[]> {
     await this.reloadIfOlderThan(RELOAD_INTERVAL_MS);
     return this.usable().map((k) => k.record);
   }
 
-  /** Starts signing with a new key; the previous one is retired (still verifying). */
-  async rotate(): Promise<string> {
+  /**
+   * Adds a new key that starts signing after the publish lead (at once when no key signs now);
+   * the current key is retired at that moment and keeps verifying for the retention.
+   */
+  async rotate(): Promise<RotatedKey> {
+    await this.reload();
     const now = this.options.now();
+    const signsFrom = this.signingNow() === undefined ? now : now + (this.options.publishLeadMs ?? 0);
     const { secret, publicJwk } = this.kind.generate();
     const kid = `${this.kind.use.slice(0, 2)}-${randomBytes(9).toString('base64url')}`;
     const sealed = this.sealer.seal(secret, sealContext(this.kind.use, kid));
-    await this.store.rotate({ kid, use: this.kind.use, alg: this.kind.alg, publicJwk, sealed, createdAt: now, retiredAt: null }, now);
+    const record = { kid, use: this.kind.use, alg: this.kind.alg, publicJwk, sealed, createdAt: signsFrom, retiredAt: null };
+    await this.store.rotate(record, signsFrom);
     await this.store.prune(this.kind.use, now - this.options.retentionMs);
     await this.reload();
-    return kid;
+    return { kid, signsFrom };
+  }
+
+  /**
+   * The first key of an empty store. Instances starting together on one database race here;
+   * the store lets one rotation win, and the losers use the winner's key.
+   */
+  private async createFirstKey(): Promise<void> {
+    try {
+      await this.rotate();
+    } catch (error) {
+      await this.reload();
+      if (this.signingNow() === undefined) throw error;
+    }
+  }
+
+  /** The newest key whose signing period covers now (a published next key is not yet in it). */
+  private signingNow(): Loaded<Sign, Verify> | undefined {
+    const now = this.options.now();
+    return this.keys.find((k) => k.record.createdAt <= now && (k.record.retiredAt === null || k.record.retiredAt > now));
   }
 
   private open(record: SigningKeyRecord): Uint8Array {
@@ -98,7 +143,7 @@ export class KeyRing<Sign, Verify> {
 
   private usable(): Loaded<Sign, Verify>[] {
     const oldest = this.options.now() - this.options.retentionMs;
-    return this.keys.filter((k) => k.record.retiredAt === null || k.record.retiredAt > oldest);
+    return this.keys.filter((k) => verifiesAfter(k.record, oldest));
   }
 
   private async reloadIfOlderThan(ageMs: number): Promise<void> {
@@ -118,6 +163,11 @@ export class KeyRing<Sign, Verify> {
       return { record, verify: this.kind.verifyingHandle(record, () => this.open(record)), sign: known?.sign };
     });
   }
+}
+
+/** Still verifying at `oldest` (now minus the retention): never retired, or retired after it. */
+function verifiesAfter(record: SigningKeyRecord, oldest: number): boolean {
+  return record.retiredAt === null || record.retiredAt > oldest;
 }
 
 function sealContext(use: KeyUse, kid: string): string {

@@ -5,10 +5,16 @@
  * record fails to open instead of becoming that record's key.
  *
  * Format: "v1.<iv base64url>.<ciphertext‖tag base64url>".
+ *
+ * Opening insists on a 12-byte IV and a 16-byte tag: Node's GCM otherwise accepts any IV
+ * length and tags as short as 4 bytes, and a 4-byte tag is forged in about 2^32 tries.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 export interface Sealer {
   seal(plaintext: Uint8Array, context: string): string;
@@ -20,8 +26,8 @@ export function createSealer(masterKey: Uint8Array): Sealer {
   const key = Buffer.from(masterKey);
   return {
     seal(plaintext, context) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(Buffer.from(context, 'utf8'));
       const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
       return `v1.${iv.toString('base64url')}.${body.toString('base64url')}`;
@@ -33,13 +39,15 @@ export function createSealer(masterKey: Uint8Array): Sealer {
       }
       const iv = Buffer.from(ivText, 'base64url');
       const body = Buffer.from(bodyText, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      const damaged = new Error(`cannot open sealed ${context}: wrong master key or damaged value`);
+      if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw damaged;
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(body.subarray(body.length - 16));
+      decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
       try {
-        return new Uint8Array(Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]));
+        return new Uint8Array(Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]));
       } catch {
-        throw new Error(`cannot open sealed ${context}: wrong master key or damaged value`);
+        throw damaged;
       }
     },
   };

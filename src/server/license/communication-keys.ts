@@ -48,7 +48,7 @@ export class CommunicationKeyRing {
     return this.ring.resolve(kid);
   }
 
-  rotate(): Promise<string> {
-    return this.ring.rotate();
+  async rotate(): Promise<string> {
+    return (await this.ring.rotate()).kid;
   }
 }

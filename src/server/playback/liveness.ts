@@ -31,6 +31,9 @@ export class SessionLiveness {
     if (session.endedAt !== null) return deny('token_revoked', 'the playback session has ended');
     const family = await this.stores.refreshTokens.getFamily(session.familyId);
     if (family === undefined || family.revokedAt !== null) return deny('token_revoked', 'the login of this playback session was revoked');
+    // Token expiry already bounds both; this holds for sessions started before that bound existed.
+    const now = this.now();
+    if (now >= session.expiresAt || now >= family.expiresAt) return deny('token_expired', 'the playback session has expired');
     return grant(session);
   }
 

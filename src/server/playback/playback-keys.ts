@@ -36,7 +36,12 @@ export class PlaybackKeyRing {
     return this.ring.resolve(kid);
   }
 
-  rotate(): Promise<string> {
-    return this.ring.rotate();
+  /** Synchronous: does the kid still verify, as far as this instance last loaded the store? */
+  isUsable(kid: string): boolean {
+    return this.ring.isUsable(kid);
+  }
+
+  async rotate(): Promise<string> {
+    return (await this.ring.rotate()).kid;
   }
 }

@@ -3,6 +3,7 @@
  * session and gets URLs carrying a playback token bound to that session, the title, a path
  * scope and an expiry (optionally the client's network and user agent). Ending the session
  * — or revoking the login it came from — kills those URLs within seconds (see liveness.ts).
+ * A session never outlives the login that started it: its expiry is capped at the login's end.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
@@ -61,7 +62,7 @@ export class PlaybackService {
     }
 
     const now = this.now();
-    const expiresAt = now + this.config.playbackTokenTtlSec * 1000;
+    const expiresAt = Math.min(now + this.config.playbackTokenTtlSec * 1000, principal.familyExpiresAt);
     const session: PlaybackSessionRecord = {
       id: randomUUID(),
       userId: principal.userId,

@@ -1,4 +1,4 @@
-/** PlaybackSessionStore over SQL. Ending is a conditional update, so it happens once. */
+/** PlaybackSessionStore over SQL. Ending is a conditional update, so it happens once; ended rows are pruned later. */
 import type { PlaybackSessionRecord, PlaybackSessionStore } from '../../../core/ports.js';
 import type { SqlDatabase } from './database.js';
 
@@ -54,5 +54,7 @@ export function sqlPlaybackSessionStore(db: SqlDatabase): PlaybackSessionStore {
       );
       return rows.length === 1;
     },
+    prune: async (endedBefore) =>
+      (await db.query('DELETE FROM playback_sessions WHERE expires_at < $1 OR ended_at < $1 RETURNING id', [endedBefore])).length,
   };
 }

@@ -150,5 +150,13 @@ export function sqlRefreshTokenStore(db: SqlDatabase): RefreshTokenStore {
           [id, now, reason],
         )
       ).length === 1,
+
+    // Tokens first, explicitly: the schema cascades, but the store does not lean on that.
+    prune: (endedBefore) =>
+      db.transaction(async (tx) => {
+        const ended = 'expires_at < $1 OR revoked_at < $1';
+        await tx.query(`DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE ${ended})`, [endedBefore]);
+        return (await tx.query(`DELETE FROM refresh_families WHERE ${ended} RETURNING id`, [endedBefore])).length;
+      }),
   };
 }

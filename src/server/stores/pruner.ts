@@ -1,0 +1,61 @@
+/**
+ * Deletes what has ended: playback sessions and refresh-token families (with their tokens)
+ * that ended, expired or were revoked more than the retention ago. Threat: tables that only
+ * grow, until lookups slow and the database fills (a denial of service by ordinary use), and
+ * token hashes kept long after they could matter. Rows are kept for the retention first, so
+ * operators can still see recent sessions and logins.
+ *
+ * Every instance runs it on a timer; deletes are idempotent, so instances need not agree on
+ * who prunes. A failed run is reported and retried at the next tick, never fatal.
+ */
+import type { DurableStores } from '../../core/ports.js';
+
+export interface PruneResult {
+  readonly playbackSessions: number;
+  readonly refreshFamilies: number;
+}
+
+export interface PrunerOptions {
+  readonly retentionMs: number;
+  readonly intervalMs: number;
+  readonly now: () => number;
+}
+
+export class Pruner {
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly stores: DurableStores,
+    private readonly options: PrunerOptions,
+  ) {}
+
+  async runOnce(): Promise<PruneResult> {
+    const cutoff = this.options.now() - this.options.retentionMs;
+    const [playbackSessions, refreshFamilies] = await Promise.all([
+      this.stores.playbackSessions.prune(cutoff),
+      this.stores.refreshTokens.prune(cutoff),
+    ]);
+    return { playbackSessions, refreshFamilies };
+  }
+
+  /** Runs every interval until stop(); the timer never keeps the process alive. */
+  start(onResult: (result: PruneResult) => void, onError: (error: unknown) => void): void {
+    if (this.timer !== undefined) return;
+    let running = false;
+    this.timer = setInterval(() => {
+      if (running) return; // a slow run is not stacked on
+      running = true;
+      this.runOnce()
+        .then(onResult, onError)
+        .finally(() => {
+          running = false;
+        });
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
