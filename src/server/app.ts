@@ -1,9 +1,8 @@
 /**
  * Builds the HTTP app from composed services; never listens (main.ts does). Fastify gives
  * schema validation, body limits and the logger; this file adds what every route shares:
- * problem+json errors, CORS, security headers, request metrics, health and readiness.
+ * problem+json errors, CORS, security headers, request metrics, the OpenAPI document.
  */
-import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
@@ -15,6 +14,8 @@ import { clientErrorHandler, frameworkErrorHandler } from './http/framework-erro
 import { TollgateError } from '../core/errors.js';
 import { createFastPath } from './gateway/fast-path.js';
 import { problemFor, problemFromError, sendProblem } from './http/problem.js';
+import { registerOpenApi } from './http/openapi.js';
+import { serviceRoutes } from './http/service-routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { licenseRoutes } from './license/routes.js';
@@ -45,7 +46,7 @@ export interface AppOptions {
 }
 
 export function buildApp(services: Services, options: AppOptions = {}): FastifyInstance {
-  const { config, metrics } = services;
+  const { config } = services;
   const cors = corsPolicy(config.corsOrigins.length > 0 ? config.corsOrigins : [new URL(config.publicUrl).origin]);
   const security = securityHeaders(config.publicUrl);
   const errorHeaders = { cors, security };
@@ -119,30 +120,14 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     sendProblem(reply, problemFor('not_found', `no route for this ${request.method} request's path`)),
   );
 
-  // The OpenAPI document is generated from the routes' own schemas, so it cannot drift.
-  app.register(swagger, {
-    openapi: {
-      info: { title: 'Tollgate', version: '1', description: 'Contract v1: see docs/API.md' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await Promise.all([services.stores.ping(), services.hot.ping()]);
-      return { status: 'ready' };
-    } catch {
-      return sendProblem(reply, problemFor('unavailable', 'a store is unreachable'));
-    }
-  });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
-  );
+  // Response schemas document answers; they never filter them: answers are serialized as the
+  // routes built them (test/server/openapi.test.ts checks each against its documented schema).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerOpenApi(app);
 
   // Registered as a plugin so they load after swagger and appear in /openapi.json.
   app.register(async (scope) => {
+    serviceRoutes(scope, services);
     identityRoutes(scope, services);
     playbackRoutes(scope, services);
     gatewayRoutes(scope, services);

@@ -43,6 +43,10 @@ export function problemFor(code: ErrorCode, detail: string): Problem {
   return { type: `urn:tollgate:error:${code}`, title, status, code, detail };
 }
 
+export function statusOf(code: ErrorCode): number {
+  return TABLE[code].status;
+}
+
 /** Codes a framework status maps to, for errors raised before a route runs. */
 const BY_STATUS: Record<number, ErrorCode> = {
   400: 'bad_request',
