@@ -85,6 +85,7 @@ const VARIANTS: Variant[] = [
   { name: 'the token on an unknown route', url: () => `/v1/${token}`, status: 404 },
   { name: 'a license URL with the wrong method', url: () => `/v1/license/s/${token}/movie`, status: 404 },
   { name: 'a stream URL with the wrong method', method: 'DELETE', url: () => `${stream()}/master.m3u8`, status: 404 },
+  { name: 'a path segment an error detail quotes (the DRM system)', method: 'POST', url: () => `/v1/license/s/x/movie/${token}`, status: 404 },
   {
     name: 'the token in a content type',
     method: 'POST',
