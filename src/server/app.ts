@@ -65,6 +65,8 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
       }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    // Case and duplicate slashes are not normalised (such URLs get 401 or 404); redaction
+    // does not depend on how a URL is spelled (monitor/redact.ts).
     routerOptions: { maxParamLength: 2048 },
     // Router and HTTP-parser errors get the same problem+json, headers and redaction as any other.
     frameworkErrors: frameworkErrorHandler(errorHeaders),

@@ -78,6 +78,7 @@ const VARIANTS: Variant[] = [
   { name: 'a truncated percent-encoding in the token', url: () => `/v1/stream/${token}%e2%8/movie/hls/master.m3u8`, status: 400 },
   { name: 'an over-long path segment', url: () => `/v1/stream/${token}${'a'.repeat(3000)}/movie/hls/master.m3u8`, status: 414 },
   { name: 'an over-long URL', url: () => `${stream()}/master.m3u8?pad=${'a'.repeat(9000)}`, status: 414 },
+  { name: 'the tg cookie', url: () => '/v1/media/movie/hls/master.m3u8', headers: () => ({ cookie: `tg=${token}` }), status: 200 },
   { name: 'the token in the query, upper-case name', url: () => `/v1/media/movie/hls/master.m3u8?TG=${token}`, status: 401 },
   { name: 'the token in the query under another name', url: () => `/v1/media/movie/hls/master.m3u8?x=${token}`, status: 401 },
   { name: 'the token twice in the query', url: () => `/v1/media/movie/hls/master.m3u8?tg=${token}&tg=${token}`, status: 401 },
