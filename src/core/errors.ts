@@ -19,6 +19,9 @@ export const ERROR_CODES = [
   'payload_too_large',
   'range_not_satisfiable',
   'unsupported_media_type',
+  'request_timeout',
+  'uri_too_long',
+  'headers_too_large',
   'unavailable',
   'internal',
 ] as const;

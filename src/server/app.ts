@@ -1,9 +1,8 @@
 /**
  * Builds the HTTP app from composed services; never listens (main.ts does). Fastify gives
  * schema validation, body limits and the logger; this file adds what every route shares:
- * problem+json errors, CORS, security headers, request metrics, health and readiness.
+ * problem+json errors, CORS, security headers, request metrics, the OpenAPI document.
  */
-import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
@@ -11,19 +10,25 @@ import { createServer, type IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import { corsPolicy, registerCors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
+import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.js';
+import { TollgateError } from '../core/errors.js';
 import { createFastPath } from './gateway/fast-path.js';
 import { problemFor, problemFromError, sendProblem } from './http/problem.js';
+import { registerOpenApi } from './http/openapi.js';
+import { serviceRoutes } from './http/service-routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { licenseRoutes } from './license/routes.js';
 import { playbackRoutes } from './playback/routes.js';
-import { redactUrl } from './monitor/redact.js';
+import { redactText, redactUrl } from './monitor/redact.js';
 import { webRoutes } from './web/routes.js';
 
 /** JSON bodies are small; license requests and admin calls included. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 /** Node answers oversized headers with a bare 431; raise its limit so we can answer problem+json. */
 const MAX_HEADER_BYTES = 128 * 1024;
+/** Longest URL served (nginx's default header buffer); real URLs, tokens included, are far shorter. */
+const MAX_URL_LENGTH = 8192;
 
 /**
  * The client address exactly as Fastify derives request.ip: X-Forwarded-For is believed only
@@ -41,9 +46,10 @@ export interface AppOptions {
 }
 
 export function buildApp(services: Services, options: AppOptions = {}): FastifyInstance {
-  const { config, metrics } = services;
+  const { config } = services;
   const cors = corsPolicy(config.corsOrigins.length > 0 ? config.corsOrigins : [new URL(config.publicUrl).origin]);
   const security = securityHeaders(config.publicUrl);
+  const errorHeaders = { cors, security };
   const fastPath = createFastPath({
     gateway: services.gateway,
     files: services.mediaFiles,
@@ -59,7 +65,12 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
       }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    // Case and duplicate slashes are not normalised (such URLs get 401 or 404); redaction
+    // does not depend on how a URL is spelled (monitor/redact.ts).
     routerOptions: { maxParamLength: 2048 },
+    // Router and HTTP-parser errors get the same problem+json, headers and redaction as any other.
+    frameworkErrors: frameworkErrorHandler(errorHeaders),
+    clientErrorHandler: clientErrorHandler(errorHeaders),
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     logger:
@@ -68,10 +79,16 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
         : {
             level: config.logLevel,
             ...(options.logStream ? { stream: options.logStream } : {}),
-            // Secrets never reach logs: no headers, no bodies, and tokens cut out of URLs.
+            // Secrets never reach logs: no headers, no bodies, and tokens cut out of URLs and errors.
             serializers: {
               req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
               res: (res) => ({ statusCode: res.statusCode }),
+              err: (err: Error & { code?: string }) => ({
+                type: err.name,
+                code: err.code,
+                message: redactText(err.message),
+                stack: redactText(err.stack ?? ''),
+              }),
             },
           },
   });
@@ -91,39 +108,28 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
 
   registerCors(app, cors);
 
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.url.length > MAX_URL_LENGTH ? new TollgateError('uri_too_long', `the URL is over ${MAX_URL_LENGTH} characters`) : undefined);
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const { problem, retryAfter, unexpected } = problemFromError(error);
     if (unexpected) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, problem, retryAfter);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problemFor('not_found', `no route for ${request.method} ${redactUrl(request.url)}`)),
+    // The detail never quotes the URL: it may carry a token.
+    sendProblem(reply, problemFor('not_found', `no route for this ${request.method} request's path`)),
   );
 
-  // The OpenAPI document is generated from the routes' own schemas, so it cannot drift.
-  app.register(swagger, {
-    openapi: {
-      info: { title: 'Tollgate', version: '1', description: 'Contract v1: see docs/API.md' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await Promise.all([services.stores.ping(), services.hot.ping()]);
-      return { status: 'ready' };
-    } catch {
-      return sendProblem(reply, problemFor('unavailable', 'a store is unreachable'));
-    }
-  });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
-  );
+  // Response schemas document answers; they never filter them: answers are serialized as the
+  // routes built them (test/server/openapi.test.ts checks each against its documented schema).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerOpenApi(app);
 
   // Registered as a plugin so they load after swagger and appear in /openapi.json.
   app.register(async (scope) => {
+    serviceRoutes(scope, services);
     identityRoutes(scope, services);
     playbackRoutes(scope, services);
     gatewayRoutes(scope, services);

@@ -3,8 +3,26 @@ import type { FastifyInstance } from 'fastify';
 import { checkAdminToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords.js';
-import { emailSchema, idSchema } from '../http/schemas.js';
+import { adminTitlesSchema, emailSchema, idSchema, planSchema, userSchema } from '../http/schemas.js';
+import { json, problems, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
+
+/** Every admin route refuses a missing or over-long (401), wrong or disabled (403) admin token. */
+const adminDenials = (...codes: Parameters<typeof problems>) => problems(...codes, 'unauthorized', 'invalid_token', 'forbidden');
+
+const plansSchema = {
+  summary: 'The plans',
+  tags: ['admin'],
+  security: security.adminToken,
+  response: { 200: json('every plan', { type: 'object', required: ['plans'], properties: { plans: { type: 'array', items: planSchema } } }), ...adminDenials() },
+};
+
+const titlesSchema = {
+  summary: 'The registered titles with their protocols and content key ids',
+  tags: ['admin'],
+  security: security.adminToken,
+  response: { 200: json('every title', adminTitlesSchema), ...adminDenials() },
+};
 
 export function adminRoutes(app: FastifyInstance, { catalog, config }: Services): void {
   app.register(async (admin) => {
@@ -14,6 +32,9 @@ export function adminRoutes(app: FastifyInstance, { catalog, config }: Services)
       '/v1/admin/plans',
       {
         schema: {
+          summary: 'Create or update a plan',
+          tags: ['admin'],
+          security: security.adminToken,
           body: {
             type: 'object',
             additionalProperties: false,
@@ -29,6 +50,7 @@ export function adminRoutes(app: FastifyInstance, { catalog, config }: Services)
               max_streams: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
             },
           },
+          response: { 200: json('the plan', planSchema), ...adminDenials('bad_request', 'unsupported_media_type') },
         },
       },
       async (request) => {
@@ -37,12 +59,15 @@ export function adminRoutes(app: FastifyInstance, { catalog, config }: Services)
       },
     );
 
-    admin.get('/v1/admin/plans', async () => ({ plans: await catalog.listPlans() }));
+    admin.get('/v1/admin/plans', { schema: plansSchema }, async () => ({ plans: await catalog.listPlans() }));
 
     admin.post<{ Body: { email: string; password: string; plan_id: string } }>(
       '/v1/admin/users',
       {
         schema: {
+          summary: 'Create a subscriber',
+          tags: ['admin'],
+          security: security.adminToken,
           body: {
             type: 'object',
             additionalProperties: false,
@@ -53,6 +78,7 @@ export function adminRoutes(app: FastifyInstance, { catalog, config }: Services)
               plan_id: idSchema,
             },
           },
+          response: { 201: json('the subscriber', userSchema), ...adminDenials('bad_request', 'not_found', 'conflict', 'unsupported_media_type') },
         },
       },
       async (request, reply) => {
@@ -63,6 +89,6 @@ export function adminRoutes(app: FastifyInstance, { catalog, config }: Services)
       },
     );
 
-    admin.get('/v1/admin/titles', async () => ({ titles: await catalog.titlesWithKeys() }));
+    admin.get('/v1/admin/titles', { schema: titlesSchema }, async () => ({ titles: await catalog.titlesWithKeys() }));
   });
 }

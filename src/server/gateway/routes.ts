@@ -14,19 +14,48 @@ import { isOpaqueUri, withQueryToken } from '../../core/manifest/uri.js';
 import type { Services } from '../compose.js';
 import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
-import { isManifest, sendMediaFile } from './files.js';
+import { media, noContent, problems, security } from '../http/openapi.js';
+import { isManifest, sendMediaFile, TYPES } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
 const KEY_PATH = /^hls\/keys\/([0-9a-f]{32})$/;
 
+const filePath = { type: 'string', description: 'the file under the title: a manifest, a segment, or hls/keys/<kid>' };
+const titleParam = { type: 'string', description: 'the title id' };
+const served = [...new Set([...Object.values(TYPES), 'application/octet-stream'])];
+const mediaResponses = (...codes: Parameters<typeof problems>) => ({
+  200: media('a manifest (rewritten for this session), a segment, or a 16-byte AES-128 key', served, { type: 'string', format: 'binary' }),
+  206: media('a byte range of a segment (Range)', served, { type: 'string', format: 'binary' }),
+  304: noContent('not modified (If-None-Match)'),
+  ...problems(...codes, 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'not_found', 'range_not_satisfiable'),
+});
+
+const streamSchema = {
+  summary: 'A manifest, segment or key, with the playback token in the path (path token mode)',
+  tags: ['gateway'],
+  params: {
+    type: 'object',
+    properties: { token: { type: 'string', description: 'the playback token (tgp1.…)' }, title: titleParam, '*': filePath },
+  },
+  response: mediaResponses(),
+};
+
+const mediaSchema = {
+  summary: 'A manifest, segment or key, with the playback token in ?tg= or the tg cookie',
+  tags: ['gateway'],
+  security: security.playbackQueryOrCookie,
+  params: { type: 'object', properties: { title: titleParam, '*': filePath } },
+  response: mediaResponses('unauthorized'),
+};
+
 export function gatewayRoutes(app: FastifyInstance, services: Services): void {
   const serve = mediaHandler(services);
 
-  app.get<{ Params: { token: string; title: string; '*': string } }>('/v1/stream/:token/:title/*', (request, reply) =>
+  app.get<{ Params: { token: string; title: string; '*': string } }>('/v1/stream/:token/:title/*', { schema: streamSchema }, (request, reply) =>
     serve(request, reply, request.params.token, false),
   );
 
-  app.get<{ Params: { title: string; '*': string }; Querystring: { tg?: string } }>('/v1/media/:title/*', (request, reply) => {
+  app.get<{ Params: { title: string; '*': string }; Querystring: { tg?: string } }>('/v1/media/:title/*', { schema: mediaSchema }, (request, reply) => {
     const fromQuery = typeof request.query.tg === 'string' ? request.query.tg : undefined;
     const token = fromQuery ?? cookie(request.headers.cookie, TOKEN_COOKIE);
     if (token === undefined) throw new TollgateError('unauthorized', 'this URL needs a playback token (?tg= or the tg cookie)');

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { type Denial, type ErrorCode, TollgateError } from '../../core/errors.js';
+import { redactText } from '../monitor/redact.js';
 
 const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   bad_request: { status: 400, title: 'Bad request' },
@@ -16,12 +17,15 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   not_entitled: { status: 403, title: 'Not entitled' },
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },
   payload_too_large: { status: 413, title: 'Payload too large' },
+  uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   range_not_satisfiable: { status: 416, title: 'Range not satisfiable' },
   stream_limit_reached: { status: 429, title: 'Stream limit reached' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  headers_too_large: { status: 431, title: 'Request header fields too large' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Service unavailable' },
 };
@@ -39,15 +43,22 @@ export function problemFor(code: ErrorCode, detail: string): Problem {
   return { type: `urn:tollgate:error:${code}`, title, status, code, detail };
 }
 
+export function statusOf(code: ErrorCode): number {
+  return TABLE[code].status;
+}
+
 /** Codes a framework status maps to, for errors raised before a route runs. */
 const BY_STATUS: Record<number, ErrorCode> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
+  408: 'request_timeout',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  431: 'headers_too_large',
 };
 
 /** Maps anything thrown in a request to a problem; unknown errors become 500 'internal'. */
@@ -67,15 +78,21 @@ export function problemFromError(error: unknown): { problem: Problem; retryAfter
   return { problem: problemFor('internal', 'the server could not complete the request'), unexpected: true };
 }
 
+/** Fastify's own messages for these quote the URL (and so a token): say what is wrong instead. */
+const FRAMEWORK_DETAILS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'the URL is not validly percent-encoded',
+  FST_ERR_MAX_PARAM_LENGTH: 'a segment of the URL path is too long',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is not valid JSON',
+};
+
 function frameworkDetail(e: { code?: string; message?: string }): string {
-  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return 'the body is not valid JSON';
-  }
-  return e.message ?? 'invalid request';
+  return FRAMEWORK_DETAILS[e.code ?? ''] ?? e.message ?? 'invalid request';
 }
 
 const TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token_revoked']);
 
+/** Every problem leaves through here; a detail never carries anything token-shaped. */
 export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: number): FastifyReply {
   if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
   if (problem.code === 'unauthorized' || TOKEN_CODES.has(problem.code)) {
@@ -83,7 +100,7 @@ export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: 
     const error = problem.code === 'unauthorized' ? '' : `, error="invalid_token", error_description="${problem.code}"`;
     reply.header('www-authenticate', `Bearer realm="tollgate"${error}`);
   }
-  return reply.code(problem.status).type('application/problem+json').send(problem);
+  return reply.code(problem.status).type('application/problem+json').send({ ...problem, detail: redactText(problem.detail) });
 }
 
 /** Throws a denial so the error handler answers it; for routes that got a Verdict. */

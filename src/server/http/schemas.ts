@@ -5,3 +5,95 @@ export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const idSchema = { type: 'string', pattern: ID_PATTERN } as const;
 /** The rule of isValidEmail (src/core/email.ts), which the CLI applies. */
 export const emailSchema = { type: 'string', minLength: EMAIL_MIN_LENGTH, maxLength: EMAIL_MAX_LENGTH, pattern: EMAIL_PATTERN } as const;
+
+/**
+ * Answer shapes shared by several routes, for the OpenAPI document. Objects stay open
+ * (additionalProperties: true, as JSON Schema's default) so a field added later is allowed;
+ * test/server/openapi.test.ts checks every answer against them.
+ */
+const openObject = (required: readonly string[], properties: Record<string, object>) =>
+  ({ type: 'object', required, additionalProperties: true, properties }) as const;
+
+export const titlesListSchema = {
+  description: 'a list of title ids, or "*" for every title',
+  oneOf: [{ type: 'string', const: '*' }, { type: 'array', items: { type: 'string' } }],
+} as const;
+
+export const tokenPairSchema = openObject(['access_token', 'token_type', 'expires_in', 'refresh_token'], {
+  access_token: { type: 'string', description: 'a JWT (EdDSA or ES256), for Authorization: Bearer' },
+  token_type: { type: 'string', const: 'Bearer' },
+  expires_in: { type: 'integer', description: 'seconds until the access token expires' },
+  refresh_token: { type: 'string', description: 'opaque; works once' },
+});
+
+export const userSchema = openObject(['user_id', 'email', 'plan_id'], {
+  user_id: { type: 'string' },
+  email: { type: 'string' },
+  plan_id: { type: 'string' },
+});
+
+export const meSchema = openObject(['user_id', 'email', 'plan_id', 'titles'], { ...userSchema.properties, titles: titlesListSchema });
+
+export const planSchema = openObject(['id', 'titles', 'max_streams'], {
+  id: { type: 'string' },
+  titles: titlesListSchema,
+  max_streams: { type: ['integer', 'null'], description: 'null: unlimited' },
+});
+
+export const jwksSchema = openObject(['keys'], {
+  keys: {
+    type: 'array',
+    items: openObject(['kty', 'kid', 'alg', 'use'], {
+      kty: { type: 'string', enum: ['OKP', 'EC'] },
+      crv: { type: 'string' },
+      x: { type: 'string' },
+      y: { type: 'string' },
+      kid: { type: 'string' },
+      alg: { type: 'string', enum: ['EdDSA', 'ES256'] },
+      use: { type: 'string', const: 'sig' },
+    }),
+  },
+});
+
+const titleSummary = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  protocols: { type: 'array', items: { type: 'string', enum: ['hls', 'dash'] } },
+  duration_sec: { type: 'number' },
+};
+
+export const entitledTitlesSchema = openObject(['titles'], {
+  titles: { type: 'array', items: openObject(['id', 'name', 'protocols', 'duration_sec'], titleSummary) },
+});
+
+export const adminTitlesSchema = openObject(['titles'], {
+  titles: {
+    type: 'array',
+    items: openObject(['id', 'name', 'protocols', 'duration_sec', 'key_ids', 'created_at'], {
+      ...titleSummary,
+      key_ids: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
+      created_at: { type: 'string', format: 'date-time' },
+    }),
+  },
+});
+
+export const playbackGrantSchema = openObject(['session_id', 'manifest_url', 'expires_at'], {
+  session_id: { type: 'string' },
+  manifest_url: { type: 'string', format: 'uri', description: 'absolute and complete: a player needs nothing else' },
+  license_url: { type: 'string', format: 'uri', description: 'the entitlement proxy for this session (DASH titles)' },
+  expires_at: { type: 'string', format: 'date-time' },
+});
+
+export const clearKeyLicenseSchema = openObject(['keys', 'type'], {
+  keys: {
+    type: 'array',
+    items: openObject(['kty', 'kid', 'k'], { kty: { type: 'string', const: 'oct' }, kid: { type: 'string' }, k: { type: 'string' } }),
+  },
+  type: { type: 'string', enum: ['temporary', 'persistent-license'] },
+});
+
+export const clearKeyRequestSchema = {
+  type: 'object',
+  required: ['kids'],
+  properties: { kids: { type: 'array', items: { type: 'string' } }, type: { type: 'string', enum: ['temporary', 'persistent-license'] } },
+} as const;

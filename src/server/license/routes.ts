@@ -11,8 +11,47 @@ import { TollgateError } from '../../core/errors.js';
 import type { Services } from '../compose.js';
 import { fail } from '../http/problem.js';
 import { DRM_SYSTEMS, type DrmSystem } from './upstream.js';
+import { documentedBody, json, media, problems, security } from '../http/openapi.js';
+import { clearKeyLicenseSchema, clearKeyRequestSchema } from '../http/schemas.js';
 
 const MAX_MESSAGE_LENGTH = 32 * 1024;
+
+const sessionParams = {
+  token: { type: 'string', description: 'the playback token (tgp1.…), as written into license_url' },
+  title: { type: 'string', description: 'the title id' },
+};
+const sessionDenials = ['bad_request', 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'not_found', 'unavailable'] as const;
+
+const proxySchema = {
+  summary: 'ClearKey license through the entitlement proxy (the license_url of a playback session)',
+  description: 'The player posts its bare W3C Clear Key request, in whatever content type its EME stack uses.',
+  tags: ['license'],
+  params: { type: 'object', properties: sessionParams },
+  documentedBody: documentedBody(['application/json', 'application/octet-stream', 'text/plain'], clearKeyRequestSchema),
+  response: { 200: json('the keys this client may have, under their usage policies', clearKeyLicenseSchema), ...problems(...sessionDenials) },
+};
+
+const upstreamSchema = {
+  summary: 'Widevine, PlayReady or FairPlay license through the entitlement proxy, from the upstream license service',
+  tags: ['license'],
+  params: { type: 'object', properties: { ...sessionParams, system: { type: 'string', description: `one of ${DRM_SYSTEMS.join(', ')}` } } },
+  documentedBody: documentedBody(['application/octet-stream'], { type: 'string', format: 'binary', description: 'the CDM challenge' }),
+  response: {
+    200: media('the upstream license service answer, in its content type', ['application/octet-stream'], { type: 'string', format: 'binary' }),
+    ...problems(...sessionDenials),
+  },
+};
+
+const serverSchema = {
+  summary: 'ClearKey license server, for an entitlement proxy that runs elsewhere; each message is accepted once',
+  tags: ['license'],
+  security: security.entitlement,
+  documentedBody: documentedBody(['application/json'], clearKeyRequestSchema),
+  response: {
+    200: json('the keys the message entitles, under their usage policies', clearKeyLicenseSchema),
+    ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'not_entitled'),
+  },
+};
 
 export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Services): void {
   app.register(async (scope) => {
@@ -20,7 +59,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Se
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-    scope.post<{ Params: { token: string; title: string } }>('/v1/license/s/:token/:title', async (request, reply) => {
+    scope.post<{ Params: { token: string; title: string } }>('/v1/license/s/:token/:title', { schema: proxySchema }, async (request, reply) => {
       const verdict = await proxy.clearKey(
         { token: request.params.token, titleId: request.params.title, ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
         jsonBody(request.body),
@@ -28,7 +67,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Se
       return sendLicense(reply, verdict);
     });
 
-    scope.post<{ Params: { token: string; title: string; system: string } }>('/v1/license/s/:token/:title/:system', async (request, reply) => {
+    scope.post<{ Params: { token: string; title: string; system: string } }>('/v1/license/s/:token/:title/:system', { schema: upstreamSchema }, async (request, reply) => {
       const system = request.params.system;
       if (!(DRM_SYSTEMS as readonly string[]).includes(system)) throw new TollgateError('not_found', `unknown DRM system "${system}"`);
       const message = await proxy.entitle({
@@ -45,7 +84,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Se
       return reply.header('cache-control', 'no-store').type(verdict.value.contentType).send(Buffer.from(verdict.value.body));
     });
 
-    scope.post('/v1/license/clearkey', async (request, reply) => {
+    scope.post('/v1/license/clearkey', { schema: serverSchema }, async (request, reply) => {
       const message = request.headers['x-tollgate-entitlement'];
       if (typeof message !== 'string' || message === '') {
         throw new TollgateError('unauthorized', 'send the entitlement message in the X-Tollgate-Entitlement header');

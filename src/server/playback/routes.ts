@@ -4,8 +4,16 @@ import type { Services } from '../compose.js';
 import { TOKEN_COOKIE } from '../gateway/routes.js';
 import { bearerToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
-import { idSchema } from '../http/schemas.js';
+import { entitledTitlesSchema, idSchema, playbackGrantSchema } from '../http/schemas.js';
+import { json, noContent, problems, security } from '../http/openapi.js';
 import type { Principal } from '../identity/service.js';
+
+const titlesSchema = {
+  summary: 'The titles the subscriber may watch',
+  tags: ['playback'],
+  security: security.accessToken,
+  response: { 200: json('the entitled titles', entitledTitlesSchema), ...problems('unauthorized', 'invalid_token', 'token_expired', 'token_revoked') },
+};
 
 export function playbackRoutes(app: FastifyInstance, { identity, playback, catalog, config }: Services): void {
   async function principal(request: FastifyRequest): Promise<Principal> {
@@ -14,7 +22,7 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, catal
     return verdict.value;
   }
 
-  app.get('/v1/titles', async (request, reply) => {
+  app.get('/v1/titles', { schema: titlesSchema }, async (request, reply) => {
     const { user } = await principal(request);
     return reply.header('cache-control', 'no-store').send({ titles: await catalog.entitledTitles(user) });
   });
@@ -23,11 +31,18 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, catal
     '/v1/playback',
     {
       schema: {
+        summary: 'Start playback: a session, its manifest URL and (DASH) its license URL',
+        tags: ['playback'],
+        security: security.accessToken,
         body: {
           type: 'object',
           additionalProperties: false,
           required: ['title_id'],
           properties: { title_id: idSchema, protocol: { type: 'string', enum: ['hls', 'dash'] } },
+        },
+        response: {
+          201: json('a playback session; in cookie token mode a `tg` cookie is also set', playbackGrantSchema),
+          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'not_entitled', 'not_found', 'unsupported_media_type'),
         },
       },
     },
@@ -52,7 +67,18 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, catal
 
   app.delete<{ Params: { session_id: string } }>(
     '/v1/playback/:session_id',
-    { schema: { params: { type: 'object', properties: { session_id: { type: 'string', maxLength: 64 } } } } },
+    {
+      schema: {
+        summary: 'Stop playback: the session ends and its URLs stop working',
+        tags: ['playback'],
+        security: security.accessToken,
+        params: { type: 'object', properties: { session_id: { type: 'string', maxLength: 64 } } },
+        response: {
+          204: noContent('the session has ended'),
+          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'not_found'),
+        },
+      },
+    },
     async (request, reply) => {
       const verdict = await playback.stop(await principal(request), request.params.session_id);
       if (!verdict.ok) fail(verdict);

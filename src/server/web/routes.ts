@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../compose.js';
 import { acceptsGzip, type WebAsset, webAssets } from './assets.js';
+import { media, noContent } from '../http/openapi.js';
 
 /** Nothing is fingerprinted, so browsers revalidate every time; the ETag makes that a 304. */
 const CACHE_CONTROL = 'no-cache';
@@ -31,7 +32,12 @@ export function webRoutes(app: FastifyInstance, { config }: Services): void {
   const csp = contentSecurityPolicy(config.publicUrl);
   for (const [path, asset] of webAssets()) {
     const isPage = asset.type.startsWith('text/html');
-    app.get(path, async (request, reply) => {
+    const schema = {
+      summary: isPage ? 'The player page' : `A file of the player page (${asset.type.split(';')[0]})`,
+      tags: ['web'],
+      response: { 200: media('the file (gzip when accepted)', [asset.type.split(';')[0]!]), 304: noContent('not modified (If-None-Match)') },
+    };
+    app.get(path, { schema }, async (request, reply) => {
       if (isPage) reply.header('content-security-policy', csp);
       return send(request, reply, asset);
     });
