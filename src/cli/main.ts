@@ -6,7 +6,8 @@
  */
 import { ConfigError, readConfig } from '../server/config.js';
 import { StartupError } from '../server/startup-error.js';
-import { COMMANDS, type Command, UsageError } from './commands.js';
+import { type Command, UsageError } from './args.js';
+import { COMMANDS } from './commands.js';
 
 const USAGE = `tollgate — protect an OTT video service
 

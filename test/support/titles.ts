@@ -27,7 +27,7 @@ export async function registerSyntheticTitle(services: Services, titleId: string
     return { durationSec: 8 };
   };
   const verdict = await registerTitle(
-    { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
+    { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
     { id: titleId, name: `Synthetic ${titleId}`, packagers: [{ protocol: 'hls', packager }] },
   );
   if (!verdict.ok) throw new Error(verdict.detail);
@@ -79,7 +79,7 @@ export async function registerSyntheticDashTitle(services: Services, titleId: st
     return { durationSec: 4 };
   };
   const verdict = await registerTitle(
-    { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
+    { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
     { id: titleId, name: `Synthetic DASH ${titleId}`, packagers: [{ protocol: 'dash', packager }] },
   );
   if (!verdict.ok) throw new Error(verdict.detail);

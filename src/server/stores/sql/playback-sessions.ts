@@ -54,5 +54,12 @@ export function sqlPlaybackSessionStore(db: SqlDatabase): PlaybackSessionStore {
       );
       return rows.length === 1;
     },
+    async endForTitle(titleId, reason, now) {
+      const rows = await db.query<SessionRow>(
+        `UPDATE playback_sessions SET ended_at = $1, ended_reason = $2 WHERE title_id = $3 AND ended_at IS NULL RETURNING ${COLUMNS}`,
+        [now, reason, titleId],
+      );
+      return rows.map(toSession);
+    },
   };
 }
