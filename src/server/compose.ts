@@ -118,7 +118,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     playbackKeys,
     playback,
     gateway,
-    mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20),
+    mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20, now),
     communicationKeys,
     licenseServer,
     proxy,

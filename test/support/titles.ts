@@ -12,7 +12,8 @@ import { demoClipToFile } from '../../src/media/ffmpeg-demo.js';
 import { type Packager, registerTitle } from '../../src/server/catalog/register.js';
 import type { Services } from '../../src/server/compose.js';
 
-export async function registerSyntheticTitle(services: Services, titleId: string): Promise<{ kid: string }> {
+/** `replace` re-registers an existing title as `tollgate package --replace` does (segments then hold byte 3 and 4). */
+export async function registerSyntheticTitle(services: Services, titleId: string, opts: { replace?: boolean } = {}): Promise<{ kid: string }> {
   let kid = '';
   const packager: Packager = async (dir, keyFor) => {
     kid = keyFor('hls').kid;
@@ -22,13 +23,13 @@ export async function registerSyntheticTitle(services: Services, titleId: string
       join(dir, '360p/index.m3u8'),
       `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/${kid}"\n#EXTINF:4.0,\nseg_00000.ts\n#EXTINF:4.0,\nseg_00001.ts\n#EXT-X-ENDLIST\n`,
     );
-    await writeFile(join(dir, '360p/seg_00000.ts'), Buffer.alloc(1000, 1));
-    await writeFile(join(dir, '360p/seg_00001.ts'), Buffer.alloc(1000, 2));
+    await writeFile(join(dir, '360p/seg_00000.ts'), Buffer.alloc(1000, opts.replace === true ? 3 : 1));
+    await writeFile(join(dir, '360p/seg_00001.ts'), Buffer.alloc(1000, opts.replace === true ? 4 : 2));
     return { durationSec: 8 };
   };
   const verdict = await registerTitle(
     { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
-    { id: titleId, name: `Synthetic ${titleId}`, packagers: [{ protocol: 'hls', packager }] },
+    { id: titleId, name: `Synthetic ${titleId}`, packagers: [{ protocol: 'hls', packager }], ...opts },
   );
   if (!verdict.ok) throw new Error(verdict.detail);
   return { kid };
