@@ -86,6 +86,18 @@ describe('tollgate, as a new operator meets it', () => {
     expect(redis.stderr).not.toContain('redis-secret-pw');
   });
 
+  it('gives up on a Redis that accepts connections but never answers, with exit 69', { timeout: 30_000 }, async () => {
+    const silent = await listening();
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const res = await tollgate(['titles', 'list'], { TOLLGATE_REDIS_URL: `redis://127.0.0.1:${port}` });
+      expect(res.code).toBe(69);
+      expect(res.stderr).toContain(`cannot open Redis at redis://127.0.0.1:${port} (TOLLGATE_REDIS_URL): no answer within 5 s`);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('says which setting to change when the port is taken, and exits 1', async () => {
     const taken = await listening();
     try {
