@@ -1,57 +1,13 @@
 /** The subcommands of `tollgate`: each parses its flags and makes one service call. */
-import { parseArgs } from 'node:util';
 import { isValidEmail } from '../core/email.js';
-import { compose, type Services } from '../server/compose.js';
-import type { Config } from '../server/config.js';
+import { type Command, flags, parse, print, refuse, required, UsageError, withServices } from './args.js';
 import { ID_PATTERN } from '../server/http/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../server/identity/passwords.js';
 import { startServer, stopOnSignals } from '../server/main.js';
 import { runDemo } from './demo.js';
 import { exportCpix } from './keys-export.js';
 import { packageTitle, progressBar } from './package.js';
-
-export class UsageError extends Error {}
-
-export interface Command {
-  readonly name: string;
-  readonly usage: string;
-  readonly summary: string;
-  run(args: readonly string[], config: Config): Promise<number>;
-}
-
-type Options = Parameters<typeof parseArgs>[0] extends infer P ? (P extends { options?: infer O } ? O : never) : never;
-
-function flags(args: readonly string[], options: Options): Record<string, string | boolean | undefined> {
-  return parse(args, options, 0).values;
-}
-
-/** Parses flags and exactly `positionals` positional arguments. */
-function parse(args: readonly string[], options: Options, positionals: number) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: positionals > 0 });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (parsed.positionals.length !== positionals) throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}`);
-  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
-}
-
-function required(values: Record<string, string | boolean | undefined>, name: string): string {
-  const value = values[name];
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
-  return value;
-}
-
-/** Runs fn with composed services and always closes them. */
-async function withServices<T>(config: Config, fn: (services: Services) => Promise<T>): Promise<T> {
-  const services = await compose(config);
-  try {
-    return await fn(services);
-  } finally {
-    await services.close();
-  }
-}
+import { TITLE_COMMANDS } from './titles.js';
 
 export const COMMANDS: readonly Command[] = [
   {
@@ -73,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
       const server = await startServer(config);
       stopOnSignals(server);
       for (const notice of server.services.notices) server.app.log.warn(notice);
+      process.stdout.write(`Tollgate is running at ${config.publicUrl} (listening on ${config.host}:${new URL(server.url).port})\n`);
       return 0;
     },
   },
@@ -125,12 +82,21 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'package',
-    usage: 'package INPUT --title ID [--name "Name"] [--hls] [--dash [--rotate SECONDS]]',
-    summary: 'package and encrypt a video file (HLS AES-128 by default; DASH CENC with a key per tier), register the title',
+    usage: 'package INPUT --title ID [--name "Name"] [--hls] [--dash [--rotate SECONDS]] [--replace]',
+    summary:
+      'package and encrypt a video file (HLS AES-128 by default; DASH CENC with a key per tier), register the title; ' +
+      '--replace swaps an existing title for the new version once it is ready, ending its sessions',
     run: async (args, config) => {
       const { values: v, positionals } = parse(
         args,
-        { title: { type: 'string' }, name: { type: 'string' }, hls: { type: 'boolean' }, dash: { type: 'boolean' }, rotate: { type: 'string' } },
+        {
+          title: { type: 'string' },
+          name: { type: 'string' },
+          hls: { type: 'boolean' },
+          dash: { type: 'boolean' },
+          rotate: { type: 'string' },
+          replace: { type: 'boolean' },
+        },
         1,
       );
       const id = required(v, 'title');
@@ -143,7 +109,14 @@ export const COMMANDS: readonly Command[] = [
         throw new UsageError('--rotate needs --dash and an even number of seconds (2, 4, 10, …)');
       }
       return withServices(config, async (services) => {
-        const input = { id, name, file: positionals[0]!, protocols, ...(rotationSec !== undefined ? { rotationSec } : {}) };
+        const input = {
+          id,
+          name,
+          file: positionals[0]!,
+          protocols,
+          replace: v.replace === true,
+          ...(rotationSec !== undefined ? { rotationSec } : {}),
+        };
         const verdict = await packageTitle(services, input, progressBar(`packaging ${id}`));
         if (!verdict.ok) return refuse(verdict.detail);
         const keys = await services.stores.titles.contentKeys(id);
@@ -200,7 +173,8 @@ export const COMMANDS: readonly Command[] = [
       if (ttlSec !== undefined && (!Number.isInteger(ttlSec) || ttlSec < 1 || ttlSec > 60)) {
         throw new UsageError('--ttl must be a whole number of seconds from 1 to 60');
       }
-      return withServices(config, async ({ proxy, now }) => {
+      return withServices(config, async ({ proxy, stores, now }) => {
+        if ((await stores.titles.get(titleId)) === undefined) return refuse(`title "${titleId}" does not exist (tollgate titles list shows the registered ones)`);
         const verdict = await proxy.mint({
           titleId,
           sid: `cli-${now()}`,
@@ -213,13 +187,5 @@ export const COMMANDS: readonly Command[] = [
       });
     },
   },
+  ...TITLE_COMMANDS,
 ];
-
-function print(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-function refuse(detail: string): number {
-  process.stderr.write(`refused: ${detail}\n`);
-  return 1;
-}

@@ -1,7 +1,7 @@
 /**
  * `tollgate package` and the demo title: packaging through src/media, registration through
- * the catalog (a fresh content key, all-or-nothing). A progress bar on a terminal, quiet
- * otherwise.
+ * the catalog (a fresh content key, all-or-nothing). A progress bar on a terminal, progress
+ * lines otherwise (a log or CI shows how far a long packaging run got).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,14 +24,20 @@ export interface PackageInput {
   readonly protocols?: readonly ('hls' | 'dash')[];
   /** DASH key rotation: a new key per tier every this many seconds. */
   readonly rotationSec?: number;
+  /** Replace the existing title of this id (its sessions end; its old files and keys go). */
+  readonly replace?: boolean;
 }
 
-export function packageTitle(services: Services, input: PackageInput, onProgress?: (fraction: number) => void): Promise<Verdict<TitleRecord>> {
+/** Progress as a fraction in [0, 1], with the step just done when there is one. */
+export type Progress = (fraction: number, step?: string) => void;
+
+export function packageTitle(services: Services, input: PackageInput, onProgress?: Progress): Promise<Verdict<TitleRecord>> {
   const protocols = input.protocols ?? ['hls'];
-  // Each protocol gets an equal share of the progress bar.
-  const share = (i: number) => onProgress && ((f: number) => onProgress((i + f) / protocols.length));
+  // Each protocol gets an equal share of the progress.
+  const share = (i: number, protocol: string): Progress | undefined =>
+    onProgress && ((f, step) => onProgress((i + f) / protocols.length, step && `${protocol} ${step}`));
   const packagers = protocols.map((protocol, i): RegisterInput['packagers'][number] => {
-    const progress = share(i);
+    const progress = share(i, protocol);
     return protocol === 'hls'
       ? {
           protocol,
@@ -52,7 +58,7 @@ export function packageTitle(services: Services, input: PackageInput, onProgress
             }),
         };
   });
-  return registerTitle(deps(services), { id: input.id, name: input.name, packagers });
+  return registerTitle(deps(services), { id: input.id, name: input.name, packagers, ...(input.replace === true ? { replace: true } : {}) });
 }
 
 /**
@@ -60,7 +66,7 @@ export function packageTitle(services: Services, input: PackageInput, onProgress
  * and `<id>-drm` as DASH CENC with a key per tier and a new key every 10 s. Where ffmpeg is
  * missing, only `id`, from the small clear sample shipped in assets/, encrypted with a fresh key.
  */
-export async function packageDemoTitles(services: Services, id: string, onProgress?: (fraction: number) => void): Promise<Verdict<TitleRecord>> {
+export async function packageDemoTitles(services: Services, id: string, onProgress?: Progress): Promise<Verdict<TitleRecord>> {
   const ffmpeg = await locateMediaTools().catch((error: unknown) => {
     if (error instanceof MediaError && error.reason === 'tool_missing') return undefined;
     throw error;
@@ -84,20 +90,31 @@ export async function packageDemoTitles(services: Services, id: string, onProgre
   try {
     const clip = join(scratch, 'demo.mp4');
     await demoClipToFile(clip, { tools: ffmpeg, ...(onProgress ? { onProgress: (f: number) => onProgress(f * 0.2) } : {}) });
-    const hls = await packageTitle(services, { id, name: 'Tollgate demo (HLS AES-128)', file: clip }, onProgress && ((f) => onProgress(0.2 + f * 0.4)));
+    onProgress?.(0.2, 'made the demo clip');
+    const hls = await packageTitle(services, { id, name: 'Tollgate demo (HLS AES-128)', file: clip }, onProgress && ((f, step) => onProgress(0.2 + f * 0.4, step)));
     if (!hls.ok) return hls;
     const drm = { id: `${id}-drm`, name: 'Tollgate demo (DASH ClearKey, SD only)', file: clip, protocols: ['dash'] as const, rotationSec: 10 };
-    const dash = await packageTitle(services, drm, onProgress && ((f) => onProgress(0.6 + f * 0.4)));
+    const dash = await packageTitle(services, drm, onProgress && ((f, step) => onProgress(0.6 + f * 0.4, step)));
     return dash.ok ? hls : dash;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
-/** A one-line progress bar on a terminal; nothing when output is piped. */
-export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): ((fraction: number) => void) | undefined {
-  if (!stream.isTTY) return undefined;
+/**
+ * A one-line progress bar on a terminal. Elsewhere (a pipe, a log file, CI) a line per step
+ * and per tenth done, since a bar redrawn with \r is unreadable there.
+ */
+export function progressBar(label: string, stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr): Progress {
   let last = -1;
+  if (stream.isTTY !== true) {
+    return (fraction, step) => {
+      const percent = Math.floor(Math.min(1, Math.max(0, fraction)) * 100);
+      if (step === undefined && Math.floor(percent / 10) <= Math.floor(last / 10)) return;
+      last = Math.max(last, percent);
+      stream.write(`${label}: ${percent}%${step === undefined ? '' : ` ${step}`}\n`);
+    };
+  }
   return (fraction) => {
     const percent = Math.floor(Math.min(1, Math.max(0, fraction)) * 100);
     if (percent === last) return;
@@ -108,5 +125,5 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
 }
 
 function deps(services: Services) {
-  return { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now };
+  return { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now };
 }

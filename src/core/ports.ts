@@ -113,6 +113,11 @@ export interface TitleStore {
   create(title: TitleRecord, keys: readonly ContentKeyRecord[]): Promise<boolean>;
   get(id: string): Promise<TitleRecord | undefined>;
   list(): Promise<TitleRecord[]>;
+  /**
+   * Swaps a title's record and its whole set of keys for new ones, in one transaction: the old
+   * keys stop existing when the new ones start. False when there is no such title.
+   */
+  replace(title: TitleRecord, keys: readonly ContentKeyRecord[]): Promise<boolean>;
   /** Removes a title and its keys. */
   remove(id: string): Promise<void>;
   contentKey(kid: string): Promise<ContentKeyRecord | undefined>;
@@ -126,6 +131,8 @@ export interface PlaybackSessionStore {
   end(id: string, reason: string, now: number): Promise<boolean>;
   /** Deletes sessions that ended or expired before the given time; returns how many. */
   prune(endedBefore: number): Promise<number>;
+  /** Ends every live session of a title (it was replaced or removed); returns the ones it ended. */
+  endForTitle(titleId: string, reason: string, now: number): Promise<PlaybackSessionRecord[]>;
 }
 
 export interface SigningKeyStore {

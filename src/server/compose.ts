@@ -22,6 +22,7 @@ import { PlaybackKeyRing } from './playback/playback-keys.js';
 import { PlaybackService } from './playback/service.js';
 import { openDurableStores, openHotState } from './stores/open.js';
 import { Pruner } from './stores/pruner.js';
+import { openStore } from './startup-error.js';
 
 export interface Services {
   readonly config: Config;
@@ -66,11 +67,18 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     }
   }
   const sealer = createSealer(masterKey);
-  const stores = await openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const hot = await openHotState({ redisUrl: config.redisUrl }).catch(async (error: unknown) => {
-    await stores.close();
-    throw error;
-  });
+  const stores = await (config.databaseUrl === undefined
+    ? openStore('the embedded database', 'TOLLGATE_DATA_DIR', config.dataDir, () => openDurableStores({ dataDir: config.dataDir }))
+    : openStore('PostgreSQL', 'TOLLGATE_DATABASE_URL', config.databaseUrl, () =>
+        openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }),
+      ));
+  const redisUrl = config.redisUrl;
+  const hot = await (redisUrl === undefined ? openHotState({}) : openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ redisUrl }))).catch(
+    async (error: unknown) => {
+      await stores.close();
+      throw error;
+    },
+  );
 
   const accessKeys = new AccessKeyRing(stores.signingKeys, sealer, {
     alg: config.signingAlg,
@@ -125,7 +133,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     playbackKeys,
     playback,
     gateway,
-    mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20),
+    mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20, now),
     communicationKeys,
     licenseServer,
     proxy,

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { SETTINGS_READ_ELSEWHERE, unknownSettingWarnings } from './config-names.js';
 
 export interface Config {
   readonly host: string;
@@ -13,6 +14,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** The operator's word that only one instance uses this database (no Redis needed then). */
+  readonly singleInstance: boolean;
   readonly adminToken: string | undefined;
   /** 32 bytes; undefined = use (or create) <dataDir>/master.key. */
   readonly masterKey: Uint8Array | undefined;
@@ -63,8 +66,22 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Hole 4: instances sharing a database but each keeping hot state in memory would each accept
+ * a single-use entitlement message once and ignore each other's logouts and session ends.
+ */
+export const SHARED_STATE_PROBLEM =
+  'TOLLGATE_DATABASE_URL is set without TOLLGATE_REDIS_URL: instances sharing this database would not share ' +
+  'single-use license messages, logouts or ended sessions. Set TOLLGATE_REDIS_URL, or TOLLGATE_SINGLE_INSTANCE=true ' +
+  'if only one instance ever uses this database';
+
 /** Reads and validates the TOLLGATE_* variables; throws ConfigError listing every bad one. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  return readConfig(env, overrides).config;
+}
+
+/** loadConfig, plus one line per thing worth telling the operator (unknown or risky settings). */
+export function readConfig(env: Env = process.env, overrides: Partial<Config> = {}): { config: Config; warnings: string[] } {
   const problems: string[] = [];
   const read = new Reader(env, problems);
 
@@ -72,10 +89,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const port = read.integer('TOLLGATE_PORT', 8080, 0, 65535);
   const listenHost = overrides.host ?? host;
   const listenPort = overrides.port ?? port;
-  const urlHost = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
-  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `http://${urlHost}:${listenPort}`, ['http:', 'https:']);
+  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `http://${reachableHost(listenHost)}:${listenPort}`, ['http:', 'https:']);
   const databaseUrl = read.optionalUrl('TOLLGATE_DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = read.optionalUrl('TOLLGATE_REDIS_URL', ['redis:', 'rediss:']);
+  const singleInstance = read.oneOf('TOLLGATE_SINGLE_INSTANCE', 'false', ['true', 'false'] as const) === 'true';
   const adminToken = read.optional('TOLLGATE_ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) {
     problems.push('TOLLGATE_ADMIN_TOKEN: must be at least 16 characters (use a long random value)');
@@ -106,6 +123,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: resolve(read.string('TOLLGATE_DATA_DIR', './data')),
     databaseUrl,
     redisUrl,
+    singleInstance,
     adminToken,
     masterKey,
     corsOrigins,
@@ -133,8 +151,26 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel,
     ...overrides,
   };
+  if (config.databaseUrl !== undefined && config.redisUrl === undefined && !config.singleInstance) problems.push(SHARED_STATE_PROBLEM);
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(config);
+  const warnings = unknownSettingWarnings(env, read.names);
+  if (isWildcard(listenHost) && read.optional('TOLLGATE_PUBLIC_URL') === undefined) {
+    warnings.push(
+      `TOLLGATE_HOST=${listenHost} listens on every interface, but URLs handed to players say ${config.publicUrl}: ` +
+        'set TOLLGATE_PUBLIC_URL to the address clients reach',
+    );
+  }
+  return { config: Object.freeze(config), warnings };
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** A host to put in URLs: a wildcard listen address is not one a browser can reach. */
+export function reachableHost(listenHost: string): string {
+  if (isWildcard(listenHost)) return 'localhost';
+  return listenHost.includes(':') && !listenHost.startsWith('[') ? `[${listenHost}]` : listenHost;
 }
 
 /** libuv's thread pool size as Node will use it: UV_THREADPOOL_SIZE, 4 by default, at most 1024. */
@@ -144,12 +180,16 @@ function threadPoolSize(env: Env): number {
 }
 
 class Reader {
+  /** Every setting name this build knows, so unknown TOLLGATE_* variables can be pointed out. */
+  readonly names = new Set<string>(SETTINGS_READ_ELSEWHERE);
+
   constructor(
     private readonly env: Env,
     private readonly problems: string[],
   ) {}
 
   optional(name: string): string | undefined {
+    this.names.add(name);
     const value = this.env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   }
@@ -205,6 +245,7 @@ class Reader {
       const url = this.optionalUrl(`TOLLGATE_DRM_${system.toUpperCase()}_URL`, ['http:', 'https:']);
       if (url !== undefined) urls[system] = url;
     }
+    this.names.add('TOLLGATE_DRM_COM_KEY_ID').add('TOLLGATE_DRM_COM_KEY');
     if (Object.keys(urls).length === 0) return undefined;
     const comKeyId = this.optional('TOLLGATE_DRM_COM_KEY_ID');
     const comKey = this.masterKey('TOLLGATE_DRM_COM_KEY');

@@ -2,12 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { compose, type Services } from './compose.js';
-import type { Config } from './config.js';
+import { type Config, reachableHost } from './config.js';
+import { listenError } from './startup-error.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly services: Services;
-  /** The URL it answers on (the bound port, when port 0 was asked for). */
+  /** A URL it answers on from this machine (the bound port, when port 0 was asked for). */
   readonly url: string;
   stop(): Promise<void>;
 }
@@ -18,8 +19,9 @@ export async function startServer(config: Config, services?: Services): Promise<
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    await app.close();
     await composed.close();
-    throw error;
+    throw listenError(error, config.host, config.port);
   }
   composed.pruner.start(
     (pruned) => {
@@ -29,12 +31,11 @@ export async function startServer(config: Config, services?: Services): Promise<
   );
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let stopping: Promise<void> | undefined;
   return {
     app,
     services: composed,
-    url: `http://${host}:${port}`,
+    url: `http://${reachableHost(config.host)}:${port}`,
     stop() {
       stopping ??= app.close().then(() => composed.close());
       return stopping;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/server/config.js';
+import { ConfigError, loadConfig, readConfig } from '../../src/server/config.js';
 
 describe('configuration', () => {
   it('has documented defaults and is frozen', () => {
@@ -37,6 +37,7 @@ describe('configuration', () => {
       TOLLGATE_DATA_DIR: '/tmp/tg',
       TOLLGATE_DATABASE_URL: 'postgres://u@db/tollgate',
       TOLLGATE_REDIS_URL: 'redis://cache:6379',
+      TOLLGATE_SINGLE_INSTANCE: 'false',
       TOLLGATE_ADMIN_TOKEN: 'a-long-admin-token',
       TOLLGATE_MASTER_KEY: 'ab'.repeat(32),
       TOLLGATE_CORS_ORIGINS: 'https://a.example.com, https://b.example.com',
@@ -68,5 +69,36 @@ describe('configuration', () => {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('secret-but-short');
+  });
+
+  it('warns about each unknown TOLLGATE_* variable, with the setting it most likely meant', () => {
+    const { warnings } = readConfig({ TOLLGATE_PROT: '9000', TOLLGATE_ADMN_TOKEN: 'x', TOLLGATE_WHATEVER: '1', TOLLGATE_PORT: '9001' });
+    expect(warnings).toEqual([
+      'unknown setting TOLLGATE_ADMN_TOKEN is ignored (did you mean TOLLGATE_ADMIN_TOKEN?)',
+      'unknown setting TOLLGATE_PROT is ignored (did you mean TOLLGATE_PORT?)',
+      'unknown setting TOLLGATE_WHATEVER is ignored',
+    ]);
+  });
+
+  it('knows every setting it reads, and leaves TOLLGATE_TEST_* and other programs\' variables alone', () => {
+    const { warnings } = readConfig({
+      TOLLGATE_FFMPEG: '/usr/bin/ffmpeg',
+      TOLLGATE_DRM_COM_KEY_ID: '00000000-0000-0000-0000-000000000000',
+      TOLLGATE_TEST_DATABASE_URL: 'postgres://x/y',
+      TOLLGATE_LOG_LEVEL: 'warn',
+      HOME: '/root',
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it('puts a reachable host, not a wildcard address, into URLs, and says to set TOLLGATE_PUBLIC_URL', () => {
+    const { config, warnings } = readConfig({ TOLLGATE_HOST: '0.0.0.0', TOLLGATE_PORT: '9000' });
+    expect(config.publicUrl).toBe('http://localhost:9000');
+    expect(warnings.join('\n')).toContain('TOLLGATE_PUBLIC_URL');
+    expect(readConfig({ TOLLGATE_HOST: '::', TOLLGATE_PUBLIC_URL: 'https://tv.example.com' })).toMatchObject({
+      config: { publicUrl: 'https://tv.example.com' },
+      warnings: [],
+    });
+    expect(loadConfig({ TOLLGATE_HOST: '::1' }).publicUrl).toBe('http://[::1]:8080');
   });
 });

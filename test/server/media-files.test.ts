@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaFiles } from '../../src/server/gateway/files.js';
+import { FOLDER_RECHECK_MS, MediaFiles } from '../../src/server/gateway/files.js';
 
 describe('the gateway media cache', () => {
   let root: string;
@@ -28,5 +28,26 @@ describe('the gateway media cache', () => {
     const media = await files.get('t', 'hls/s1.ts');
     expect(media.bytes).toBeUndefined();
     expect(media.size).toBe(1000);
+  });
+
+  it('drops a title\'s cached files once its folder was swapped for a new version or removed', async () => {
+    await mkdir(join(root, 'v', 'hls'), { recursive: true });
+    await writeFile(join(root, 'v', 'hls', 'seg.ts'), 'old');
+    const clock = { now: 1_000_000 };
+    const files = new MediaFiles(root, 1 << 20, () => clock.now);
+    expect((await files.get('v', 'hls/seg.ts')).bytes?.toString()).toBe('old');
+    expect(files.cached('v', 'hls/seg.ts')?.bytes?.toString()).toBe('old');
+
+    await mkdir(join(root, 'v-new', 'hls'), { recursive: true });
+    await writeFile(join(root, 'v-new', 'hls', 'seg.ts'), 'new');
+    await rename(join(root, 'v'), join(root, 'v-old'));
+    await rename(join(root, 'v-new'), join(root, 'v'));
+    clock.now += FOLDER_RECHECK_MS;
+    expect(files.cached('v', 'hls/seg.ts')).toBeUndefined();
+    expect((await files.get('v', 'hls/seg.ts')).bytes?.toString()).toBe('new');
+
+    await rm(join(root, 'v'), { recursive: true });
+    clock.now += FOLDER_RECHECK_MS;
+    await expect(files.get('v', 'hls/seg.ts')).rejects.toThrow(/no such file/);
   });
 });

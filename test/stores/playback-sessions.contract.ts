@@ -53,5 +53,19 @@ export function playbackSessionStoreContract(newTarget: NewSqlTarget): void {
       expect(await store.get(live.id)).toEqual(live);
       expect(await store.prune(5_000)).toBe(0);
     });
+
+    it("ends every live session of a title, and only that title's", async () => {
+      const titleId = id('title');
+      const [a, b, ended, other] = await Promise.all([session(), session(), session(), session()]);
+      for (const s of [a, b, ended]) await ctx.stores.playbackSessions.create({ ...s, titleId });
+      await ctx.stores.playbackSessions.create(other);
+      await ctx.stores.playbackSessions.end(ended.id, 'stopped', 1_500);
+      const gone = await ctx.stores.playbackSessions.endForTitle(titleId, 'title_removed', 2_000);
+      expect(gone.map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
+      expect(gone[0]).toMatchObject({ titleId, endedAt: 2_000, endedReason: 'title_removed' });
+      expect(await ctx.stores.playbackSessions.get(ended.id)).toMatchObject({ endedAt: 1_500, endedReason: 'stopped' });
+      expect(await ctx.stores.playbackSessions.get(other.id)).toMatchObject({ endedAt: null });
+      expect(await ctx.stores.playbackSessions.endForTitle(titleId, 'again', 3_000)).toEqual([]);
+    });
   });
 }

@@ -63,6 +63,30 @@ export function titleStoreContract(newTarget: NewSqlTarget): void {
       expect(list[1]).toMatchObject({ protocols: [] });
     });
 
+    it('replaces a title and its whole key set at once, only when it exists', async () => {
+      const t = title({ name: 'cut 1' });
+      const [old1, old2] = [key(t.id, 'sd'), key(t.id, 'hd')];
+      await ctx.stores.titles.create(t, [old1, old2]);
+      const next = { ...t, name: 'cut 2', protocols: ['dash'], durationSec: 60, createdAt: 2_000 };
+      const fresh = key(t.id, 'sd');
+      expect(await ctx.stores.titles.replace(next, [fresh])).toBe(true);
+      expect(await ctx.stores.titles.get(t.id)).toEqual(next);
+      expect(await ctx.stores.titles.contentKeys(t.id)).toEqual([fresh]);
+      expect(await ctx.stores.titles.contentKey(old1.kid)).toBeUndefined();
+      expect(await ctx.stores.titles.replace(title({ id: 'nope' }), [key('nope', 'sd')])).toBe(false);
+      expect(await ctx.stores.titles.get('nope')).toBeUndefined();
+    });
+
+    it('keeps the old title and keys when the new keys cannot be stored', async () => {
+      const t = title({ name: 'kept' });
+      const old = key(t.id, 'hls');
+      await ctx.stores.titles.create(t, [old]);
+      const k = key(t.id, 'hls');
+      await expect(ctx.stores.titles.replace({ ...t, name: 'lost' }, [k, k])).rejects.toThrow();
+      expect((await ctx.stores.titles.get(t.id))?.name).toBe('kept');
+      expect(await ctx.stores.titles.contentKeys(t.id)).toEqual([old]);
+    });
+
     it('removes a title with its keys; removing an unknown one is a no-op', async () => {
       const t = title();
       const k = key(t.id, 'hls');

@@ -54,7 +54,8 @@ export async function startTestApp(
       TOLLGATE_DATA_DIR: dataDir,
       TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
       TOLLGATE_LOG_LEVEL: 'silent',
-      ...(database ? { TOLLGATE_DATABASE_URL: database.url } : {}),
+      // One instance per database here; tests of several instances bring their own Redis.
+      ...(database ? { TOLLGATE_DATABASE_URL: database.url, TOLLGATE_SINGLE_INSTANCE: 'true' } : {}),
       ...options.env,
     },
     options.overrides,

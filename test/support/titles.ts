@@ -12,8 +12,9 @@ import { demoClipToFile } from '../../src/media/ffmpeg-demo.js';
 import { type Packager, registerTitle } from '../../src/server/catalog/register.js';
 import type { Services } from '../../src/server/compose.js';
 
-export async function registerSyntheticTitle(services: Services, titleId: string): Promise<{ kid: string }> {
-  const { hls } = await registerSyntheticTitleAs(services, titleId, ['hls']);
+/** `replace` re-registers an existing title as `tollgate package --replace` does (segments then hold byte 3 and 4). */
+export async function registerSyntheticTitle(services: Services, titleId: string, opts: { replace?: boolean } = {}): Promise<{ kid: string }> {
+  const { hls } = await registerSyntheticTitleAs(services, titleId, ['hls'], opts);
   return { kid: hls!.kid };
 }
 
@@ -27,18 +28,19 @@ export async function registerSyntheticTitleAs(
   services: Services,
   titleId: string,
   protocols: readonly ('hls' | 'dash')[],
+  opts: { replace?: boolean } = {},
 ): Promise<{ hls?: { kid: string; key: Uint8Array }; dash?: TierKeys }> {
   const made: { hls?: { kid: string; key: Uint8Array }; dash?: TierKeys } = {};
-  const packagers = { hls: syntheticHls((k) => (made.hls = k)), dash: syntheticDash((k) => (made.dash = k)) };
+  const packagers = { hls: syntheticHls((k) => (made.hls = k), opts.replace === true), dash: syntheticDash((k) => (made.dash = k)) };
   const verdict = await registerTitle(
-    { stores: services.stores, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
-    { id: titleId, name: `Synthetic ${titleId}`, packagers: protocols.map((protocol) => ({ protocol, packager: packagers[protocol] })) },
+    { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
+    { id: titleId, name: `Synthetic ${titleId}`, packagers: protocols.map((protocol) => ({ protocol, packager: packagers[protocol] })), ...opts },
   );
   if (!verdict.ok) throw new Error(verdict.detail);
   return made;
 }
 
-function syntheticHls(keep: (key: { kid: string; key: Uint8Array }) => void): Packager {
+function syntheticHls(keep: (key: { kid: string; key: Uint8Array }) => void, replacement: boolean): Packager {
   return async (dir, keyFor) => {
     const { kid, key } = keyFor('hls');
     keep({ kid, key });
@@ -48,8 +50,8 @@ function syntheticHls(keep: (key: { kid: string; key: Uint8Array }) => void): Pa
       join(dir, '360p/index.m3u8'),
       `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/${kid}"\n#EXTINF:4.0,\nseg_00000.ts\n#EXTINF:4.0,\nseg_00001.ts\n#EXT-X-ENDLIST\n`,
     );
-    await writeFile(join(dir, '360p/seg_00000.ts'), Buffer.alloc(1000, 1));
-    await writeFile(join(dir, '360p/seg_00001.ts'), Buffer.alloc(1000, 2));
+    await writeFile(join(dir, '360p/seg_00000.ts'), Buffer.alloc(1000, replacement ? 3 : 1));
+    await writeFile(join(dir, '360p/seg_00001.ts'), Buffer.alloc(1000, replacement ? 4 : 2));
     return { durationSec: 8 };
   };
 }

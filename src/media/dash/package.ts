@@ -34,8 +34,8 @@ export interface PackageDashOptions {
   readonly keys: KeyResolver;
   /** A new key for every track every this many seconds (a multiple of 2), as DASH Periods. */
   readonly rotationSec?: number;
-  /** Fractions in [0, 1], non-decreasing, ending with 1. */
-  readonly onProgress?: (fraction: number) => void;
+  /** Fractions in [0, 1], non-decreasing, ending with 1; a step names what was just done. */
+  readonly onProgress?: (fraction: number, step?: string) => void;
   readonly signal?: AbortSignal;
   readonly tools?: MediaTools;
   /**
@@ -89,6 +89,7 @@ export async function packageDash(opts: PackageDashOptions): Promise<PackagedDas
           signal,
           onProgress: onProgress && ((f) => onProgress(f * ENCODE_SHARE)),
         });
+        onProgress?.(ENCODE_SHARE, `encoded ${ids.join(', ')}`);
         const tracks = await Promise.all(ids.map((id) => readClearTrack(join(clearDir, id))));
         return encryptAll({ ids, tracks, staged, opts });
       }),
@@ -137,7 +138,7 @@ async function encryptAll({ ids, tracks, staged, opts }: EncryptJob): Promise<Pa
       segments,
       kids: keysOf(trackKeys[i]!).map((k) => k.kid),
     });
-    onProgress?.(ENCODE_SHARE + ((i + 1) / tracks.length) * (1 - ENCODE_SHARE));
+    onProgress?.(ENCODE_SHARE + ((i + 1) / tracks.length) * (1 - ENCODE_SHARE), `encrypted ${id}`);
   }
   const durationSec = Math.max(...tracks.map(end));
   const pssh = periodKids.map((kids) => commonPssh(kids));

@@ -29,8 +29,8 @@ export interface PackageHlsOptions {
   readonly key: Uint8Array;
   /** Target segment length, 2–4 s (default 4): short enough that an evicted session stops quickly. */
   readonly segmentSec?: number;
-  /** Fractions in [0, 1], non-decreasing, ending with 1. */
-  readonly onProgress?: (fraction: number) => void;
+  /** Fractions in [0, 1], non-decreasing, ending with 1; a step names what was just done. */
+  readonly onProgress?: (fraction: number, step?: string) => void;
   readonly signal?: AbortSignal;
   readonly tools?: MediaTools;
 }
@@ -56,13 +56,14 @@ export async function packageHls(opts: PackageHlsOptions): Promise<PackagedHls> 
           signal,
           onProgress: onProgress && ((f) => onProgress(f * ENCODE_SHARE)),
         });
+        onProgress?.(ENCODE_SHARE, `encoded ${rungs.map((r) => r.name).join(', ')}`);
         return encryptHlsTree({
           clearDir,
           outDir: staged,
           keyId,
           key,
           signal,
-          onRendition: onProgress && ((f) => onProgress(ENCODE_SHARE + f * (1 - ENCODE_SHARE))),
+          onRendition: onProgress && ((f, step) => onProgress(ENCODE_SHARE + f * (1 - ENCODE_SHARE), step)),
         });
       }),
     signal,

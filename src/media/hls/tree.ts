@@ -28,8 +28,8 @@ export interface TreeJob {
   readonly outDir: string;
   readonly keyId: string;
   readonly key: Uint8Array;
-  /** Called after each rendition with the fraction of renditions done. */
-  readonly onRendition?: (fraction: number) => void;
+  /** Called after each rendition with the fraction of renditions done and what was done. */
+  readonly onRendition?: (fraction: number, step: string) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -65,7 +65,7 @@ export async function encryptHlsTree(job: TreeJob): Promise<PackagedHls> {
       codecs,
     });
     durationSec = Math.max(durationSec, done.durationSec);
-    job.onRendition?.(renditions.length / variants.length);
+    job.onRendition?.(renditions.length / variants.length, `encrypted ${name}`);
   }
   await writeFile(join(job.outDir, 'master.m3u8'), formatMultivariantPlaylist(entries));
   return { renditions, durationSec };

@@ -3,14 +3,19 @@
  * folder, then one rename and one transaction. Threat: a half-registered title (files without
  * a record, a record without its keys, a key on disk). Any failure removes what was written;
  * keys only ever exist sealed in the database.
+ *
+ * Replacing a title packages the new version beside the old one, which serves on until the
+ * new record and keys are registered (one transaction that also drops the old keys); then the
+ * folders are swapped by rename and the old version's sessions are ended (see remove.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import type { ContentKeyRecord, DurableStores, TitleRecord } from '../../core/ports.js';
+import type { ContentKeyRecord, TitleRecord } from '../../core/ports.js';
 import { newContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
+import { deleteFolder, endTitleSessions, moveAside, type TitleDeps } from './remove.js';
 
 /** Gives the key for a label ('hls', 'audio', 'sd', 'sd@3', …), made fresh on first request. */
 export type KeyFor = (label: string) => { kid: string; key: Uint8Array };
@@ -23,16 +28,17 @@ export interface RegisterInput {
   readonly name: string;
   /** One packager per protocol, run in order; each writes <title>/<protocol>/. */
   readonly packagers: readonly { readonly protocol: 'hls' | 'dash'; readonly packager: Packager }[];
+  /** Replace the title of this id, which must exist (else the id must be free). */
+  readonly replace?: boolean;
 }
 
-export async function registerTitle(
-  deps: { stores: DurableStores; sealer: Sealer; dataDir: string; now: () => number },
-  input: RegisterInput,
-): Promise<Verdict<TitleRecord>> {
-  if ((await deps.stores.titles.get(input.id)) !== undefined) return deny('conflict', `title "${input.id}" already exists`);
+export async function registerTitle(deps: TitleDeps & { sealer: Sealer }, input: RegisterInput): Promise<Verdict<TitleRecord>> {
+  const existing = await deps.stores.titles.get(input.id);
+  if (input.replace === true && existing === undefined) return deny('not_found', `title "${input.id}" does not exist, so there is nothing to replace`);
+  if (input.replace !== true && existing !== undefined) return deny('conflict', `title "${input.id}" already exists (--replace replaces it)`);
   const mediaRoot = join(deps.dataDir, 'media');
   const finalDir = join(mediaRoot, input.id);
-  if (await exists(finalDir)) return deny('conflict', `${finalDir} already exists; remove it or choose another title id`);
+  if (input.replace !== true && (await exists(finalDir))) return deny('conflict', `${finalDir} already exists; remove it or choose another title id`);
 
   const staging = join(mediaRoot, `.staging-${input.id}-${randomBytes(6).toString('hex')}`);
   await mkdir(staging, { recursive: true });
@@ -53,8 +59,6 @@ export async function registerTitle(
     for (const { protocol, packager } of input.packagers) {
       durationSec = Math.max(durationSec, (await packager(join(staging, protocol), keyFor)).durationSec);
     }
-    await rename(staging, finalDir);
-    moved = true;
     const title: TitleRecord = {
       id: input.id,
       name: input.name,
@@ -63,13 +67,25 @@ export async function registerTitle(
       createdAt: now,
     };
     const records = [...keys.values()].map(({ key: _key, ...record }) => record);
+    if (input.replace === true) {
+      if (!(await deps.stores.titles.replace(title, records))) return deny('not_found', `title "${input.id}" was removed while packaging`);
+      // Two renames back to back: requests in between get a 404, never a mix of versions.
+      const old = await moveAside(mediaRoot, input.id);
+      await rename(staging, finalDir);
+      moved = true;
+      await endTitleSessions(deps, input.id, 'title_replaced');
+      await deleteFolder(old);
+      return grant(title);
+    }
+    await rename(staging, finalDir);
+    moved = true;
     if (!(await deps.stores.titles.create(title, records))) {
       await rm(finalDir, { recursive: true, force: true });
       return deny('conflict', `title "${input.id}" already exists`);
     }
     return grant(title);
   } catch (error) {
-    await rm(moved ? finalDir : staging, { recursive: true, force: true });
+    if (moved && input.replace !== true) await rm(finalDir, { recursive: true, force: true });
     throw error;
   } finally {
     if (!moved) await rm(staging, { recursive: true, force: true });

@@ -40,28 +40,39 @@ export interface MediaFile {
 /** Files up to this size are kept in memory; larger ones are streamed from disk. */
 const MAX_CACHED_FILE_BYTES = 8 << 20;
 
+/** How often a title's folder is looked at, to notice it was replaced or removed. */
+export const FOLDER_RECHECK_MS = 2_000;
+
 /**
  * Packaged media, read through a memory cache bounded in bytes (least recently used first
- * out). A published title folder never changes — registration refuses to overwrite one — so
- * a cached file stays valid, and a hit costs no system call: per-request stat and open were
- * most of the gateway's CPU time (docs/BENCHMARKS.md).
+ * out). A published title folder's files never change in place, so a cached file stays valid
+ * and a hit costs no system call: per-request stat and open were most of the gateway's CPU
+ * time (docs/BENCHMARKS.md). A whole folder can be swapped (`tollgate package --replace`) or
+ * removed, possibly by another process: its identity (device and inode) is looked at every
+ * FOLDER_RECHECK_MS, and when it changed the title's cached files are dropped, so no old
+ * manifest or segment outlives its replacement by more than that.
  */
 export class MediaFiles {
   private readonly cache = new Map<string, MediaFile>();
   private cachedBytes = 0;
+  private readonly folders = new Map<string, { identity: string; checkedAt: number }>();
 
   constructor(
     private readonly root: string,
     private readonly maxBytes: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** A file already in memory, or undefined (then use get). */
   cached(titleId: string, path: string): MediaFile | undefined {
+    const folder = this.folders.get(titleId);
+    if (folder === undefined || this.now() - folder.checkedAt >= FOLDER_RECHECK_MS) return undefined;
     return this.cache.get(`${this.root}/${titleId}/${path}`);
   }
 
   /** titleId and path must already be checked (checkBindings): they are joined as they are. */
   async get(titleId: string, path: string): Promise<MediaFile> {
+    await this.checkFolder(titleId);
     const file = `${this.root}/${titleId}/${path}`;
     const hit = this.cache.get(file);
     if (hit !== undefined) {
@@ -88,6 +99,23 @@ export class MediaFiles {
       this.cachedBytes -= old.size;
     }
     return cached;
+  }
+
+  private async checkFolder(titleId: string): Promise<void> {
+    const now = this.now();
+    const known = this.folders.get(titleId);
+    if (known !== undefined && now - known.checkedAt < FOLDER_RECHECK_MS) return;
+    const info = await stat(`${this.root}/${titleId}`).catch(() => undefined);
+    const identity = info === undefined ? 'none' : `${info.dev}:${info.ino}`;
+    if (known !== undefined && known.identity !== identity) {
+      const prefix = `${this.root}/${titleId}/`;
+      for (const [key, media] of this.cache) {
+        if (!key.startsWith(prefix)) continue;
+        this.cache.delete(key);
+        this.cachedBytes -= media.size;
+      }
+    }
+    this.folders.set(titleId, { identity, checkedAt: now });
   }
 }
 

@@ -5,6 +5,7 @@
  * An unreachable backend fails the open: the service never starts half-connected.
  */
 import { Redis } from 'ioredis';
+import type { Socket as NetStream } from 'node:net';
 import type { DurableStores, HotState } from '../../core/ports.js';
 import { MemoryHotState } from './memory/hot-state.js';
 import { RedisHotState } from './redis/hot-state.js';
@@ -64,6 +65,12 @@ export interface HotStateOptions {
   readonly prefix?: string;
 }
 
+/**
+ * How long start-up waits for Redis to become ready. ioredis itself would wait for ever on a
+ * server that accepts connections but never answers (a wrong port, a stuck proxy).
+ */
+export const REDIS_OPEN_TIMEOUT_MS = 5_000;
+
 export async function openHotState(opts: HotStateOptions): Promise<HotState> {
   if (!opts.redisUrl) return new MemoryHotState();
   // Few retries per command: during an outage callers get an error within about a second and
@@ -73,11 +80,20 @@ export async function openHotState(opts: HotStateOptions): Promise<HotState> {
   // ECONNREFUSED) for the open error, which ioredis would otherwise call "Connection is closed".
   let cause: unknown;
   redis.on('error', (error: unknown) => (cause = error));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_OPEN_TIMEOUT_MS / 1000} s`)), REDIS_OPEN_TIMEOUT_MS);
+  });
   try {
-    await redis.connect();
+    await Promise.race([redis.connect(), timeout]);
   } catch (error) {
     redis.disconnect();
+    // disconnect() only half-closes a socket still waiting for Redis's first answer; a silent
+    // peer would then hold the process open for seconds more.
+    (redis.stream as NetStream | undefined)?.destroy();
     throw cause ?? error;
+  } finally {
+    clearTimeout(timer);
   }
   return new RedisHotState(redis, opts.prefix);
 }

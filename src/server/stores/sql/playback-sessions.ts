@@ -56,5 +56,12 @@ export function sqlPlaybackSessionStore(db: SqlDatabase): PlaybackSessionStore {
     },
     prune: async (endedBefore) =>
       (await db.query('DELETE FROM playback_sessions WHERE expires_at < $1 OR ended_at < $1 RETURNING id', [endedBefore])).length,
+    async endForTitle(titleId, reason, now) {
+      const rows = await db.query<SessionRow>(
+        `UPDATE playback_sessions SET ended_at = $1, ended_reason = $2 WHERE title_id = $3 AND ended_at IS NULL RETURNING ${COLUMNS}`,
+        [now, reason, titleId],
+      );
+      return rows.map(toSession);
+    },
   };
 }

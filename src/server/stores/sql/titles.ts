@@ -40,6 +40,12 @@ const toKey = (row: KeyRow): ContentKeyRecord => ({
   createdAt: row.created_at,
 });
 
+async function insertKeys(tx: SqlDatabase, titleId: string, keys: readonly ContentKeyRecord[]): Promise<void> {
+  for (const key of keys) {
+    await tx.query(`INSERT INTO content_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [key.kid, titleId, key.label, key.sealed, key.createdAt]);
+  }
+}
+
 export function sqlTitleStore(db: SqlDatabase): TitleStore {
   return {
     create: (title, keys) =>
@@ -49,15 +55,18 @@ export function sqlTitleStore(db: SqlDatabase): TitleStore {
           [title.id, title.name, JSON.stringify(title.protocols), title.durationSec, title.createdAt],
         );
         if (rows.length !== 1) return false;
-        for (const key of keys) {
-          await tx.query(`INSERT INTO content_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [
-            key.kid,
-            title.id,
-            key.label,
-            key.sealed,
-            key.createdAt,
-          ]);
-        }
+        await insertKeys(tx, title.id, keys);
+        return true;
+      }),
+    replace: (title, keys) =>
+      db.transaction(async (tx) => {
+        const rows = await tx.query(
+          'UPDATE titles SET name = $2, protocols = $3, duration_sec = $4, created_at = $5 WHERE id = $1 RETURNING id',
+          [title.id, title.name, JSON.stringify(title.protocols), title.durationSec, title.createdAt],
+        );
+        if (rows.length !== 1) return false;
+        await tx.query('DELETE FROM content_keys WHERE title_id = $1', [title.id]);
+        await insertKeys(tx, title.id, keys);
         return true;
       }),
     async get(id) {
