@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'range_not_satisfiable',
   'unsupported_media_type',
   'unavailable',
+  'bad_gateway',
   'internal',
 ] as const;
 

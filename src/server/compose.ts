@@ -11,7 +11,8 @@ import { IdentityService } from './identity/service.js';
 import { createSealer, loadOrCreateMasterKey, type Sealer } from './keys/sealer.js';
 import { GatewayService } from './gateway/service.js';
 import { CommunicationKeyRing } from './license/communication-keys.js';
-import { EntitlementProxy, inProcessBackend, remoteBackend } from './license/proxy.js';
+import { EntitlementProxy, inProcessBackend } from './license/proxy.js';
+import { remoteBackend } from './license/remote-backend.js';
 import { LicenseServer } from './license/server.js';
 import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
 import { MediaFiles } from './gateway/files.js';
@@ -96,7 +97,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now);
-  const backend = config.licenseServerUrl ? remoteBackend(config.licenseServerUrl) : inProcessBackend(licenseServer);
+  const backend = config.licenseServerUrl
+    ? remoteBackend({ url: config.licenseServerUrl, timeoutMs: config.licenseServerTimeoutMs })
+    : inProcessBackend(licenseServer);
   const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now);
 
   return {

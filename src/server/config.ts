@@ -35,6 +35,8 @@ export interface Config {
   readonly mediaCacheMb: number;
   /** A remote license server (another Tollgate's POST /v1/license/clearkey); unset = in-process. */
   readonly licenseServerUrl: string | undefined;
+  /** How long the whole exchange with a remote license server may take. */
+  readonly licenseServerTimeoutMs: number;
   /** Upstream license services for commercial DRM systems (Axinom's message convention). */
   readonly upstream:
     | { readonly urls: Partial<Record<'widevine' | 'playready' | 'fairplay', string>>; readonly comKeyId: string; readonly comKey: Uint8Array }
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
     mediaCacheMb: read.integer('TOLLGATE_MEDIA_CACHE_MB', 256, 0, 65536),
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),
+    licenseServerTimeoutMs: read.integer('TOLLGATE_LICENSE_SERVER_TIMEOUT_MS', 5000, 100, 60_000),
     upstream: read.upstream(),
     logLevel,
     ...overrides,

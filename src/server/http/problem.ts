@@ -23,6 +23,7 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   stream_limit_reached: { status: 429, title: 'Stream limit reached' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
+  bad_gateway: { status: 502, title: 'Bad gateway' },
   unavailable: { status: 503, title: 'Service unavailable' },
 };
 
@@ -32,6 +33,11 @@ export interface Problem {
   status: number;
   code: ErrorCode;
   detail: string;
+}
+
+/** The status a code is answered with. */
+export function statusFor(code: ErrorCode): number {
+  return TABLE[code].status;
 }
 
 export function problemFor(code: ErrorCode, detail: string): Problem {
