@@ -16,6 +16,7 @@ import { remoteBackend } from './license/remote-backend.js';
 import { LicenseServer } from './license/server.js';
 import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
 import { MediaFiles } from './gateway/files.js';
+import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
 import { MetricsRegistry } from './monitor/metrics.js';
 import { SessionLiveness } from './playback/liveness.js';
@@ -38,6 +39,7 @@ export interface Services {
   readonly communicationKeys: CommunicationKeyRing;
   readonly licenseServer: LicenseServer;
   readonly proxy: EntitlementProxy;
+  readonly rateLimiter: RateLimiter;
   readonly metrics: MetricsRegistry;
   readonly httpMetrics: HttpMetrics;
   readonly now: () => number;
@@ -100,7 +102,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const backend = config.licenseServerUrl
     ? remoteBackend({ url: config.licenseServerUrl, timeoutMs: config.licenseServerTimeoutMs })
     : inProcessBackend(licenseServer);
-  const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now);
+  const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
+  const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
 
   return {
     config,
@@ -117,6 +120,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     communicationKeys,
     licenseServer,
     proxy,
+    rateLimiter,
     metrics,
     httpMetrics: new HttpMetrics(metrics),
     now,

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import type { RateLimits } from './http/rate-limit.js';
 
 export interface Config {
   readonly host: string;
@@ -37,6 +38,8 @@ export interface Config {
   readonly licenseServerUrl: string | undefined;
   /** How long the whole exchange with a remote license server may take. */
   readonly licenseServerTimeoutMs: number;
+  /** Request rate limits per address, user and session (src/server/http/rate-limit.ts). */
+  readonly rateLimits: RateLimits;
   /** Upstream license services for commercial DRM systems (Axinom's message convention). */
   readonly upstream:
     | { readonly urls: Partial<Record<'widevine' | 'playready' | 'fairplay', string>>; readonly comKeyId: string; readonly comKey: Uint8Array }
@@ -113,6 +116,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mediaCacheMb: read.integer('TOLLGATE_MEDIA_CACHE_MB', 256, 0, 65536),
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),
     licenseServerTimeoutMs: read.integer('TOLLGATE_LICENSE_SERVER_TIMEOUT_MS', 5000, 100, 60_000),
+    rateLimits: read.rateLimits(),
     upstream: read.upstream(),
     logLevel,
     ...overrides,
@@ -174,6 +178,22 @@ class Reader {
     }
     this.problems.push(`${name}: not a valid ${protocols.map((p) => p.replace(':', '')).join('/')} URL`);
     return undefined;
+  }
+
+  /** Requests per window; 0 turns a limit off. Defaults are far above what players and operators do. */
+  rateLimits(): RateLimits {
+    const perWindow = (name: string, fallback: number) => this.integer(name, fallback, 0, 1_000_000);
+    return Object.freeze({
+      windowSec: this.integer('TOLLGATE_RATE_WINDOW', 60, 1, 3600),
+      refreshPerAddress: perWindow('TOLLGATE_RATE_REFRESH_PER_ADDRESS', 600),
+      playbackPerUser: perWindow('TOLLGATE_RATE_PLAYBACK_PER_USER', 60),
+      playbackPerAddress: perWindow('TOLLGATE_RATE_PLAYBACK_PER_ADDRESS', 600),
+      licensePerSession: perWindow('TOLLGATE_RATE_LICENSE_PER_SESSION', 120),
+      licensePerAddress: perWindow('TOLLGATE_RATE_LICENSE_PER_ADDRESS', 3000),
+      adminPerAddress: perWindow('TOLLGATE_RATE_ADMIN_PER_ADDRESS', 1200),
+      adminFailuresPerAddress: this.integer('TOLLGATE_ADMIN_MAX_FAILURES_PER_ADDRESS', 20, 0, 100_000),
+      adminFailureWindowSec: this.integer('TOLLGATE_ADMIN_FAILURE_WINDOW', 900, 10, 86400),
+    });
   }
 
   /** TOLLGATE_DRM_<SYSTEM>_URL plus the communication key shared with that service. */

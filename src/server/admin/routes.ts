@@ -6,9 +6,12 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords.
 import { emailSchema, idSchema } from '../http/schemas.js';
 import type { Services } from '../compose.js';
 
-export function adminRoutes(app: FastifyInstance, { catalog, config }: Services): void {
+export function adminRoutes(app: FastifyInstance, { catalog, config, rateLimiter }: Services): void {
   app.register(async (admin) => {
-    admin.addHook('onRequest', async (request) => checkAdminToken(request, config.adminToken));
+    admin.addHook('onRequest', async (request) => {
+      await rateLimiter.enforce('adminPerAddress', request.ip);
+      await rateLimiter.guardAttempt(request.ip, () => checkAdminToken(request, config.adminToken));
+    });
 
     admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null } }>(
       '/v1/admin/plans',

@@ -13,7 +13,7 @@ const refreshBody = {
   properties: { refresh_token: { type: 'string', minLength: 1, maxLength: 512 } },
 } as const;
 
-export function identityRoutes(app: FastifyInstance, { identity, catalog, accessKeys }: Services): void {
+export function identityRoutes(app: FastifyInstance, { identity, catalog, accessKeys, rateLimiter }: Services): void {
   app.post<{ Body: { email: string; password: string; device_id?: string } }>(
     '/v1/auth/login',
     {
@@ -39,12 +39,14 @@ export function identityRoutes(app: FastifyInstance, { identity, catalog, access
   );
 
   app.post<{ Body: { refresh_token: string } }>('/v1/auth/refresh', { schema: { body: refreshBody } }, async (request, reply) => {
+    await rateLimiter.enforce('refreshPerAddress', request.ip);
     const verdict = await identity.refresh(request.body.refresh_token);
     if (!verdict.ok) fail(verdict);
     return reply.header('cache-control', 'no-store').send(verdict.value);
   });
 
   app.post<{ Body: { refresh_token: string } }>('/v1/auth/logout', { schema: { body: refreshBody } }, async (request, reply) => {
+    await rateLimiter.enforce('refreshPerAddress', request.ip);
     await identity.logout(request.body.refresh_token);
     return reply.code(204).send();
   });

@@ -40,6 +40,8 @@ export class EntitlementProxy {
     private readonly sealer: Sealer,
     private readonly backend: LicenseBackend,
     private readonly now: () => number,
+    /** The per-session rate limit: a session's license requests each mint a message and may unseal keys. */
+    private readonly sessionRate: (sid: string) => Promise<Verdict<void>>,
   ) {}
 
   /** A ClearKey license for the session behind the token, through a fresh entitlement message. */
@@ -68,6 +70,8 @@ export class EntitlementProxy {
   async entitle(request: Omit<MediaRequest, 'path'>): Promise<Verdict<string>> {
     const session = await this.gateway.authorize({ ...request, path: 'license' });
     if (!session.ok) return session;
+    const allowed = await this.sessionRate(session.value.id);
+    if (!allowed.ok) return allowed;
     if (!(await this.gateway.entitled(session.value))) {
       return deny('not_entitled', 'the subscriber is no longer entitled to this title');
     }

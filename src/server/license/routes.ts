@@ -14,13 +14,16 @@ import { DRM_SYSTEMS, type DrmSystem } from './upstream.js';
 
 const MAX_MESSAGE_LENGTH = 32 * 1024;
 
-export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Services): void {
+export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rateLimiter }: Services): void {
   app.register(async (scope) => {
     // EME hands the request over as bytes: accept any content type and parse JSON ourselves.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+    // license_url, by address here and by playback session in the proxy. Not the license server
+    // route below: a remote proxy calls it from one address, and each message works once anyway.
     scope.post<{ Params: { token: string; title: string } }>('/v1/license/s/:token/:title', async (request, reply) => {
+      await rateLimiter.enforce('licensePerAddress', request.ip);
       const verdict = await proxy.clearKey(
         { token: request.params.token, titleId: request.params.title, ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
         jsonBody(request.body),
@@ -31,6 +34,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Se
     scope.post<{ Params: { token: string; title: string; system: string } }>('/v1/license/s/:token/:title/:system', async (request, reply) => {
       const system = request.params.system;
       if (!(DRM_SYSTEMS as readonly string[]).includes(system)) throw new TollgateError('not_found', `unknown DRM system "${system}"`);
+      await rateLimiter.enforce('licensePerAddress', request.ip);
       const message = await proxy.entitle({
         token: request.params.token,
         titleId: request.params.title,

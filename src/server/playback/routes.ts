@@ -7,7 +7,7 @@ import { fail } from '../http/problem.js';
 import { idSchema } from '../http/schemas.js';
 import type { Principal } from '../identity/service.js';
 
-export function playbackRoutes(app: FastifyInstance, { identity, playback, catalog, config }: Services): void {
+export function playbackRoutes(app: FastifyInstance, { identity, playback, catalog, config, rateLimiter }: Services): void {
   async function principal(request: FastifyRequest): Promise<Principal> {
     const verdict = await identity.authenticate(bearerToken(request));
     if (!verdict.ok) fail(verdict);
@@ -32,7 +32,10 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, catal
       },
     },
     async (request, reply) => {
+      // By address before the token is checked, so a flood of bad tokens is cut short too.
+      await rateLimiter.enforce('playbackPerAddress', request.ip);
       const who = await principal(request);
+      await rateLimiter.enforce('playbackPerUser', who.userId);
       const { title_id: titleId, protocol } = request.body;
       const verdict = await playback.start(who, { titleId, ...(protocol ? { protocol } : {}) }, {
         ip: request.ip,
