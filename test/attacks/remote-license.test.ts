@@ -25,8 +25,9 @@ describe('attack: a hostile remote license server', () => {
     hostile = createServer((req, res) => answer(req, res));
     await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
     const port = (hostile.address() as AddressInfo).port;
+    // The timeout is what the hang cases wait for; long enough that a loaded CI machine never hits it otherwise.
     t = await startTestApp({
-      env: { TOLLGATE_LICENSE_SERVER_URL: `http://127.0.0.1:${port}/v1/license/clearkey`, TOLLGATE_LICENSE_SERVER_TIMEOUT_MS: '300' },
+      env: { TOLLGATE_LICENSE_SERVER_URL: `http://127.0.0.1:${port}/v1/license/clearkey`, TOLLGATE_LICENSE_SERVER_TIMEOUT_MS: '3000' },
     });
     keys = await registerSyntheticDashTitle(t.services, 'drm');
     other = await registerSyntheticDashTitle(t.services, 'drm2');
