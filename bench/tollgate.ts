@@ -74,6 +74,10 @@ export async function startTollgate(options: StartOptions = {}): Promise<Tollgat
     TOLLGATE_HOST: '127.0.0.1',
     TOLLGATE_PORT: String(port),
     TOLLGATE_LOG_LEVEL: 'warn',
+    // One session from one address at thousands of licenses a second is the flood the rate
+    // limits stop: raise them out of reach, so they are counted (and their cost measured) but never trip.
+    TOLLGATE_RATE_LICENSE_PER_SESSION: '1000000',
+    TOLLGATE_RATE_LICENSE_PER_ADDRESS: '1000000',
   });
 
   const titles = [{ id: TITLE, clip: HLS_CLIP, protocol: '--hls' }];

@@ -163,6 +163,19 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: 'keys edge',
+    usage: 'keys edge',
+    summary: 'print the playback-token secrets, for edge workers that verify tokens (docs/STREAMING.md)',
+    run: async (args, config) => {
+      flags(args, {});
+      return withServices(config, async ({ playbackKeys }) => {
+        const keys = await playbackKeys.verifyingSecrets();
+        print({ keys: keys.map(({ kid, secret, current }) => ({ kid, secret: Buffer.from(secret).toString('base64url'), current })) });
+        return 0;
+      });
+    },
+  },
+  {
     name: 'entitlement mint',
     usage: 'entitlement mint --title ID [--ttl S]',
     summary: 'print a signed, single-use entitlement message for the title',

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'uri_too_long',
   'headers_too_large',
   'unavailable',
+  'bad_gateway',
   'internal',
 ] as const;
 

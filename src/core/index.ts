@@ -1,6 +1,8 @@
 /**
  * `tollgate/core`: the pure domain, standard JavaScript only (no node: imports, no I/O, time
- * passed in), so it runs in CDN edge workers as well as in the server.
+ * passed in), so it runs in CDN edge workers as well as in the server. Crypto is injected:
+ * node:crypto in the server, WebCrypto (webcrypto.ts) at the edge, where playback tokens are
+ * checked with verifyPlaybackTokenAsync.
  */
 export * from './errors.js';
 export * from './email.js';
@@ -17,3 +19,4 @@ export * from './manifest/uri.js';
 export type * from './ports.js';
 export * from './drm/index.js';
 export * from './cpix.js';
+export * from './webcrypto.js';

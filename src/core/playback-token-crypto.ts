@@ -7,10 +7,15 @@ import { encodeBase64url, utf8 } from './base64url.js';
 
 /**
  * HMAC-SHA256, synchronous: node:crypto's createHmac in the server, where the token check is
- * on the hot path. WebCrypto at the edge is async (crypto.subtle.sign), so an edge verifier
- * will need an async twin of verifyPlaybackToken; the format does not change.
+ * on the hot path (a promise per check would cost more than the HMAC itself).
  */
 export type HmacSha256 = (key: Uint8Array, data: string) => Uint8Array;
+
+/**
+ * HMAC-SHA256 where only an async one exists: WebCrypto's crypto.subtle.sign in edge workers
+ * (webCryptoHmacSha256 in webcrypto.ts). Used by verifyPlaybackTokenAsync; same format.
+ */
+export type HmacSha256Async = (key: Uint8Array, data: string) => Promise<Uint8Array>;
 
 /**
  * Compares two byte strings in time that depends only on their lengths, which are public (a
@@ -35,4 +40,9 @@ const UA_HASH_BYTES = 9;
 /** The `uaHash` binding for a user agent, as minted into tokens and compared by checkBindings. */
 export function hashUserAgent(userAgent: string, hmac: HmacSha256): string {
   return encodeBase64url(hmac(UA_HASH_KEY, userAgent).subarray(0, UA_HASH_BYTES));
+}
+
+/** hashUserAgent with an async HMAC (edge workers): the same hash. */
+export async function hashUserAgentAsync(userAgent: string, hmac: HmacSha256Async): Promise<string> {
+  return encodeBase64url((await hmac(UA_HASH_KEY, userAgent)).subarray(0, UA_HASH_BYTES));
 }

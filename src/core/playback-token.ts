@@ -26,7 +26,7 @@
 import { decodeBase64urlInto, encodeBase64url, fromUtf8, utf8 } from './base64url.js';
 import { deny, grant, type Denial, type Verdict } from './errors.js';
 import { normalizeScope } from './playback-token-bindings.js';
-import { constantTimeEqual, type HmacSha256 } from './playback-token-crypto.js';
+import { constantTimeEqual, type HmacSha256, type HmacSha256Async } from './playback-token-crypto.js';
 import { formatIpNetwork, parseIpNetwork } from './playback-token-ip.js';
 
 export interface PlaybackClaims {
@@ -58,6 +58,14 @@ export interface PlaybackVerifyContext {
   resolveKey(kid: string): Uint8Array | undefined;
   readonly hmac: HmacSha256;
   /** Seconds of clock skew tolerated on exp; default 0. */
+  readonly leeway?: number;
+}
+
+/** The context of verifyPlaybackTokenAsync: the key lookup may be async too (e.g. a KV store). */
+export interface PlaybackVerifyContextAsync {
+  readonly now: number;
+  resolveKey(kid: string): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  readonly hmac: HmacSha256Async;
   readonly leeway?: number;
 }
 
@@ -101,25 +109,59 @@ export function mintPlaybackToken(claims: PlaybackTokenInput, key: PlaybackKey, 
 
 /** Verifies MAC and expiry; never throws on any input (only on a broken context). */
 export function verifyPlaybackToken(token: string, ctx: PlaybackVerifyContext): Verdict<PlaybackClaims> {
-  const leeway = ctx.leeway ?? 0;
-  // A NaN clock would make every expiry check pass: fail closed, loudly.
-  if (!Number.isFinite(ctx.now) || !(leeway >= 0)) throw new TypeError('verifyPlaybackToken: now and leeway must be finite, leeway >= 0');
+  checkClock(ctx.now, ctx.leeway, 'verifyPlaybackToken');
+  const kidEnd = locateKid(token);
+  if (kidEnd < 0) return malformed;
+  const secret = ctx.resolveKey(token.slice(PLAYBACK_TOKEN_PREFIX.length, kidEnd));
+  if (secret === undefined) return unknownKey;
+  return checkMacThenClaims(token, kidEnd, ctx.hmac(secret, signedPart(token)), ctx.now, ctx.leeway);
+}
 
-  // 1. Structure, without allocating: length, marker, kid, exactly three dots after it.
-  if (typeof token !== 'string' || token.length < MIN_LENGTH || token.length > MAX_PLAYBACK_TOKEN_LENGTH) return malformed;
-  if (!token.startsWith(PLAYBACK_TOKEN_PREFIX)) return malformed;
+/**
+ * verifyPlaybackToken for runtimes whose HMAC is async (WebCrypto at the edge, see
+ * webcrypto.ts): the same steps, in the same order, through the same functions.
+ */
+export async function verifyPlaybackTokenAsync(token: string, ctx: PlaybackVerifyContextAsync): Promise<Verdict<PlaybackClaims>> {
+  checkClock(ctx.now, ctx.leeway, 'verifyPlaybackTokenAsync');
+  const kidEnd = locateKid(token);
+  if (kidEnd < 0) return malformed;
+  const secret = await ctx.resolveKey(token.slice(PLAYBACK_TOKEN_PREFIX.length, kidEnd));
+  if (secret === undefined) return unknownKey;
+  const mac = await ctx.hmac(secret, signedPart(token));
+  // Everything from here on is synchronous, so the shared scratch buffers stay safe.
+  return checkMacThenClaims(token, kidEnd, mac, ctx.now, ctx.leeway);
+}
+
+/** A NaN clock would make every expiry check pass: fail closed, loudly. */
+function checkClock(now: number, leeway: number | undefined, caller: string): void {
+  if (!Number.isFinite(now) || !((leeway ?? 0) >= 0)) throw new TypeError(`${caller}: now and leeway must be finite, leeway >= 0`);
+}
+
+/**
+ * Step 1, structure, without allocating: length, marker, kid, exactly three dots after it.
+ * Returns the index of the dot that ends the kid, or -1 for a malformed token.
+ */
+function locateKid(token: string): number {
+  if (typeof token !== 'string' || token.length < MIN_LENGTH || token.length > MAX_PLAYBACK_TOKEN_LENGTH) return -1;
+  if (!token.startsWith(PLAYBACK_TOKEN_PREFIX)) return -1;
   const kidStart = PLAYBACK_TOKEN_PREFIX.length;
   const kidEnd = token.indexOf('.', kidStart);
   const macStart = token.length - MAC_LENGTH;
-  if (kidEnd < 0 || !isBase64urlText(token, kidStart, kidEnd)) return malformed;
+  if (kidEnd < 0 || !isBase64urlText(token, kidStart, kidEnd)) return -1;
   if (token.charCodeAt(macStart - 1) !== DOT || token.indexOf('.', kidEnd + 1) !== macStart - 1 || macStart - 1 === kidEnd + 1) {
-    return malformed;
+    return -1;
   }
+  return kidEnd;
+}
 
-  // 2. Key by kid, 3. MAC in constant time.
-  const secret = ctx.resolveKey(token.slice(kidStart, kidEnd));
-  if (secret === undefined) return deny('invalid_token', 'unknown playback token key');
-  const mac = ctx.hmac(secret, token.slice(0, macStart - 1));
+/** What the MAC covers: everything before the last dot. */
+function signedPart(token: string): string {
+  return token.slice(0, token.length - MAC_LENGTH - 1);
+}
+
+/** Steps 3 to 5, after the key lookup (step 2) and the HMAC: MAC in constant time, claims, expiry. */
+function checkMacThenClaims(token: string, kidEnd: number, mac: Uint8Array, now: number, leeway = 0): Verdict<PlaybackClaims> {
+  const macStart = token.length - MAC_LENGTH;
   if (decodeBase64urlInto(token, macStart, token.length, macScratch) !== 32 || !constantTimeEqual(mac, macScratch)) return badMac;
 
   // 4. Claims. The MAC vouches for them, but a key shared with a buggy minter must not crash us.
@@ -127,19 +169,20 @@ export function verifyPlaybackToken(token: string, ctx: PlaybackVerifyContext): 
   if (claims === undefined) return deny('invalid_token', 'malformed playback token claims');
 
   // 5. Expiry: refused on or after exp (RFC 7519 §4.1.4 semantics).
-  if (ctx.now >= claims.exp + leeway) return deny('token_expired', 'the playback token has expired');
+  if (now >= claims.exp + leeway) return deny('token_expired', 'the playback token has expired');
   return grant(claims);
 }
 
 /*
  * Scratch buffers for decoding: on Node 20 allocating a small Uint8Array costs about as much
  * as everything else in the check but the HMAC. Sharing them is safe because verification is
- * synchronous: no two calls interleave.
+ * synchronous from the MAC comparison to the claims (checkMacThenClaims): no two calls interleave.
  */
 const macScratch = new Uint8Array(32);
 const payloadScratch = new Uint8Array(MAX_PLAYBACK_TOKEN_LENGTH);
 
 const malformed: Denial = Object.freeze(deny('invalid_token', 'malformed playback token'));
+const unknownKey: Denial = Object.freeze(deny('invalid_token', 'unknown playback token key'));
 const badMac: Denial = Object.freeze(deny('invalid_token', 'playback token signature mismatch'));
 
 function parseClaims(token: string, start: number, end: number): PlaybackClaims | undefined {

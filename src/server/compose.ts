@@ -11,10 +11,12 @@ import { IdentityService } from './identity/service.js';
 import { createSealer, loadOrCreateMasterKey, type Sealer } from './keys/sealer.js';
 import { GatewayService } from './gateway/service.js';
 import { CommunicationKeyRing } from './license/communication-keys.js';
-import { EntitlementProxy, inProcessBackend, remoteBackend } from './license/proxy.js';
+import { EntitlementProxy, inProcessBackend } from './license/proxy.js';
+import { remoteBackend } from './license/remote-backend.js';
 import { LicenseServer } from './license/server.js';
 import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
 import { MediaFiles } from './gateway/files.js';
+import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
 import { MetricsRegistry } from './monitor/metrics.js';
 import { SessionLiveness } from './playback/liveness.js';
@@ -39,6 +41,7 @@ export interface Services {
   readonly communicationKeys: CommunicationKeyRing;
   readonly licenseServer: LicenseServer;
   readonly proxy: EntitlementProxy;
+  readonly rateLimiter: RateLimiter;
   readonly metrics: MetricsRegistry;
   readonly httpMetrics: HttpMetrics;
   /** Deletes ended sessions and logins; the server starts its timer (main.ts). */
@@ -118,8 +121,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now);
-  const backend = config.licenseServerUrl ? remoteBackend(config.licenseServerUrl) : inProcessBackend(licenseServer);
-  const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now);
+  const backend = config.licenseServerUrl
+    ? remoteBackend({ url: config.licenseServerUrl, timeoutMs: config.licenseServerTimeoutMs })
+    : inProcessBackend(licenseServer);
+  const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
+  const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
   const pruner = new Pruner(stores, { retentionMs: config.pruneRetentionSec * 1000, intervalMs: config.pruneIntervalSec * 1000, now });
 
   return {
@@ -137,6 +143,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     communicationKeys,
     licenseServer,
     proxy,
+    rateLimiter,
     metrics,
     httpMetrics: new HttpMetrics(metrics),
     pruner,

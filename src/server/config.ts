@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { SETTINGS_READ_ELSEWHERE, unknownSettingWarnings } from './config-names.js';
+import type { RateLimits } from './http/rate-limit.js';
 
 export interface Config {
   readonly host: string;
@@ -50,6 +51,10 @@ export interface Config {
   readonly mediaCacheMb: number;
   /** A remote license server (another Tollgate's POST /v1/license/clearkey); unset = in-process. */
   readonly licenseServerUrl: string | undefined;
+  /** How long the whole exchange with a remote license server may take. */
+  readonly licenseServerTimeoutMs: number;
+  /** Request rate limits per address, user and session (src/server/http/rate-limit.ts). */
+  readonly rateLimits: RateLimits;
   /** Upstream license services for commercial DRM systems (Axinom's message convention). */
   readonly upstream:
     | { readonly urls: Partial<Record<'widevine' | 'playready' | 'fairplay', string>>; readonly comKeyId: string; readonly comKey: Uint8Array }
@@ -147,6 +152,8 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
     mediaCacheMb: read.integer('TOLLGATE_MEDIA_CACHE_MB', 256, 0, 65536),
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),
+    licenseServerTimeoutMs: read.integer('TOLLGATE_LICENSE_SERVER_TIMEOUT_MS', 5000, 100, 60_000),
+    rateLimits: read.rateLimits(),
     upstream: read.upstream(),
     logLevel,
     ...overrides,
@@ -236,6 +243,22 @@ class Reader {
     }
     this.problems.push(`${name}: not a valid ${protocols.map((p) => p.replace(':', '')).join('/')} URL`);
     return undefined;
+  }
+
+  /** Requests per window; 0 turns a limit off. Defaults are far above what players and operators do. */
+  rateLimits(): RateLimits {
+    const perWindow = (name: string, fallback: number) => this.integer(name, fallback, 0, 1_000_000);
+    return Object.freeze({
+      windowSec: this.integer('TOLLGATE_RATE_WINDOW', 60, 1, 3600),
+      refreshPerAddress: perWindow('TOLLGATE_RATE_REFRESH_PER_ADDRESS', 600),
+      playbackPerUser: perWindow('TOLLGATE_RATE_PLAYBACK_PER_USER', 60),
+      playbackPerAddress: perWindow('TOLLGATE_RATE_PLAYBACK_PER_ADDRESS', 600),
+      licensePerSession: perWindow('TOLLGATE_RATE_LICENSE_PER_SESSION', 120),
+      licensePerAddress: perWindow('TOLLGATE_RATE_LICENSE_PER_ADDRESS', 3000),
+      adminPerAddress: perWindow('TOLLGATE_RATE_ADMIN_PER_ADDRESS', 1200),
+      adminFailuresPerAddress: this.integer('TOLLGATE_ADMIN_MAX_FAILURES_PER_ADDRESS', 20, 0, 100_000),
+      adminFailureWindowSec: this.integer('TOLLGATE_ADMIN_FAILURE_WINDOW', 900, 10, 86400),
+    });
   }
 
   /** TOLLGATE_DRM_<SYSTEM>_URL plus the communication key shared with that service. */

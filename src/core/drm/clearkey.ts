@@ -68,6 +68,57 @@ export function buildClearKeyLicense(
   };
 }
 
+/** What a license for one request may contain: its session type, and the kids it may license. */
+export interface ClearKeyLicenseExpectation {
+  readonly type: ClearKeySessionType;
+  /** 32 lower-case hex each: requested, and licensable to this client under its policies. */
+  readonly kids: readonly string[];
+}
+
+/**
+ * Reads a license from a license server Tollgate does not run in-process (remote, hence
+ * untrusted in shape): exactly {keys, type}; the type asked for; 1 to kids.length keys, each
+ * exactly {kty: 'oct', kid, k} in canonical unpadded base64url of 16 bytes, each kid one the
+ * expectation allows, no kid twice. Anything else is described in the denial's detail
+ * (code 'bad_gateway'): a key the proxy would not hand out never reaches the CDM.
+ */
+export function parseClearKeyLicense(value: unknown, expect: ClearKeyLicenseExpectation): Verdict<ClearKeyLicense> {
+  if (!isPlainObject(value) || !hasExactly(value, ['keys', 'type'])) return badLicense('is not exactly {keys, type}');
+  if (value.type !== expect.type) return badLicense(`has type ${JSON.stringify(value.type)}, not the requested ${expect.type}`);
+  const { keys } = value;
+  if (!Array.isArray(keys) || keys.length === 0) return badLicense('has no keys');
+  if (keys.length > expect.kids.length) return badLicense('has more keys than were requested and allowed');
+  const allowed = new Set(expect.kids);
+  const seen = new Set<string>();
+  for (const [i, key] of keys.entries()) {
+    if (!isPlainObject(key) || !hasExactly(key, ['kty', 'kid', 'k']) || key.kty !== 'oct') {
+      return badLicense(`keys[${i}] is not exactly {kty: "oct", kid, k}`);
+    }
+    const kid = typeof key.kid === 'string' ? decodeBase64url(key.kid) : undefined;
+    const k = typeof key.k === 'string' ? decodeBase64url(key.k) : undefined;
+    if (kid?.length !== KEY_BYTES || k?.length !== KEY_BYTES) return badLicense(`keys[${i}] kid or k is not 16 bytes in base64url`);
+    const hex = bytesToHex(kid);
+    if (!allowed.has(hex)) return badLicense(`keys[${i}] is for a key id that was not requested or is not licensable here`);
+    if (seen.has(hex)) return badLicense(`keys[${i}] repeats a key id`);
+    seen.add(hex);
+  }
+  const checked = keys as readonly { kid: string; k: string }[];
+  return grant({ keys: checked.map(({ kid, k }) => ({ kty: 'oct' as const, kid, k })), type: expect.type });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasExactly(value: Record<string, unknown>, names: readonly string[]): boolean {
+  const own = Object.keys(value);
+  return own.length === names.length && names.every((n) => Object.hasOwn(value, n));
+}
+
+function badLicense(detail: string): Verdict<never> {
+  return deny('bad_gateway', `the license server's answer ${detail}`);
+}
+
 /**
  * One kid text to 32 lower-case hex, or undefined. 32 hex digits are hex (a 16-byte id in
  * base64 is 22 or 24 characters, so the forms cannot collide); otherwise base64 in either

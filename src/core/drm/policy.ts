@@ -68,7 +68,7 @@ export function evaluateKeys(
       withheld.push({ kid, reason: 'not_entitled' });
       continue;
     }
-    const reason = refusal(policy, client);
+    const reason = policyRefusal(policy, client);
     if (reason !== undefined) {
       withheld.push({ kid, reason });
       continue;
@@ -80,7 +80,8 @@ export function evaluateKeys(
   return grant({ granted, withheld });
 }
 
-function refusal(policy: UsagePolicy, client: LicenseClient): WithheldReason | undefined {
+/** Why a policy withholds its key from a client, or undefined when it allows it. */
+export function policyRefusal(policy: UsagePolicy, client: LicenseClient): WithheldReason | undefined {
   if (!meetsSecurityLevel(client.securityLevel, policy.min_security_level)) return 'security_level';
   if (!meetsHdcp(client.hdcp ?? 'NONE', policy.hdcp)) return 'hdcp';
   if (client.persistent && !policy.allow_persistence) return 'persistence';

@@ -8,7 +8,7 @@ import { json, problems, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
 
 /** Every admin route refuses a missing or over-long (401), wrong or disabled (403) admin token. */
-const adminDenials = (...codes: Parameters<typeof problems>) => problems(...codes, 'unauthorized', 'invalid_token', 'forbidden');
+const adminDenials = (...codes: Parameters<typeof problems>) => problems(...codes, 'unauthorized', 'invalid_token', 'forbidden', 'rate_limited');
 
 const plansSchema = {
   summary: 'The plans',
@@ -24,9 +24,12 @@ const titlesSchema = {
   response: { 200: json('every title', adminTitlesSchema), ...adminDenials() },
 };
 
-export function adminRoutes(app: FastifyInstance, { catalog, config }: Services): void {
+export function adminRoutes(app: FastifyInstance, { catalog, config, rateLimiter }: Services): void {
   app.register(async (admin) => {
-    admin.addHook('onRequest', async (request) => checkAdminToken(request, config.adminToken));
+    admin.addHook('onRequest', async (request) => {
+      await rateLimiter.enforce('adminPerAddress', request.ip);
+      await rateLimiter.guardAttempt(request.ip, () => checkAdminToken(request, config.adminToken));
+    });
 
     admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null } }>(
       '/v1/admin/plans',

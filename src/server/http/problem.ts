@@ -27,6 +27,7 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   rate_limited: { status: 429, title: 'Too many requests' },
   headers_too_large: { status: 431, title: 'Request header fields too large' },
   internal: { status: 500, title: 'Internal error' },
+  bad_gateway: { status: 502, title: 'Bad gateway' },
   unavailable: { status: 503, title: 'Service unavailable' },
 };
 
@@ -36,6 +37,11 @@ export interface Problem {
   status: number;
   code: ErrorCode;
   detail: string;
+}
+
+/** The status a code is answered with. */
+export function statusFor(code: ErrorCode): number {
+  return TABLE[code].status;
 }
 
 export function problemFor(code: ErrorCode, detail: string): Problem {

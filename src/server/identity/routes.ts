@@ -21,7 +21,7 @@ const refreshSchema = {
   body: refreshBody,
   response: {
     200: json('a new pair; the presented refresh token is spent', tokenPairSchema),
-    ...problems('bad_request', 'invalid_token', 'token_expired', 'token_revoked', 'unsupported_media_type'),
+    ...problems('bad_request', 'invalid_token', 'token_expired', 'token_revoked', 'unsupported_media_type', 'rate_limited'),
   },
 };
 
@@ -29,7 +29,7 @@ const logoutSchema = {
   summary: 'Log out: the whole login (refresh family and its access tokens) is revoked',
   tags: ['identity'],
   body: refreshBody,
-  response: { 204: noContent('revoked (unknown tokens too, RFC 7009)'), ...problems('bad_request', 'unsupported_media_type') },
+  response: { 204: noContent('revoked (unknown tokens too, RFC 7009)'), ...problems('bad_request', 'unsupported_media_type', 'rate_limited') },
 };
 
 const jwksRouteSchema = {
@@ -45,7 +45,7 @@ const meRouteSchema = {
   response: { 200: json('the subscriber', meSchema), ...problems('unauthorized', 'invalid_token', 'token_expired', 'token_revoked') },
 };
 
-export function identityRoutes(app: FastifyInstance, { identity, catalog, accessKeys }: Services): void {
+export function identityRoutes(app: FastifyInstance, { identity, catalog, accessKeys, rateLimiter }: Services): void {
   app.post<{ Body: { email: string; password: string; device_id?: string } }>(
     '/v1/auth/login',
     {
@@ -77,12 +77,14 @@ export function identityRoutes(app: FastifyInstance, { identity, catalog, access
   );
 
   app.post<{ Body: { refresh_token: string } }>('/v1/auth/refresh', { schema: refreshSchema }, async (request, reply) => {
+    await rateLimiter.enforce('refreshPerAddress', request.ip);
     const verdict = await identity.refresh(request.body.refresh_token);
     if (!verdict.ok) fail(verdict);
     return reply.header('cache-control', 'no-store').send(verdict.value);
   });
 
   app.post<{ Body: { refresh_token: string } }>('/v1/auth/logout', { schema: logoutSchema }, async (request, reply) => {
+    await rateLimiter.enforce('refreshPerAddress', request.ip);
     await identity.logout(request.body.refresh_token);
     return reply.code(204).send();
   });

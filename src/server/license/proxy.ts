@@ -8,9 +8,9 @@
  * server (in-process, or remote at TOLLGATE_LICENSE_SERVER_URL) consumes once.
  */
 import { randomBytes } from 'node:crypto';
-import { type ClearKeyLicense, parseClearKeyRequest } from '../../core/drm/clearkey.js';
+import { type ClearKeyLicense, type ClearKeyLicenseExpectation, type ClearKeyRequest, parseClearKeyRequest } from '../../core/drm/clearkey.js';
 import { type ContentKey, mintEntitlementMessage } from '../../core/drm/entitlement.js';
-import { DEFAULT_POLICIES, defaultPolicyName } from '../../core/drm/policy.js';
+import { CLEARKEY_CLIENT, DEFAULT_POLICIES, defaultPolicyName, policyRefusal } from '../../core/drm/policy.js';
 import type { UsagePolicy } from '../../core/drm/usage-policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores } from '../../core/ports.js';
@@ -22,8 +22,11 @@ import type { CommunicationKeyRing } from './communication-keys.js';
 import { wrapWith } from './key-wrap.js';
 import { ENTITLEMENT_AUDIENCE, ENTITLEMENT_ISSUER, type LicenseServer } from './server.js';
 
-/** Where the license server is: this process, or another one over HTTP. */
-export type LicenseBackend = (message: string, body: unknown) => Promise<Verdict<ClearKeyLicense>>;
+/**
+ * Where the license server is: this process, or another one over HTTP (remote-backend.ts).
+ * `expect` says what the answer may hold; a remote answer is checked against it.
+ */
+export type LicenseBackend = (message: string, body: unknown, expect: ClearKeyLicenseExpectation) => Promise<Verdict<ClearKeyLicense>>;
 
 const MAX_CACHED_TITLES = 1000;
 
@@ -37,6 +40,8 @@ export class EntitlementProxy {
     private readonly sealer: Sealer,
     private readonly backend: LicenseBackend,
     private readonly now: () => number,
+    /** The per-session rate limit: a session's license requests each mint a message and may unseal keys. */
+    private readonly sessionRate: (sid: string) => Promise<Verdict<void>>,
   ) {}
 
   /** A ClearKey license for the session behind the token, through a fresh entitlement message. */
@@ -46,7 +51,19 @@ export class EntitlementProxy {
     if (!parsed.ok) return parsed;
     const message = await this.entitle(request);
     if (!message.ok) return message;
-    return this.backend(message.value, body);
+    return this.backend(message.value, body, await this.licensable(request.titleId, parsed.value));
+  }
+
+  /** The kids a ClearKey license for this request may hold: requested, the title's, allowed by their policy. */
+  private async licensable(titleId: string, request: ClearKeyRequest): Promise<ClearKeyLicenseExpectation> {
+    const { contentKeys, policies } = await this.drmKeys(titleId);
+    const client = { ...CLEARKEY_CLIENT, persistent: request.type === 'persistent-license' };
+    const requested = new Set(request.kids);
+    const kids = contentKeys
+      .filter((key) => requested.has(key.kid))
+      .filter((key) => policyRefusal(policies.find((p) => p.name === key.usage_policy)!, client) === undefined)
+      .map((key) => key.kid);
+    return { type: request.type, kids };
   }
 
   /** Authorizes the session and mints its entitlement message (also used by upstream DRM adapters). */
@@ -57,6 +74,8 @@ export class EntitlementProxy {
     if (session.value.protocol !== 'dash') {
       return deny('forbidden', 'licenses are for DASH sessions; an HLS session gets its key from the playlist key URI');
     }
+    const allowed = await this.sessionRate(session.value.id);
+    if (!allowed.ok) return allowed;
     if (!(await this.gateway.entitled(session.value))) {
       return deny('not_entitled', 'the subscriber is no longer entitled to this title');
     }
@@ -119,28 +138,6 @@ export class EntitlementProxy {
 
 /** The license server in this process. */
 export function inProcessBackend(server: LicenseServer): LicenseBackend {
+  // The server applies the same rules itself, from the message it verifies.
   return (message, body) => server.clearKey(message, body);
-}
-
-/** A license server elsewhere: POST /v1/license/clearkey with the message in X-Tollgate-Entitlement. */
-export function remoteBackend(url: string): LicenseBackend {
-  return async (message, body) => {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-tollgate-entitlement': message },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(5000),
-      });
-    } catch (error) {
-      return deny('unavailable', `the license server did not answer: ${(error as Error).message}`);
-    }
-    const answer = (await response.json().catch(() => undefined)) as { code?: string; detail?: string } | undefined;
-    if (response.ok && answer !== undefined) return grant(answer as unknown as ClearKeyLicense);
-    if (response.status >= 400 && response.status < 500 && typeof answer?.code === 'string') {
-      return deny(answer.code as Parameters<typeof deny>[0], answer.detail ?? 'refused by the license server');
-    }
-    return deny('unavailable', `the license server answered ${response.status}`);
-  };
 }

@@ -20,7 +20,7 @@ const sessionParams = {
   token: { type: 'string', description: 'the playback token (tgp1.…), as written into license_url' },
   title: { type: 'string', description: 'the title id' },
 };
-const sessionDenials = ['bad_request', 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'not_found', 'unavailable'] as const;
+const sessionDenials = ['bad_request', 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'not_found', 'rate_limited', 'bad_gateway', 'unavailable'] as const;
 
 const proxySchema = {
   summary: 'ClearKey license through the entitlement proxy (the license_url of a playback session)',
@@ -53,13 +53,16 @@ const serverSchema = {
   },
 };
 
-export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Services): void {
+export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rateLimiter }: Services): void {
   app.register(async (scope) => {
     // EME hands the request over as bytes: accept any content type and parse JSON ourselves.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+    // license_url, by address here and by playback session in the proxy. Not the license server
+    // route below: a remote proxy calls it from one address, and each message works once anyway.
     scope.post<{ Params: { token: string; title: string } }>('/v1/license/s/:token/:title', { schema: proxySchema }, async (request, reply) => {
+      await rateLimiter.enforce('licensePerAddress', request.ip);
       const verdict = await proxy.clearKey(
         { token: request.params.token, titleId: request.params.title, ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
         jsonBody(request.body),
@@ -70,6 +73,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer }: Se
     scope.post<{ Params: { token: string; title: string; system: string } }>('/v1/license/s/:token/:title/:system', { schema: upstreamSchema }, async (request, reply) => {
       const system = request.params.system;
       if (!(DRM_SYSTEMS as readonly string[]).includes(system)) throw new TollgateError('not_found', `unknown DRM system "${system}"`);
+      await rateLimiter.enforce('licensePerAddress', request.ip);
       const message = await proxy.entitle({
         token: request.params.token,
         titleId: request.params.title,

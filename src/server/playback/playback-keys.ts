@@ -32,6 +32,20 @@ export class PlaybackKeyRing {
     return { kid, secret: handle };
   }
 
+  /**
+   * Every secret that verifies tokens now, current first: what an edge worker verifying
+   * playback tokens must hold (`tollgate keys edge`). Key material: for stdout, never a log.
+   */
+  async verifyingSecrets(): Promise<{ kid: string; secret: Uint8Array; current: boolean }[]> {
+    await this.current(); // an empty store gets its first key, as the first playback would
+    const out = [];
+    for (const record of await this.ring.usableRecords()) {
+      const secret = await this.ring.resolve(record.kid);
+      if (secret !== undefined) out.push({ kid: record.kid, secret, current: record.retiredAt === null });
+    }
+    return out;
+  }
+
   resolve(kid: string): Promise<Uint8Array | undefined> {
     return this.ring.resolve(kid);
   }

@@ -15,7 +15,7 @@ const titlesSchema = {
   response: { 200: json('the entitled titles', entitledTitlesSchema), ...problems('unauthorized', 'invalid_token', 'token_expired', 'token_revoked') },
 };
 
-export function playbackRoutes(app: FastifyInstance, { identity, playback, catalog, config }: Services): void {
+export function playbackRoutes(app: FastifyInstance, { identity, playback, catalog, config, rateLimiter }: Services): void {
   async function principal(request: FastifyRequest): Promise<Principal> {
     const verdict = await identity.authenticate(bearerToken(request));
     if (!verdict.ok) fail(verdict);
@@ -42,12 +42,15 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, catal
         },
         response: {
           201: json('a playback session; in cookie token mode a `tg` cookie is also set', playbackGrantSchema),
-          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'not_entitled', 'not_found', 'unsupported_media_type'),
+          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'not_entitled', 'not_found', 'unsupported_media_type', 'rate_limited'),
         },
       },
     },
     async (request, reply) => {
+      // By address before the token is checked, so a flood of bad tokens is cut short too.
+      await rateLimiter.enforce('playbackPerAddress', request.ip);
       const who = await principal(request);
+      await rateLimiter.enforce('playbackPerUser', who.userId);
       const { title_id: titleId, protocol } = request.body;
       const verdict = await playback.start(who, { titleId, ...(protocol ? { protocol } : {}) }, {
         ip: request.ip,
