@@ -16,3 +16,4 @@ export * from './manifest/uri.js';
 export type * from './ports.js';
 export * from './drm/index.js';
 export * from './cpix.js';
+export * from './cdn/index.js';
