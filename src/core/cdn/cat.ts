@@ -85,8 +85,11 @@ export function signCat(claims: CatClaims, options: CatOptions, crypto: CdnCrypt
  * writes it; or the reason it cannot be written.
  */
 function claimEntries(c: CatClaims): Array<[number, CborValue]> | string {
-  if (!isUnixSeconds(c.exp)) return 'exp must be Unix seconds';
-  for (const name of ['nbf', 'iat'] as const) if (c[name] !== undefined && !isUnixSeconds(c[name])) return `${name} must be Unix seconds`;
+  for (const name of ['exp', 'nbf', 'iat'] as const) {
+    const time = c[name];
+    // Below 2^32 (year 2106): beyond it cbor-x writes floats and @eyevinn/cat refuses integers.
+    if ((name === 'exp' || time !== undefined) && !(isUnixSeconds(time!) && time! < 2 ** 32)) return `${name} must be Unix seconds before 2106`;
+  }
   if (c.nbf !== undefined && c.nbf >= c.exp) return 'nbf must be before exp';
   const entries: Array<[number, CborValue]> = [];
   if (c.iss !== undefined) entries.push([LABEL.iss, c.iss]);
