@@ -9,6 +9,8 @@ import { type CatClaims, signCat } from '../../../src/core/cdn/cat.js';
 import { CborMap, CborTag, encodeCbor } from '../../../src/core/cdn/cbor.js';
 import { nodeCdnCrypto } from '../../../src/server/edge/cdn-crypto.js';
 
+type CommonAccessTokenDict = Parameters<CAT['generateFromJson']>[0];
+
 const KEY = Buffer.from('403697de87af64611c1d32a05dab0fe1fcb715a86ab435f1ec99192d79569388', 'hex');
 
 function ours(claims: CatClaims, cwtTag: boolean, kid = 'Symmetric256'): string {
@@ -18,8 +20,8 @@ function ours(claims: CatClaims, cwtTag: boolean, kid = 'Symmetric256'): string 
 }
 
 /** The same claims in @eyevinn/cat's JSON form (its catr keys in ascending label order). */
-function referenceDict(c: CatClaims): Record<string, unknown> {
-  const dict: Record<string, unknown> = {};
+function referenceDict(c: CatClaims): CommonAccessTokenDict {
+  const dict: CommonAccessTokenDict = {};
   if (c.iss !== undefined) dict.iss = c.iss;
   if (c.sub !== undefined) dict.sub = c.sub;
   if (c.aud !== undefined) dict.aud = c.aud;
