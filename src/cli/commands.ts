@@ -4,11 +4,13 @@ import { compose, type Services } from '../server/compose.js';
 import type { Config } from '../server/config.js';
 import { ID_PATTERN } from '../server/http/schemas.js';
 import { startServer, stopOnSignals } from '../server/main.js';
+import { cdnSign } from './cdn-sign.js';
 import { runDemo } from './demo.js';
 import { exportCpix } from './keys-export.js';
 import { packageTitle, progressBar } from './package.js';
+import { UsageError } from './usage-error.js';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface Command {
   readonly name: string;
@@ -205,6 +207,7 @@ export const COMMANDS: readonly Command[] = [
       });
     },
   },
+  cdnSign,
 ];
 
 function print(value: unknown): void {
