@@ -58,8 +58,9 @@ describe('CloudFront signer against @aws-sdk/cloudfront-signer', () => {
     }
   }
 
-  it(`signs ${cases.length} URLs (canned and custom, SHA-1 and SHA-256) exactly as the SDK does`, () => {
-    for (const o of cases.filter((c) => !isCannedWildcard(c))) expect(cloudFrontSignedUrl(ours(o)), JSON.stringify(o)).toBe(sdkUrl(o));
+  const comparable = cases.filter((c) => !isCannedWildcard(c));
+  it(`signs ${comparable.length} URLs (canned and custom, SHA-1 and SHA-256) exactly as the SDK does`, () => {
+    for (const o of comparable) expect(cloudFrontSignedUrl(ours(o)), JSON.stringify(o)).toBe(sdkUrl(o));
   });
 
   it('diverges from the SDK on purpose: refuses a canned policy for a URL with "*", which the SDK signs', () => {
