@@ -7,10 +7,10 @@
  * parameter goes last (the rule reads everything before it as the message) and the timestamp
  * is the issue time, so the lifetime is the rule's ttl, which the signer cannot stretch.
  */
+import { encodeBase64url } from '../base64url.js';
 import { deny, grant, type Verdict } from '../errors.js';
 import type { CdnCrypto } from './crypto.js';
 import { encodeBase64 } from './encoding.js';
-import { encodeBase64url } from '../base64url.js';
 import { appendQuery, isWellFormed, pathAndQuery } from './url-parts.js';
 
 export interface CloudflareOptions {

@@ -7,8 +7,8 @@
  * paths nginx would rewrite (`//`, `.` and `..` segments) rather than sign text nginx never
  * hashes. MD5 by concatenation is nginx's construction; it is only as strong as the secret.
  */
-import { deny, grant, type Verdict } from '../errors.js';
 import { encodeBase64url } from '../base64url.js';
+import { deny, grant, type Verdict } from '../errors.js';
 import { parseIp } from '../playback-token-ip.js';
 import type { CdnCrypto } from './crypto.js';
 import { isUnixSeconds } from './encoding.js';
