@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cdnSign } from '../../src/cli/cdn-sign.js';
+import { UsageError } from '../../src/cli/usage-error.js';
+import { loadConfig } from '../../src/server/config.js';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../bin/tollgate.js');
@@ -70,26 +73,37 @@ describe('tollgate cdn sign', () => {
     expect(cf.stderr).toContain('ttl of its rule; for this expiry set it to 10800');
   });
 
-  it('refuses usage mistakes with exit 2, naming the mistake and never the secret', async () => {
-    const mistakes: string[][] = [
+  it('refuses usage mistakes with exit 2 and the usage line', async () => {
+    for (const args of [
       ['--provider', 'fastly', '--url', '/a', '--expires', '1700000300'],
-      ['--provider', 'nginx', '--url', '/a', '--expires', '1700000300'],
-      ['--provider', 'nginx', '--url', '/a', '--expires', 'tomorrow', '--secret', 'hunter2-secret'],
-      ['--provider', 'nginx', '--url', '/a', '--expires', '1700000300', '--secret', 'hunter2-secret', '--acl', '/a/*'],
       ['--provider', 'nginx', '--url', '/a/../b', '--expires', '1700000300', '--secret', 'hunter2-secret'],
-      ['--provider', 'akamai', '--url', '/a', '--expires', '1700000300', '--key', 'hunter2-secret'],
-      ['--provider', 'cloudfront', '--url', 'https://d.example.net/a', '--expires', '1700000300', '--key-pair-id', 'K', '--private-key', '/nonexistent.pem'],
-      ['--provider', 'cloudfront', '--url', 'https://d.example.net/vod/*', '--expires', '1700000300', '--key-pair-id', 'K', '--private-key', 'KEYFILE'],
-      ['--provider', 'cloudflare', '--url', '/a', '--secret', 'hunter2-secret', '--timestamp', '123'],
-      ['--provider', 'cat', '--url', '/a', '--expires', '1700000300', '--key', 'hunter2-secret', '--kid', 'k'],
-      ['--provider', 'nginx', '--url', '/a', '--expires', '1700000300', '--secret', 'hunter2-secret', '--unknown'],
-    ];
-    for (const args of mistakes) {
-      const res = await sign(...args.map((a) => (a === 'KEYFILE' ? keyFile : a)));
+    ]) {
+      const res = await sign(...args);
       expect(res.code, args.join(' ')).toBe(2);
       expect(res.stdout).toBe('');
       expect(res.stderr).toMatch(/^tollgate cdn sign: .+\nusage: tollgate cdn sign/);
       expect(res.stderr).not.toContain('hunter2');
+    }
+  });
+
+  it('names each mistake and never the secret', async () => {
+    // In-process: the same command object main runs, without a process per case.
+    const mistakes: string[][] = [
+      ['--provider', 'nginx', '--url', '/a', '--expires', '1700000300'],
+      ['--provider', 'nginx', '--url', '/a', '--expires', 'tomorrow', '--secret', 'hunter2-secret'],
+      ['--provider', 'nginx', '--url', '/a', '--expires', '1700000300', '--secret', 'hunter2-secret', '--acl', '/a/*'],
+      ['--provider', 'akamai', '--url', '/a', '--expires', '1700000300', '--key', 'hunter2-secret'],
+      ['--provider', 'cloudfront', '--url', 'https://d.example.net/a', '--expires', '1700000300', '--key-pair-id', 'K', '--private-key', '/nonexistent.pem'],
+      ['--provider', 'cloudfront', '--url', 'https://d.example.net/vod/*', '--expires', '1700000300', '--key-pair-id', 'K', '--private-key', keyFile],
+      ['--provider', 'cloudflare', '--url', '/a', '--secret', 'hunter2-secret', '--timestamp', '123'],
+      ['--provider', 'cat', '--url', '/a', '--expires', '1700000300', '--key', 'hunter2-secret', '--kid', 'k'],
+      ['--provider', 'nginx', '--url', '/a', '--expires', '1700000300', '--secret', 'hunter2-secret', '--unknown'],
+    ];
+    const config = loadConfig({ TOLLGATE_DATA_DIR: dir, TOLLGATE_LOG_LEVEL: 'silent' });
+    for (const args of mistakes) {
+      const error = await cdnSign.run(args, config).then(() => undefined, (e: unknown) => e);
+      expect(error, args.join(' ')).toBeInstanceOf(UsageError);
+      expect((error as Error).message).not.toContain('hunter2');
     }
   });
 });
