@@ -4,9 +4,11 @@
  * of "$secure_link_expires$uri secret", 403 for a missing or wrong hash, 410 once expired —
  * with one worker process, access_log off and sendfile on.
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { signNginxSecureLink } from '../src/core/cdn/nginx.js';
+import { nodeCdnCrypto } from '../src/server/edge/cdn-crypto.js';
+import { secureLinkConfig, type SiteFile, stageSite } from '../src/server/edge/nginx-config.js';
 import { childPids, freePort, onCleanUp, type Service, startService, tempDir, waitFor } from './processes.js';
 
 export const NGINX_SECRET = 'secret';
@@ -20,32 +22,14 @@ export interface NginxServer {
   stop(): Promise<void>;
 }
 
-export interface NginxFile {
-  /** Path under the web root, leading '/'. */
-  readonly path: string;
-  /** Copied from here. */
-  readonly source: string;
-}
-
-/** `echo -n "$expires$uri secret" | openssl md5 -binary | base64url`, unpadded. */
-export function secureLinkHash(uri: string, expires: number, secret = NGINX_SECRET): string {
-  return createHash('md5').update(`${expires}${uri} ${secret}`).digest('base64url');
-}
-
-export async function startNginx(files: readonly NginxFile[]): Promise<NginxServer> {
+export async function startNginx(files: readonly SiteFile[]): Promise<NginxServer> {
   const dir = tempDir('nginx');
-  const root = join(dir, 'www');
-  for (const file of files) {
-    const target = join(root, file.path);
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(file.source, target);
-  }
-  for (const sub of ['tmp', 'logs']) mkdirSync(join(dir, sub));
   // Run as root, nginx switches its worker to `nobody`, which must read the files.
-  chmodTree(dir);
+  stageSite(dir, files);
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, config(dir, root, port));
+  const locations = [{ prefix: '/', bindAddress: false }];
+  writeFileSync(conf, secureLinkConfig({ dir, port, secret: NGINX_SECRET, locations, masterProcess: true }));
   const nginx: Service = startService('nginx', ['-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')]);
   const base = `http://127.0.0.1:${port}`;
   try {
@@ -76,69 +60,11 @@ export async function startNginx(files: readonly NginxFile[]): Promise<NginxServ
   return {
     base,
     workerPid,
-    signedUrl: (path, expires) => `${base}${path}?md5=${secureLinkHash(path, expires)}&expires=${expires}`,
+    signedUrl: (path, expires) => {
+      const signed = signNginxSecureLink({ url: path, secret: NGINX_SECRET, expires }, nodeCdnCrypto);
+      if (!signed.ok) throw new Error(signed.detail);
+      return `${base}${signed.value}`;
+    },
     stop: () => nginx.stop(),
   };
-}
-
-function config(dir: string, root: string, port: number): string {
-  const temp = (name: string): string => `${name}_temp_path ${join(dir, 'tmp', name)};`;
-  return `# Written by Tollgate's bench (bench/nginx.ts).
-daemon off;
-master_process on;
-worker_processes 1;
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'logs', 'error.log')} warn;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    ${temp('client_body')}
-    ${temp('proxy')}
-    ${temp('fastcgi')}
-    ${temp('uwsgi')}
-    ${temp('scgi')}
-    types {
-        application/vnd.apple.mpegurl m3u8;
-        video/mp2t ts;
-        video/mp4 mp4 m4s;
-    }
-    default_type application/octet-stream;
-
-    server {
-        listen 127.0.0.1:${port};
-        root ${root};
-
-        location / {
-            secure_link $arg_md5,$arg_expires;
-            secure_link_md5 "$secure_link_expires$uri ${NGINX_SECRET}";
-
-            if ($secure_link = "") {
-                return 403;
-            }
-            if ($secure_link = "0") {
-                return 410;
-            }
-        }
-    }
-}
-`;
-}
-
-function chmodTree(dir: string): void {
-  chmodSync(dir, 0o755);
-  for (const sub of ['www', 'tmp', 'logs']) chmodRecursive(join(dir, sub));
-}
-
-function chmodRecursive(path: string): void {
-  // Directories 0755, files 0644: read-only for the worker.
-  const stat = statSync(path);
-  chmodSync(path, stat.isDirectory() ? 0o755 : 0o644);
-  if (stat.isDirectory()) for (const entry of readdirSync(path)) chmodRecursive(join(path, entry));
 }

@@ -4,6 +4,7 @@ import { type Command, flags, parse, print, refuse, required, UsageError, withSe
 import { ID_PATTERN } from '../server/http/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../server/identity/passwords.js';
 import { startServer, stopOnSignals } from '../server/main.js';
+import { cdnSign } from './cdn-sign.js';
 import { runDemo } from './demo.js';
 import { exportCpix } from './keys-export.js';
 import { packageTitle, progressBar } from './package.js';
@@ -201,4 +202,5 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   ...TITLE_COMMANDS,
+  cdnSign,
 ];

@@ -20,3 +20,4 @@ export type * from './ports.js';
 export * from './drm/index.js';
 export * from './cpix.js';
 export * from './webcrypto.js';
+export * from './cdn/index.js';
