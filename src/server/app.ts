@@ -13,6 +13,8 @@ import { corsPolicy, registerCors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createFastPath } from './gateway/fast-path.js';
 import { problemFor, problemFromError, sendProblem } from './http/problem.js';
+import { notReady } from './http/readiness.js';
+import { STORE_RETRY_AFTER_SEC } from './stores/unavailable.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { licenseRoutes } from './license/routes.js';
@@ -94,6 +96,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   app.setErrorHandler((error, request, reply) => {
     const { problem, retryAfter, unexpected } = problemFromError(error);
     if (unexpected) request.log.error({ err: error }, 'request failed');
+    else if (problem.code === 'unavailable') request.log.warn({ cause: (error as Error).message }, 'a store is unavailable');
     return sendProblem(reply, problem, retryAfter);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -111,12 +114,15 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    try {
-      await Promise.all([services.stores.ping(), services.hot.ping()]);
-      return { status: 'ready' };
-    } catch {
-      return sendProblem(reply, problemFor('unavailable', 'a store is unreachable'));
-    }
+    const problems = await notReady({
+      stores: services.stores,
+      hot: services.hot,
+      dataDir: config.dataDir,
+      timeoutMs: config.readinessTimeoutMs,
+      diskMinFreeMb: config.diskMinFreeMb,
+    });
+    if (problems.length === 0) return { status: 'ready' };
+    return sendProblem(reply, problemFor('unavailable', `not ready: ${problems.join('; ')}`), STORE_RETRY_AFTER_SEC);
   });
   app.get('/metrics', async (_request, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),

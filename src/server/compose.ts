@@ -63,8 +63,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     }
   }
   const sealer = createSealer(masterKey);
-  const stores = await openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const hot = await openHotState({ redisUrl: config.redisUrl }).catch(async (error: unknown) => {
+  const stores = await openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs });
+  const hot = await openHotState({ redisUrl: config.redisUrl, timeoutMs: config.redisTimeoutMs }).catch(async (error: unknown) => {
     await stores.close();
     throw error;
   });

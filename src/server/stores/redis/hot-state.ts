@@ -9,9 +9,21 @@
  *
  * Expiry runs on the Redis clock, the one clock all instances share, so the `now` arguments
  * are not used here; windows and TTLs are still measured from the first hit or the mark.
+ *
+ * Outages: a command that fails for want of a server (disconnected, timed out, the server
+ * loading, read-only or out of memory) throws StoreUnavailableError, so callers fail closed
+ * with 503. Each reconnect bumps generation(): the server may have come back empty.
  */
-import type { Cluster, Redis } from 'ioredis';
+import { type Cluster, type Redis, ReplyError } from 'ioredis';
 import type { HotState } from '../../../core/ports.js';
+import { guardStore } from '../unavailable.js';
+
+/** Replies of a server that is up but cannot serve; any other reply error is a bug of ours. */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|OOM|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
+
+export function isRedisOutage(error: unknown): boolean {
+  return error instanceof ReplyError ? UNAVAILABLE_REPLY.test((error as Error).message) : error instanceof Error;
+}
 
 const HIT_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
@@ -39,6 +51,7 @@ const px = (ms: number): number => Math.max(1, Math.ceil(ms));
 export class RedisHotState implements HotState {
   readonly #redis: Client;
   readonly #prefix: string;
+  #generation = 0;
 
   /** Takes ownership of the client: close() quits it. */
   constructor(redis: Redis | Cluster, prefix = 'tollgate:') {
@@ -47,40 +60,53 @@ export class RedisHotState implements HotState {
     redis.defineCommand('tollgatePeek', { numberOfKeys: 1, lua: PEEK_SCRIPT });
     this.#redis = redis as Client;
     this.#prefix = prefix;
+    // Bumped when the connection closes (marks written from now on may fail) and again when it
+    // is ready (the server answering may have restarted empty): a reader that checked the
+    // database in between still re-checks once Redis is back.
+    redis.on('close', () => (this.#generation += 1));
+    redis.on('ready', () => (this.#generation += 1));
+  }
+
+  generation(): number {
+    return this.#generation;
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
-    const [count, resetInMs] = await this.#redis.tollgateHit(this.#key(key, 'hit'), px(windowMs));
+    const [count, resetInMs] = await this.#run(() => this.#redis.tollgateHit(this.#key(key, 'hit'), px(windowMs)));
     return { count, resetInMs };
   }
 
   async peek(key: string): Promise<{ count: number; resetInMs: number }> {
-    const [count, resetInMs] = await this.#redis.tollgatePeek(this.#key(key, 'hit'));
+    const [count, resetInMs] = await this.#run(() => this.#redis.tollgatePeek(this.#key(key, 'hit')));
     return { count, resetInMs };
   }
 
   async clear(key: string): Promise<void> {
-    await this.#redis.del(this.#key(key, 'hit'));
+    await this.#run(() => this.#redis.del(this.#key(key, 'hit')));
   }
 
   async mark(key: string, ttlMs: number): Promise<void> {
-    await this.#redis.set(this.#key(key, 'mark'), '1', 'PX', px(ttlMs));
+    await this.#run(() => this.#redis.set(this.#key(key, 'mark'), '1', 'PX', px(ttlMs)));
   }
 
   async isMarked(key: string): Promise<boolean> {
-    return (await this.#redis.exists(this.#key(key, 'mark'))) === 1;
+    return (await this.#run(() => this.#redis.exists(this.#key(key, 'mark')))) === 1;
   }
 
   async consumeOnce(key: string, ttlMs: number): Promise<boolean> {
-    return (await this.#redis.set(this.#key(key, 'once'), '1', 'PX', px(ttlMs), 'NX')) === 'OK';
+    return (await this.#run(() => this.#redis.set(this.#key(key, 'once'), '1', 'PX', px(ttlMs), 'NX'))) === 'OK';
   }
 
   async ping(): Promise<void> {
-    await this.#redis.ping();
+    await this.#run(() => this.#redis.ping());
   }
 
   async close(): Promise<void> {
     await this.#redis.quit();
+  }
+
+  #run<T>(command: () => Promise<T>): Promise<T> {
+    return guardStore('Redis', isRedisOutage, command);
   }
 
   #key(key: string, kind: string): string {
