@@ -85,13 +85,12 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
 }
 
 async function transaction<T>(pool: pg.Pool, fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
   // While checked out, a client has no listener of the pool's: a connection lost now (server
   // restart, pg_terminate_backend) would be an unhandled 'error' event and kill the process.
   // The pending statement fails by itself; the listener only keeps the cause.
   let broken: Error | undefined;
   const onError = (error: Error) => (broken ??= error);
-  client.on('error', onError);
+  const client = await checkout(pool, onError);
   try {
     await client.query('BEGIN');
     const result = await fn(clientHandle(client));
@@ -107,6 +106,21 @@ async function transaction<T>(pool: pg.Pool, fn: (tx: SqlDatabase) => Promise<T>
     client.release(broken);
     client.removeListener('error', onError);
   }
+}
+
+/**
+ * A pooled client with the error listener attached inside the pool's callback. Not after
+ * awaiting pool.connect(): the error can arrive in the same network read that made the
+ * client ready, before an awaiting caller runs, and would find no listener.
+ */
+function checkout(pool: pg.Pool, onError: (error: Error) => void): Promise<pg.PoolClient> {
+  return new Promise((resolve, reject) =>
+    pool.connect((error, client) => {
+      if (error !== undefined && error !== null) return reject(error);
+      client!.on('error', onError);
+      resolve(client!);
+    }),
+  );
 }
 
 /** The handle a transaction's callback sees: every statement on the transaction's connection. */
