@@ -56,7 +56,15 @@ export class KeyRing<Sign, Verify> {
     await this.reloadIfOlderThan(RELOAD_INTERVAL_MS);
     let newest = this.keys.find((k) => k.record.retiredAt === null);
     if (newest === undefined) {
-      await this.rotate();
+      // Another instance may have made the first key since this ring loaded, or may make it
+      // while this one tries (the store refuses a second current key): use theirs then.
+      await this.load();
+      if (!this.keys.some((k) => k.record.retiredAt === null)) {
+        await this.rotate().catch(async (error: unknown) => {
+          await this.load();
+          if (!this.keys.some((k) => k.record.retiredAt === null)) throw error;
+        });
+      }
       newest = this.keys.find((k) => k.record.retiredAt === null);
       if (newest === undefined) throw new Error(`no current ${this.kind.use} key after rotation`);
     }

@@ -12,11 +12,15 @@
  *
  * Outages: a command that fails for want of a server (disconnected, timed out, the server
  * loading, read-only or out of memory) throws StoreUnavailableError, so callers fail closed
- * with 503. Each reconnect bumps generation(): the server may have come back empty.
+ * with 503. After such a failure every command fails at once while a PING probes the server
+ * every PROBE_EVERY_MS: a frozen Redis costs one timeout, not one per command of a request.
+ * Each reconnect bumps generation(): the server may have come back empty.
  */
 import { type Cluster, type Redis, ReplyError } from 'ioredis';
 import type { HotState } from '../../../core/ports.js';
-import { guardStore } from '../unavailable.js';
+import { guardStore, StoreUnavailableError } from '../unavailable.js';
+
+const PROBE_EVERY_MS = 200;
 
 /** Replies of a server that is up but cannot serve; any other reply error is a bug of ours. */
 const UNAVAILABLE_REPLY = /^(LOADING|READONLY|OOM|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
@@ -52,6 +56,9 @@ export class RedisHotState implements HotState {
   readonly #redis: Client;
   readonly #prefix: string;
   #generation = 0;
+  /** Set while the server is failing: commands fail fast until a probe PING succeeds. */
+  #failing: StoreUnavailableError | undefined;
+  #closed = false;
 
   /** Takes ownership of the client: close() quits it. */
   constructor(redis: Redis | Cluster, prefix = 'tollgate:') {
@@ -102,11 +109,30 @@ export class RedisHotState implements HotState {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#redis.quit();
   }
 
-  #run<T>(command: () => Promise<T>): Promise<T> {
-    return guardStore('Redis', isRedisOutage, command);
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.#failing !== undefined) throw this.#failing;
+    try {
+      return await guardStore('Redis', isRedisOutage, command);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError && this.#failing === undefined) this.#probe(error);
+      throw error;
+    }
+  }
+
+  #probe(failure: StoreUnavailableError): void {
+    this.#failing = failure;
+    const again = () => {
+      if (this.#closed) return;
+      this.#redis.ping().then(
+        () => (this.#failing = undefined),
+        () => setTimeout(again, PROBE_EVERY_MS).unref(),
+      );
+    };
+    again();
   }
 
   #key(key: string, kind: string): string {
