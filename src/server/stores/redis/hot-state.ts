@@ -26,7 +26,10 @@ const PROBE_EVERY_MS = 200;
 const UNAVAILABLE_REPLY = /^(LOADING|READONLY|OOM|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
 
 export function isRedisOutage(error: unknown): boolean {
-  return error instanceof ReplyError ? UNAVAILABLE_REPLY.test((error as Error).message) : error instanceof Error;
+  if (error instanceof ReplyError) return UNAVAILABLE_REPLY.test((error as Error).message);
+  // ioredis reports a lost, refused or timed-out connection as a plain Error; a TypeError or
+  // RangeError is a bug of ours and stays a 500.
+  return error instanceof Error && !(error instanceof TypeError) && !(error instanceof RangeError);
 }
 
 const HIT_SCRIPT = `
@@ -110,7 +113,9 @@ export class RedisHotState implements HotState {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#redis.quit();
+    // QUIT needs a server that answers; without one, stop reconnecting so the process can exit.
+    if (this.#redis.status !== 'ready') return this.#redis.disconnect();
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
 
   async #run<T>(command: () => Promise<T>): Promise<T> {
