@@ -196,6 +196,12 @@ export interface HotState {
   isMarked(key: string, now: number): Promise<boolean>;
   /** True the first time a key is presented within ttlMs, false after (replay protection). */
   consumeOnce(key: string, ttlMs: number, now: number): Promise<boolean>;
+  /**
+   * A number that changes whenever state written earlier may have been lost (a Redis reconnect:
+   * the server may have restarted empty or failed over). Readers that trust an absent mark
+   * check the authoritative store again when it changes.
+   */
+  generation(): number;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

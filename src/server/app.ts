@@ -115,6 +115,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   app.setErrorHandler((error, request, reply) => {
     const { problem, retryAfter, unexpected } = problemFromError(error);
     if (unexpected) request.log.error({ err: error }, 'request failed');
+    else if (problem.code === 'unavailable') request.log.warn({ cause: (error as Error).message }, 'a store is unavailable');
     return sendProblem(reply, problem, retryAfter);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -71,12 +71,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   }
   const sealer = createSealer(masterKey);
   const stores = await (config.databaseUrl === undefined
-    ? openStore('the embedded database', 'TOLLGATE_DATA_DIR', config.dataDir, () => openDurableStores({ dataDir: config.dataDir }))
+    ? openStore('the embedded database', 'TOLLGATE_DATA_DIR', config.dataDir, () => openDurableStores({ dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs }))
     : openStore('PostgreSQL', 'TOLLGATE_DATABASE_URL', config.databaseUrl, () =>
-        openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }),
+        openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs }),
       ));
   const redisUrl = config.redisUrl;
-  const hot = await (redisUrl === undefined ? openHotState({}) : openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ redisUrl }))).catch(
+  const hot = await (redisUrl === undefined ? openHotState({ timeoutMs: config.redisTimeoutMs }) : openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ redisUrl, timeoutMs: config.redisTimeoutMs }))).catch(
     async (error: unknown) => {
       await stores.close();
       throw error;

@@ -59,6 +59,14 @@ export interface Config {
   readonly upstream:
     | { readonly urls: Partial<Record<'widevine' | 'playready' | 'fairplay', string>>; readonly comKeyId: string; readonly comKey: Uint8Array }
     | undefined;
+  /** Bound on each PostgreSQL connect, pool wait and statement, in ms. */
+  readonly databaseTimeoutMs: number;
+  /** Bound on each Redis connect and command, in ms. */
+  readonly redisTimeoutMs: number;
+  /** /readyz answers "not ready" when a store has not answered within this, in ms. */
+  readonly readinessTimeoutMs: number;
+  /** /readyz answers "not ready" when the data directory's disk has less free space, in MiB. */
+  readonly diskMinFreeMb: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -155,6 +163,10 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     licenseServerTimeoutMs: read.integer('TOLLGATE_LICENSE_SERVER_TIMEOUT_MS', 5000, 100, 60_000),
     rateLimits: read.rateLimits(),
     upstream: read.upstream(),
+    databaseTimeoutMs: read.integer('TOLLGATE_DATABASE_TIMEOUT_MS', 3_000, 100, 600_000),
+    redisTimeoutMs: read.integer('TOLLGATE_REDIS_TIMEOUT_MS', 1_000, 50, 60_000),
+    readinessTimeoutMs: read.integer('TOLLGATE_READINESS_TIMEOUT_MS', 1_500, 50, 60_000),
+    diskMinFreeMb: read.integer('TOLLGATE_DISK_MIN_FREE_MB', 64, 0, 1_048_576),
     logLevel,
     ...overrides,
   };

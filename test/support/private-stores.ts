@@ -115,7 +115,7 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
     },
     thaw,
     async remove() {
-      await thaw().catch(() => {});
+      signalAll(await pids().catch(() => []), 'SIGCONT');
       await run('pg_dropcluster', [version, name, '--stop']).catch(() => run('pg_dropcluster', [version, name]));
     },
   };

@@ -6,9 +6,11 @@
  * Cheap first: a token seen before is a map lookup plus the binding checks; an unseen token
  * costs one HMAC and one database read of its session, and is then cached until it expires.
  * Liveness is re-checked from hot-state marks every MARK_RECHECK_MS and from the database every
- * DATABASE_RECHECK_MS. Refused tokens are not cached, so junk cannot crowd out real viewers.
- * A cached token also stops with the key that signed it: once that key is pruned or past its
- * retention, the cache answers as a fresh verification would.
+ * DATABASE_RECHECK_MS, or at once when the marks cannot be trusted (see liveness.ts). A check
+ * that fails (a store away) leaves the entry due, so the fast path never serves on it.
+ * Refused tokens are not cached, so junk cannot crowd out real viewers. A cached token also
+ * stops with the key that signed it: once that key is pruned or past its retention, the cache
+ * answers as a fresh verification would.
  */
 import { HLS_KEY_LABEL } from '../../core/drm/policy.js';
 import { type Denial, deny, grant, type Verdict } from '../../core/errors.js';
@@ -30,6 +32,8 @@ interface CachedToken {
   readonly session: PlaybackSessionRecord;
   marksCheckedAt: number;
   databaseCheckedAt: number;
+  /** The hot state's generation when the database last said alive. */
+  marksGeneration: number;
 }
 
 export interface MediaRequest {
@@ -62,6 +66,7 @@ export class GatewayService {
     const entry = this.cache.get(request.token);
     if (entry === undefined || now >= entry.claims.exp * 1000 || now - entry.marksCheckedAt >= MARK_RECHECK_MS) return undefined;
     if (!this.keys.isUsable(entry.kid)) return undefined;
+    if (entry.marksGeneration !== this.liveness.marksGeneration()) return undefined;
     return this.bindings(entry, request).ok ? entry.session : undefined;
   }
 
@@ -78,17 +83,27 @@ export class GatewayService {
     }
     const bindings = this.bindings(entry, request);
     if (!bindings.ok) return bindings;
-    if (now - entry.databaseCheckedAt >= DATABASE_RECHECK_MS) {
-      entry.databaseCheckedAt = entry.marksCheckedAt = now;
-      const alive = await this.liveness.check(entry.session.id);
-      if (!alive.ok) return this.forget(request.token, alive);
-    } else if (now - entry.marksCheckedAt >= MARK_RECHECK_MS) {
-      entry.marksCheckedAt = now;
-      if (await this.liveness.markedDead(entry.session)) {
-        return this.forget(request.token, deny('token_revoked', 'the playback session has ended'));
+    const alive = await this.stillAlive(entry, now);
+    return alive.ok ? grant(entry.session) : this.forget(request.token, alive);
+  }
+
+  /** The liveness check due for a cached token, if any; timestamps move only on success. */
+  private async stillAlive(entry: CachedToken, now: number): Promise<Verdict<void>> {
+    const generation = this.liveness.marksGeneration();
+    if (now - entry.databaseCheckedAt < DATABASE_RECHECK_MS && generation === entry.marksGeneration) {
+      if (now - entry.marksCheckedAt < MARK_RECHECK_MS) return grant(undefined);
+      const dead = await this.liveness.markedDead(entry.session);
+      if (dead === true) return deny('token_revoked', 'the playback session has ended');
+      if (dead === false) {
+        entry.marksCheckedAt = now;
+        return grant(undefined);
       }
     }
-    return grant(entry.session);
+    const alive = await this.liveness.check(entry.session.id);
+    if (!alive.ok) return alive;
+    entry.databaseCheckedAt = entry.marksCheckedAt = now;
+    entry.marksGeneration = generation;
+    return grant(undefined);
   }
 
   /**
@@ -136,6 +151,7 @@ export class GatewayService {
   }
 
   private async admit(token: string, now: number): Promise<Verdict<CachedToken>> {
+    const generation = this.liveness.marksGeneration();
     const kid = token.startsWith(PLAYBACK_TOKEN_PREFIX) ? token.slice(PLAYBACK_TOKEN_PREFIX.length, token.indexOf('.', PLAYBACK_TOKEN_PREFIX.length)) : '';
     const secret = kid === '' || kid.length > 64 ? undefined : await this.keys.resolve(kid);
     const verdict = verifyPlaybackToken(token, { now: Math.floor(now / 1000), resolveKey: () => secret, hmac: nodeHmac });
@@ -143,7 +159,7 @@ export class GatewayService {
     const alive = await this.liveness.check(verdict.value.sid);
     if (!alive.ok) return alive;
     if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.delete(this.cache.keys().next().value!);
-    const entry: CachedToken = { kid, claims: verdict.value, session: alive.value, marksCheckedAt: now, databaseCheckedAt: now };
+    const entry: CachedToken = { kid, claims: verdict.value, session: alive.value, marksCheckedAt: now, databaseCheckedAt: now, marksGeneration: generation };
     this.cache.set(token, entry);
     return grant(entry);
   }

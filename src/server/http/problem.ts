@@ -6,6 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { type Denial, type ErrorCode, TollgateError } from '../../core/errors.js';
 import { redactText } from '../monitor/redact.js';
+import { isSystemOutage, STORE_RETRY_AFTER_SEC, StoreUnavailableError } from '../stores/unavailable.js';
 
 const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   bad_request: { status: 400, title: 'Bad request' },
@@ -71,6 +72,10 @@ const BY_STATUS: Record<number, ErrorCode> = {
 export function problemFromError(error: unknown): { problem: Problem; retryAfter?: number; unexpected: boolean } {
   if (error instanceof TollgateError) {
     return { problem: problemFor(error.code, error.detail), retryAfter: error.retryAfter, unexpected: false };
+  }
+  // A store away (or a disk write that failed for want of space) is an outage, not a bug.
+  if (error instanceof StoreUnavailableError || isSystemOutage(error)) {
+    return { problem: problemFor('unavailable', 'a store is unavailable; try again shortly'), retryAfter: STORE_RETRY_AFTER_SEC, unexpected: false };
   }
   const e = error as { statusCode?: number; validation?: unknown; message?: string; code?: string };
   if (e.validation !== undefined) {

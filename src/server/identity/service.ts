@@ -137,13 +137,17 @@ export class IdentityService {
     }
   }
 
-  /** Revokes the whole family of a refresh token. Unknown tokens are accepted silently (RFC 7009 §2.2). */
+  /**
+   * Revokes the whole family of a refresh token. Unknown tokens are accepted silently (RFC 7009
+   * §2.2). The mark is set even when the family was revoked before: if marking failed last time
+   * (hot state away: the client got 503 after the revocation took effect), the retry sets it.
+   */
   async logout(refreshToken: string): Promise<void> {
     if (!isRefreshTokenShaped(refreshToken)) return;
     const family = await this.stores.refreshTokens.findFamilyByToken(hashToken(refreshToken));
-    if (family !== undefined && (await this.stores.refreshTokens.revokeFamily(family.id, 'logout', this.now()))) {
-      await this.markRevoked(family.id);
-    }
+    if (family === undefined) return;
+    if (family.revokedAt === null) await this.stores.refreshTokens.revokeFamily(family.id, 'logout', this.now());
+    await this.markRevoked(family.id);
   }
 
   private markRevoked(familyId: string): Promise<void> {

@@ -56,6 +56,7 @@ interface Loaded<Sign, Verify> {
 export class KeyRing<Sign, Verify> {
   private keys: Loaded<Sign, Verify>[] = [];
   private loadedAt = -Infinity;
+  private reloading: Promise<void> | undefined;
 
   constructor(
     private readonly store: SigningKeyStore,
@@ -114,7 +115,8 @@ export class KeyRing<Sign, Verify> {
     const record = { kid, use: this.kind.use, alg: this.kind.alg, publicJwk, sealed, createdAt: signsFrom, retiredAt: null };
     await this.store.rotate(record, signsFrom);
     await this.store.prune(this.kind.use, now - this.options.retentionMs);
-    await this.reload();
+    // A load of its own: one already under way may have read the store before the new key.
+    await this.load();
     return { kid, signsFrom };
   }
 
@@ -126,7 +128,7 @@ export class KeyRing<Sign, Verify> {
     try {
       await this.rotate();
     } catch (error) {
-      await this.reload();
+      await this.load();
       if (this.signingNow() === undefined) throw error;
     }
   }
@@ -153,9 +155,20 @@ export class KeyRing<Sign, Verify> {
     await this.reload();
   }
 
-  private async reload(): Promise<void> {
-    this.loadedAt = this.options.now();
+  /**
+   * Concurrent callers share one load. Only a load that succeeded counts: marking the ring
+   * fresh before the store answered let callers during an outage (and for the reload interval
+   * after it) verify against an empty or stale ring, refusing good tokens as "unknown kid".
+   */
+  private reload(): Promise<void> {
+    this.reloading ??= this.load().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  private async load(): Promise<void> {
+    const startedAt = this.options.now();
     const records = await this.store.list(this.kind.use);
+    this.loadedAt = startedAt;
     const previous = new Map(this.keys.map((k) => [k.record.kid, k]));
     this.keys = records.map((record) => {
       const known = previous.get(record.kid);

@@ -5,10 +5,15 @@
  * ends or a login is revoked are consulted every few seconds, and the database again every
  * minute, so an ended session stops everywhere within seconds (with Redis) and within a
  * minute even on instances that share only the database.
+ *
+ * Hot-state trouble must not stretch "seconds" into that minute: marks that cannot be read
+ * (Redis away or frozen) or may have been lost (Redis reconnected, perhaps restarted empty)
+ * send the check to the database at once.
  */
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores, HotState, PlaybackSessionRecord } from '../../core/ports.js';
 import { familyRevokedMark } from '../identity/service.js';
+import { StoreUnavailableError } from '../stores/unavailable.js';
 
 export const MARK_RECHECK_MS = 2_000;
 export const DATABASE_RECHECK_MS = 60_000;
@@ -37,13 +42,23 @@ export class SessionLiveness {
     return grant(session);
   }
 
-  /** The cheap check, from hot-state marks. */
-  async markedDead(session: PlaybackSessionRecord): Promise<boolean> {
+  /** The cheap check, from hot-state marks; undefined when the marks cannot be read. */
+  async markedDead(session: PlaybackSessionRecord): Promise<boolean | undefined> {
     const now = this.now();
-    const [ended, revoked] = await Promise.all([
-      this.hot.isMarked(sessionEndedMark(session.id), now),
-      this.hot.isMarked(familyRevokedMark(session.familyId), now),
-    ]);
-    return ended || revoked;
+    try {
+      const [ended, revoked] = await Promise.all([
+        this.hot.isMarked(sessionEndedMark(session.id), now),
+        this.hot.isMarked(familyRevokedMark(session.familyId), now),
+      ]);
+      return ended || revoked;
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Changes when marks set earlier may have been lost (see HotState.generation). */
+  marksGeneration(): number {
+    return this.hot.generation();
   }
 }

@@ -103,9 +103,9 @@ export class PlaybackService {
       return deny('not_found', 'no such playback session');
     }
     const now = this.now();
-    if (await this.stores.playbackSessions.end(session.id, 'stopped', now)) {
-      await this.hot.mark(sessionEndedMark(session.id), Math.max(1, session.expiresAt - now), now);
-    }
+    if (session.endedAt === null) await this.stores.playbackSessions.end(session.id, 'stopped', now);
+    // Marked even when it had ended before: a retry after a failed mark (503) must take effect.
+    await this.hot.mark(sessionEndedMark(session.id), Math.max(1, session.expiresAt - now), now);
     return grant(undefined);
   }
 

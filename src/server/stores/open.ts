@@ -27,11 +27,13 @@ export interface DurableStoreOptions {
   readonly dataDir: string;
   /** PostgreSQL schema to use instead of the default search_path (e.g. for test isolation). */
   readonly schema?: string;
+  /** Bound on each PostgreSQL connect, pool wait and statement (TOLLGATE_DATABASE_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
 }
 
 export async function openDurableStores(opts: DurableStoreOptions): Promise<DurableStores> {
   const db = opts.databaseUrl
-    ? await openPostgres({ url: opts.databaseUrl, ...(opts.schema !== undefined ? { schema: opts.schema } : {}) })
+    ? await openPostgres({ url: opts.databaseUrl, ...(opts.schema !== undefined ? { schema: opts.schema } : {}), timeoutMs: opts.timeoutMs })
     : await openSqlite(opts.dataDir);
   try {
     await migrate(db);
@@ -63,6 +65,8 @@ export interface HotStateOptions {
   readonly redisUrl?: string;
   /** Key prefix, `tollgate:` by default. */
   readonly prefix?: string;
+  /** Bound on connecting and on each command, in ms (TOLLGATE_REDIS_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -73,9 +77,17 @@ export const REDIS_OPEN_TIMEOUT_MS = 5_000;
 
 export async function openHotState(opts: HotStateOptions): Promise<HotState> {
   if (!opts.redisUrl) return new MemoryHotState();
-  // Few retries per command: during an outage callers get an error within about a second and
-  // fail closed, instead of waiting in ioredis's offline queue.
-  const redis = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // During an outage callers get an error within the timeout and fail closed (503): commands
+  // are not queued while disconnected, nor retried, and one unanswered (a frozen server) times
+  // out. ioredis keeps reconnecting by itself, so service resumes when Redis is back.
+  const timeoutMs = opts.timeoutMs ?? 1_000;
+  const redis = new Redis(opts.redisUrl, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  });
   // Connection errors reach callers as failed commands; this listener keeps the cause (e.g.
   // ECONNREFUSED) for the open error, which ioredis would otherwise call "Connection is closed".
   let cause: unknown;

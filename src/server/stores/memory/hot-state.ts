@@ -63,6 +63,11 @@ export class MemoryHotState implements HotState {
     return this.#live(`m:${key}`, now) !== undefined;
   }
 
+  /** Memory is lost only with the process, and the caches that rely on it with it. */
+  generation(): number {
+    return 0;
+  }
+
   async consumeOnce(key: string, ttlMs: number, now: number): Promise<boolean> {
     this.#sweep(now);
     const k = `o:${key}`;

@@ -1,5 +1,5 @@
 /**
- * HotState on Redis or Redis Cluster, shared by every instance.
+ * HotState on Redis, shared by every instance.
  *
  * Keys are `<prefix>{<key>}:<kind>`: the prefix keeps Tollgate apart from other users of the
  * server, and the hash tag puts every kind of one key in the same cluster slot. Each operation
@@ -9,9 +9,28 @@
  *
  * Expiry runs on the Redis clock, the one clock all instances share, so the `now` arguments
  * are not used here; windows and TTLs are still measured from the first hit or the mark.
+ *
+ * Outages: a command that fails for want of a server (disconnected, timed out, the server
+ * loading, read-only or out of memory) throws StoreUnavailableError, so callers fail closed
+ * with 503. After such a failure every command fails at once while a PING probes the server
+ * every PROBE_EVERY_MS: a frozen Redis costs one timeout, not one per command of a request.
+ * Each reconnect bumps generation(): the server may have come back empty.
  */
-import type { Cluster, Redis } from 'ioredis';
+import { type Cluster, type Redis, ReplyError } from 'ioredis';
 import type { HotState } from '../../../core/ports.js';
+import { guardStore, StoreUnavailableError } from '../unavailable.js';
+
+const PROBE_EVERY_MS = 200;
+
+/** Replies of a server that is up but cannot serve; any other reply error is a bug of ours. */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|OOM|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
+
+export function isRedisOutage(error: unknown): boolean {
+  if (error instanceof ReplyError) return UNAVAILABLE_REPLY.test((error as Error).message);
+  // ioredis reports a lost, refused or timed-out connection as a plain Error; a TypeError or
+  // RangeError is a bug of ours and stays a 500.
+  return error instanceof Error && !(error instanceof TypeError) && !(error instanceof RangeError);
+}
 
 const HIT_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
@@ -52,6 +71,10 @@ const px = (ms: number): number => Math.max(1, Math.ceil(ms));
 export class RedisHotState implements HotState {
   readonly #redis: Client;
   readonly #prefix: string;
+  #generation = 0;
+  /** Set while the server is failing: commands fail fast until a probe PING succeeds. */
+  #failing: StoreUnavailableError | undefined;
+  #closed = false;
 
   /** Takes ownership of the client: close() quits it. */
   constructor(redis: Redis | Cluster, prefix = 'tollgate:') {
@@ -61,44 +84,78 @@ export class RedisHotState implements HotState {
     redis.defineCommand('tollgateRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.#redis = redis as Client;
     this.#prefix = prefix;
+    // Bumped when the connection closes (marks written from now on may fail) and again when it
+    // is ready (the server answering may have restarted empty): a reader that checked the
+    // database in between still re-checks once Redis is back.
+    redis.on('close', () => (this.#generation += 1));
+    redis.on('ready', () => (this.#generation += 1));
+  }
+
+  generation(): number {
+    return this.#generation;
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
-    const [count, resetInMs] = await this.#redis.tollgateHit(this.#key(key, 'hit'), px(windowMs));
+    const [count, resetInMs] = await this.#run(() => this.#redis.tollgateHit(this.#key(key, 'hit'), px(windowMs)));
     return { count, resetInMs };
   }
 
   async reserve(key: string, limit: number, windowMs: number): Promise<{ taken: boolean; count: number; resetInMs: number }> {
-    const [taken, count, resetInMs] = await this.#redis.tollgateReserve(this.#key(key, 'hit'), px(windowMs), limit);
+    const [taken, count, resetInMs] = await this.#run(() => this.#redis.tollgateReserve(this.#key(key, 'hit'), px(windowMs), limit));
     return { taken: taken === 1, count, resetInMs };
   }
 
   async release(key: string): Promise<void> {
-    await this.#redis.tollgateRelease(this.#key(key, 'hit'));
+    await this.#run(() => this.#redis.tollgateRelease(this.#key(key, 'hit')));
   }
 
   async clear(key: string): Promise<void> {
-    await this.#redis.del(this.#key(key, 'hit'));
+    await this.#run(() => this.#redis.del(this.#key(key, 'hit')));
   }
 
   async mark(key: string, ttlMs: number): Promise<void> {
-    await this.#redis.set(this.#key(key, 'mark'), '1', 'PX', px(ttlMs));
+    await this.#run(() => this.#redis.set(this.#key(key, 'mark'), '1', 'PX', px(ttlMs)));
   }
 
   async isMarked(key: string): Promise<boolean> {
-    return (await this.#redis.exists(this.#key(key, 'mark'))) === 1;
+    return (await this.#run(() => this.#redis.exists(this.#key(key, 'mark')))) === 1;
   }
 
   async consumeOnce(key: string, ttlMs: number): Promise<boolean> {
-    return (await this.#redis.set(this.#key(key, 'once'), '1', 'PX', px(ttlMs), 'NX')) === 'OK';
+    return (await this.#run(() => this.#redis.set(this.#key(key, 'once'), '1', 'PX', px(ttlMs), 'NX'))) === 'OK';
   }
 
   async ping(): Promise<void> {
-    await this.#redis.ping();
+    await this.#run(() => this.#redis.ping());
   }
 
   async close(): Promise<void> {
-    await this.#redis.quit();
+    this.#closed = true;
+    // QUIT needs a server that answers; without one, stop reconnecting so the process can exit.
+    if (this.#redis.status !== 'ready') return this.#redis.disconnect();
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.#failing !== undefined) throw this.#failing;
+    try {
+      return await guardStore('Redis', isRedisOutage, command);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError && this.#failing === undefined) this.#probe(error);
+      throw error;
+    }
+  }
+
+  #probe(failure: StoreUnavailableError): void {
+    this.#failing = failure;
+    const again = () => {
+      if (this.#closed) return;
+      this.#redis.ping().then(
+        () => (this.#failing = undefined),
+        () => setTimeout(again, PROBE_EVERY_MS).unref(),
+      );
+    };
+    again();
   }
 
   #key(key: string, kind: string): string {

@@ -11,6 +11,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { guardStore, isSystemOutage } from '../unavailable.js';
 import type { SqlDatabase } from './database.js';
 import { Mutex } from './mutex.js';
 
@@ -23,6 +24,14 @@ const BUSY_TIMEOUT_MS = 5_000;
  * that the holder needs to finish. A handful of paths per process, so never pruned.
  */
 const fileLocks = new Map<string, Mutex>();
+
+/** The file cannot be written (disk full, I/O error, read-only) or stays locked by another process. */
+const OUTAGE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|NOMEM)/;
+
+export function isSqliteOutage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && OUTAGE.test(code)) || isSystemOutage(error);
+}
 
 /** `$n` placeholders (outside string literals) become `?`, with the parameters reordered. */
 const PLACEHOLDER = /'(?:[^']|'')*'|\$(\d+)/g;
@@ -80,11 +89,12 @@ export async function openSqlite(dataDir: string): Promise<SqlDatabase> {
     close: () => Promise.reject(new Error('close() called inside a transaction')),
   };
 
+  const guard = <T>(call: () => Promise<T>) => guardStore('SQLite', isSqliteOutage, call);
   return {
     dialect: 'sqlite',
-    query: (sql, params) => mutex.run(() => run(sql, params)),
+    query: (sql, params) => guard(() => mutex.run(() => run(sql, params))),
     transaction: (fn) =>
-      mutex.run(async () => {
+      guard(() => mutex.run(async () => {
         db.exec('BEGIN IMMEDIATE');
         try {
           const result = await fn(tx);
@@ -94,7 +104,7 @@ export async function openSqlite(dataDir: string): Promise<SqlDatabase> {
           if (db.inTransaction) db.exec('ROLLBACK');
           throw error;
         }
-      }),
+      })),
     close: () => mutex.run(() => void db.close()),
   };
 }
