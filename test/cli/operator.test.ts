@@ -92,7 +92,7 @@ describe('tollgate, as a new operator meets it', () => {
       const port = (silent.address() as { port: number }).port;
       const res = await tollgate(['titles', 'list'], { TOLLGATE_REDIS_URL: `redis://127.0.0.1:${port}` });
       expect(res.code).toBe(69);
-      expect(res.stderr).toContain(`cannot open Redis at redis://127.0.0.1:${port} (TOLLGATE_REDIS_URL): no answer within 5 s`);
+      expect(res.stderr).toContain(`cannot open Redis at redis://127.0.0.1:${port} (TOLLGATE_REDIS_URL): no answer within`);
     } finally {
       silent.close();
     }

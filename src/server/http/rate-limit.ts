@@ -7,10 +7,16 @@
  * an IPv6 client by its /64, which one subscriber line gets whole; IPv4 by the address.
  * Limits are far above what a player or operator does (docs/CONFIGURATION.md); 0 turns one off.
  * Over a limit → 429 `rate_limited` with Retry-After until the window ends.
+ *
+ * While the shared hot state is away (a Redis outage), each instance counts in its own memory:
+ * the limits then hold per instance rather than across them, and a Redis outage neither
+ * stops playback starts and licenses that need only the database nor lifts the limits.
  */
 import { deny, grant, type Denial, type Verdict } from '../../core/errors.js';
 import { ipNetworkOf } from '../../core/playback-token-ip.js';
 import type { HotState } from '../../core/ports.js';
+import { MemoryHotState } from '../stores/memory/hot-state.js';
+import { StoreUnavailableError } from '../stores/unavailable.js';
 import { fail } from './problem.js';
 
 /** Requests per window for each limited thing; 0 = no limit. */
@@ -31,6 +37,9 @@ export interface RateLimits {
 export type RateRule = Exclude<keyof RateLimits, 'windowSec' | 'adminFailureWindowSec' | 'adminFailuresPerAddress'>;
 
 export class RateLimiter {
+  /** Counts while the shared hot state is unavailable. */
+  private readonly local = new MemoryHotState();
+
   constructor(
     private readonly hot: HotState,
     private readonly limits: RateLimits,
@@ -41,7 +50,7 @@ export class RateLimiter {
   async check(rule: RateRule, subject: string): Promise<Verdict<void>> {
     const limit = this.limits[rule];
     if (limit === 0) return ALLOWED;
-    const { count, resetInMs } = await this.hot.hit(keyOf(rule, subject), this.limits.windowSec * 1000, this.now());
+    const { count, resetInMs } = await this.hit(keyOf(rule, subject), this.limits.windowSec * 1000);
     return count > limit ? tooMany(resetInMs) : ALLOWED;
   }
 
@@ -60,11 +69,21 @@ export class RateLimiter {
     const { adminFailuresPerAddress: limit, adminFailureWindowSec } = this.limits;
     if (limit === 0) return attempt();
     const key = keyOf('adminFailures', address);
-    const { count, resetInMs } = await this.hot.hit(key, adminFailureWindowSec * 1000, this.now());
+    const { count, resetInMs } = await this.hit(key, adminFailureWindowSec * 1000);
     if (count > limit) fail(tooMany(resetInMs));
     const result = attempt();
-    await this.hot.clear(key);
+    await Promise.all([this.hot.clear(key).catch(() => {}), this.local.clear(key)]);
     return result;
+  }
+
+  private async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    const now = this.now();
+    try {
+      return await this.hot.hit(key, windowMs, now);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      return this.local.hit(key, windowMs, now);
+    }
   }
 }
 

@@ -94,7 +94,7 @@ export async function openHotState(opts: HotStateOptions): Promise<HotState> {
   redis.on('error', (error: unknown) => (cause = error));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_OPEN_TIMEOUT_MS / 1000} s`)), REDIS_OPEN_TIMEOUT_MS);
+    timer = setTimeout(() => reject(silent(REDIS_OPEN_TIMEOUT_MS)), REDIS_OPEN_TIMEOUT_MS);
   });
   try {
     await Promise.race([redis.connect(), timeout]);
@@ -103,9 +103,15 @@ export async function openHotState(opts: HotStateOptions): Promise<HotState> {
     // disconnect() only half-closes a socket still waiting for Redis's first answer; a silent
     // peer would then hold the process open for seconds more.
     (redis.stream as NetStream | undefined)?.destroy();
-    throw cause ?? error;
+    // A silent server fails the connection's first command (ioredis: "Command timed out").
+    const reason = cause ?? error;
+    throw (reason as Error).message === 'Command timed out' ? silent(timeoutMs) : reason;
   } finally {
     clearTimeout(timer);
   }
   return new RedisHotState(redis, opts.prefix);
+}
+
+function silent(afterMs: number): Error {
+  return new Error(`no answer within ${afterMs / 1000} s`);
 }
