@@ -115,7 +115,7 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
       signalAll(await pids(), 'SIGCONT');
     },
     async remove() {
-      await this.thaw().catch(() => {});
+      signalAll(await pids(), 'SIGCONT');
       await run('pg_dropcluster', [version, name, '--stop']).catch(() => run('pg_dropcluster', [version, name]));
     },
   };
