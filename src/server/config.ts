@@ -40,6 +40,19 @@ export interface Config {
     | { readonly urls: Partial<Record<'widevine' | 'playready' | 'fairplay', string>>; readonly comKeyId: string; readonly comKey: Uint8Array }
     | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Limits of the HTTP server's connections (applied by app.ts). */
+  readonly http: HttpLimits;
+}
+
+export interface HttpLimits {
+  /** An idle keep-alive connection is closed after this; longer than a load balancer's idle timeout. */
+  readonly keepAliveTimeoutSec: number;
+  /** The request line and headers must arrive within this. */
+  readonly headersTimeoutSec: number;
+  /** The whole request, body included, must arrive within this (slow-body clients are cut). */
+  readonly requestTimeoutSec: number;
+  /** Connections beyond this many are closed on arrival; 0 = no cap. */
+  readonly maxConnections: number;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +125,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),
     upstream: read.upstream(),
     logLevel,
+    http: read.httpLimits(),
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -171,6 +185,21 @@ class Reader {
     }
     this.problems.push(`${name}: not a valid ${protocols.map((p) => p.replace(':', '')).join('/')} URL`);
     return undefined;
+  }
+
+  httpLimits(): HttpLimits {
+    const limits = {
+      // 65 s outlasts the 60 s idle timeout of common load balancers (AWS ALB, nginx), so the
+      // balancer, not Tollgate, closes an idle connection and never reuses one Tollgate closed.
+      keepAliveTimeoutSec: this.integer('TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT', 65, 1, 3600),
+      headersTimeoutSec: this.integer('TOLLGATE_HTTP_HEADERS_TIMEOUT', 20, 1, 3600),
+      requestTimeoutSec: this.integer('TOLLGATE_HTTP_REQUEST_TIMEOUT', 30, 1, 3600),
+      maxConnections: this.integer('TOLLGATE_HTTP_MAX_CONNECTIONS', 10_000, 0, 1_000_000),
+    };
+    if (limits.headersTimeoutSec > limits.requestTimeoutSec) {
+      this.problems.push('TOLLGATE_HTTP_HEADERS_TIMEOUT: must not be longer than TOLLGATE_HTTP_REQUEST_TIMEOUT');
+    }
+    return limits;
   }
 
   /** TOLLGATE_DRM_<SYSTEM>_URL plus the communication key shared with that service. */
