@@ -72,7 +72,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
 
   const accessKeys = new AccessKeyRing(stores.signingKeys, sealer, {
     alg: config.signingAlg,
-    retentionMs: IdentityService.keyRetentionMs(config.accessTokenTtlSec),
+    retentionMs: IdentityService.keyRetentionMs(config.accessTokenTtlSec, config.clockSkewSec),
     now,
   });
   const identity = new IdentityService(
@@ -83,6 +83,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       issuer: config.publicUrl,
       revocationMarkTtlSec: config.playbackTokenTtlSec,
       accessTokenTtlSec: config.accessTokenTtlSec,
+      clockSkewSec: config.clockSkewSec,
       refreshFamilyTtlSec: config.refreshFamilyTtlSec,
       loginMaxFailuresPerAccount: config.loginMaxFailuresPerAccount,
       loginMaxFailuresPerAddress: config.loginMaxFailuresPerAddress,
@@ -96,7 +97,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const playback = new PlaybackService(stores, hot, playbackKeys, config, now);
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
-  const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now);
+  const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);
   const backend = config.licenseServerUrl ? remoteBackend(config.licenseServerUrl) : inProcessBackend(licenseServer);
   const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now);
 

@@ -20,6 +20,8 @@ export interface Config {
   /** Proxy addresses (or CIDR ranges) whose X-Forwarded-For is believed. */
   readonly trustProxy: readonly string[];
   readonly accessTokenTtlSec: number;
+  /** Clock difference between servers every verifier tolerates (iat, nbf, exp), seconds. */
+  readonly clockSkewSec: number;
   readonly refreshFamilyTtlSec: number;
   readonly signingAlg: 'EdDSA' | 'ES256';
   readonly loginMaxFailuresPerAccount: number;
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     corsOrigins,
     trustProxy,
     accessTokenTtlSec: read.integer('TOLLGATE_ACCESS_TOKEN_TTL', 600, 60, 900),
+    clockSkewSec: read.integer('TOLLGATE_CLOCK_SKEW_SECONDS', 30, 0, 300),
     refreshFamilyTtlSec: read.integer('TOLLGATE_REFRESH_TOKEN_TTL', 30 * 86400, 3600, 365 * 86400),
     signingAlg: read.oneOf('TOLLGATE_SIGNING_ALG', 'EdDSA', ['EdDSA', 'ES256'] as const),
     loginMaxFailuresPerAccount: read.integer('TOLLGATE_LOGIN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 1000),

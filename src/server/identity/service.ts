@@ -18,7 +18,6 @@ import { verifyPassword } from './passwords.js';
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const ACCESS_TOKEN_AUDIENCE = 'tollgate-api';
 const REFRESH_PREFIX = 'tgr_';
-const CLOCK_LEEWAY_SEC = 30;
 
 /** Hot-state mark set when a login is revoked, so gateways stop its playback sessions. */
 export function familyRevokedMark(familyId: string): string {
@@ -30,6 +29,8 @@ export interface IdentitySettings {
   /** How long revocation marks must outlive the revocation: the longest playback token. */
   readonly revocationMarkTtlSec: number;
   readonly accessTokenTtlSec: number;
+  /** Clock difference tolerated between the instance that signed a token and this one. */
+  readonly clockSkewSec: number;
   readonly refreshFamilyTtlSec: number;
   readonly loginMaxFailuresPerAccount: number;
   readonly loginMaxFailuresPerAddress: number;
@@ -139,7 +140,7 @@ export class IdentityService {
         issuer: this.settings.issuer,
         audience: ACCESS_TOKEN_AUDIENCE,
         now: Math.floor(this.now() / 1000),
-        leeway: CLOCK_LEEWAY_SEC,
+        leeway: this.settings.clockSkewSec,
         resolveKey: (kid) => this.keys.resolve(kid),
       },
       nodeJwtCrypto,
@@ -156,8 +157,8 @@ export class IdentityService {
   }
 
   /** Retention a retired access key needs: its tokens' lifetime plus clock leeway. */
-  static keyRetentionMs(accessTokenTtlSec: number): number {
-    return (accessTokenTtlSec + CLOCK_LEEWAY_SEC) * 1000;
+  static keyRetentionMs(accessTokenTtlSec: number, clockSkewSec: number): number {
+    return (accessTokenTtlSec + clockSkewSec) * 1000;
   }
 
   private async tokenPair(userId: string, familyId: string, refreshToken: string): Promise<TokenPair> {
