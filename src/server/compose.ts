@@ -65,7 +65,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   }
   const sealer = createSealer(masterKey);
   const stores = await openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const hot = await openHotState({ redisUrl: config.redisUrl }).catch(async (error: unknown) => {
+  const hot = await openHotState({ redisUrl: config.redisUrl, now }).catch(async (error: unknown) => {
     await stores.close();
     throw error;
   });

@@ -78,8 +78,15 @@ export class LicenseServer {
     const entitlement = verified.value;
     // Remember the jti for as long as the message could still verify.
     const rememberMs = (entitlement.exp + this.clockSkewSec) * 1000 - now + 1000;
-    if (!(await this.hot.consumeOnce(`entitlement-jti:${entitlement.jti}`, Math.max(1000, rememberMs), now))) {
-      return deny('invalid_token', 'this entitlement message was already used');
+    const once = await this.hot.consumeOnce(`entitlement-jti:${entitlement.jti}`, Math.max(1000, rememberMs), now, entitlement.iat * 1000);
+    if (once === 'used') return deny('invalid_token', 'this entitlement message was already used');
+    if (once === 'unknown') {
+      // Refused, but as an outage: the player retries, and the proxy mints a fresh message.
+      return deny(
+        'unavailable',
+        'hot state was lost after this entitlement message was issued (a Redis restart, flush or failover, or a restart), so its single use cannot be proven; retry with a fresh message',
+        1,
+      );
     }
     return grant(entitlement);
   }

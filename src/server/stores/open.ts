@@ -62,10 +62,16 @@ export interface HotStateOptions {
   readonly redisUrl?: string;
   /** Key prefix, `tollgate:` by default. */
   readonly prefix?: string;
+  /** The clock, Unix ms: in memory, a process start is a new hot-state epoch. */
+  readonly now?: () => number;
 }
 
 export async function openHotState(opts: HotStateOptions): Promise<HotState> {
-  if (!opts.redisUrl) return new MemoryHotState();
+  if (!opts.redisUrl) {
+    // Whole seconds, as one-time ids carry them: an id issued in this very second still counts
+    // as this epoch's (a restart within the second its message was used is the one gap left).
+    return new MemoryHotState({ epochStartedAt: Math.floor((opts.now ?? Date.now)() / 1000) * 1000 });
+  }
   // Few retries per command: during an outage callers get an error within about a second and
   // fail closed, instead of waiting in ioredis's offline queue.
   const redis = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
@@ -79,5 +85,14 @@ export async function openHotState(opts: HotStateOptions): Promise<HotState> {
     redis.disconnect();
     throw cause ?? error;
   }
-  return new RedisHotState(redis, opts.prefix);
+  const hot = new RedisHotState(redis, opts.prefix);
+  try {
+    // Reading the epoch at start means a first start (or one after Redis lost its data)
+    // begins an epoch before this instance mints anything.
+    await hot.epochStartedAt();
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  return hot;
 }
