@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { DurableStores, HotState } from '../core/ports.js';
 import { CatalogService } from './catalog/service.js';
+import { recoverStaging } from './catalog/staging-area.js';
 import type { Config } from './config.js';
 import { AccessKeyRing } from './identity/access-keys.js';
 import { IdentityService } from './identity/service.js';
@@ -69,6 +70,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     await stores.close();
     throw error;
   });
+  // What a killed packager left: clear media in staging, a published folder never registered.
+  notices.push(...(await recoverStaging(config.dataDir, stores.titles)));
 
   const accessKeys = new AccessKeyRing(stores.signingKeys, sealer, {
     alg: config.signingAlg,

@@ -2,15 +2,16 @@
  * Registering a packaged title: fresh content keys, the packagers writing into a staging
  * folder, then one rename and one transaction. Threat: a half-registered title (files without
  * a record, a record without its keys, a key on disk). Any failure removes what was written;
- * keys only ever exist sealed in the database.
+ * keys only ever exist sealed in the database. The staging folder is claimed in the data dir's
+ * owner-only staging area, so a crash at any point is undone at the next start (staging-area.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { ContentKeyRecord, DurableStores, TitleRecord } from '../../core/ports.js';
 import { newContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
+import { claimStagingDir, STAGED_TITLE } from './staging-area.js';
 
 /** Gives the key for a label ('hls', 'audio', 'sd', 'sd@3', …), made fresh on first request. */
 export type KeyFor = (label: string) => { kid: string; key: Uint8Array };
@@ -34,10 +35,11 @@ export async function registerTitle(
   const finalDir = join(mediaRoot, input.id);
   if (await exists(finalDir)) return deny('conflict', `${finalDir} already exists; remove it or choose another title id`);
 
-  const staging = join(mediaRoot, `.staging-${input.id}-${randomBytes(6).toString('hex')}`);
-  await mkdir(staging, { recursive: true });
+  const claimed = await claimStagingDir(deps.dataDir, 'title', input.id);
+  const staging = join(claimed, STAGED_TITLE);
   let moved = false;
   try {
+    await mkdir(staging);
     const now = deps.now();
     const keys = new Map<string, ContentKeyRecord & { key: Uint8Array }>();
     const keyFor: KeyFor = (label) => {
@@ -53,6 +55,7 @@ export async function registerTitle(
     for (const { protocol, packager } of input.packagers) {
       durationSec = Math.max(durationSec, (await packager(join(staging, protocol), keyFor)).durationSec);
     }
+    await mkdir(mediaRoot, { recursive: true });
     await rename(staging, finalDir);
     moved = true;
     const title: TitleRecord = {
@@ -69,10 +72,10 @@ export async function registerTitle(
     }
     return grant(title);
   } catch (error) {
-    await rm(moved ? finalDir : staging, { recursive: true, force: true });
+    if (moved) await rm(finalDir, { recursive: true, force: true });
     throw error;
   } finally {
-    if (!moved) await rm(staging, { recursive: true, force: true });
+    await rm(claimed, { recursive: true, force: true });
   }
 }
 
