@@ -200,6 +200,10 @@ export async function runFfmpeg(args: readonly string[], opts: RunOptions = {}):
       throw new MediaError('tool_missing', `cannot run ${ffmpeg}: ${err.message}`);
     });
     signal?.throwIfAborted();
+    // setpriv's own exit codes when it cannot become ffmpeg (not found, not executable).
+    if (setpriv && (code === 126 || code === 127) && stderr.includes('setpriv: failed to execute')) {
+      throw new MediaError('tool_missing', `cannot run ${ffmpeg}: ${lastLine(stderr)}`);
+    }
     if (code !== 0) {
       throw new MediaError('ffmpeg_failed', `ffmpeg exited with ${code ?? 'a signal'}: ${lastLine(stderr) || 'no message'}`, stderr);
     }

@@ -111,7 +111,7 @@ describe('fault: the packager is killed with SIGKILL mid-way', () => {
     const again = await tollgate('package', shortClip, '--title', 'movie');
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
-  });
+  }, 120_000);
 
   it('makes the id usable again after a crash between publishing the folder and committing the title', async () => {
     // The state such a crash leaves: media/<id> published, no title record, and the run's
@@ -129,7 +129,7 @@ describe('fault: the packager is killed with SIGKILL mid-way', () => {
     expect(packaged.code).toBe(0);
     expect(JSON.parse(packaged.stdout)).toMatchObject({ id: 'orphan' });
     expect(await files(join(dataDir, 'staging'))).toEqual([]);
-  });
+  }, 60_000);
 
   it('leaves the staging folder of a live packager alone', async () => {
     const staging = join(dataDir, 'staging', 'title-live');
