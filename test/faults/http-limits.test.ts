@@ -56,6 +56,11 @@ describe('fault: HTTP connection limits', () => {
     expect(node.maxConnections).toBe(10_000);
   });
 
+  it('refuses a headers timeout longer than the request timeout at boot', () => {
+    expect(() => loadConfig({ TOLLGATE_HTTP_HEADERS_TIMEOUT: '40', TOLLGATE_HTTP_REQUEST_TIMEOUT: '30' })).toThrow(/TOLLGATE_HTTP_HEADERS_TIMEOUT/);
+    expect(() => loadConfig({ TOLLGATE_HTTP_MAX_CONNECTIONS: 'many' })).toThrow(/TOLLGATE_HTTP_MAX_CONNECTIONS/);
+  });
+
   it('cuts a client that drips its body once the request timeout has passed', async () => {
     const at = await listen({ TOLLGATE_HTTP_REQUEST_TIMEOUT: '2', TOLLGATE_HTTP_HEADERS_TIMEOUT: '1' });
     const client = await open(at);
