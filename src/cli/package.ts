@@ -3,8 +3,7 @@
  * the catalog (a fresh content key, all-or-nothing). A progress bar on a terminal, progress
  * lines otherwise (a log or CI shows how far a long packaging run got).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HLS_KEY_LABEL } from '../core/drm/policy.js';
 import type { Verdict } from '../core/errors.js';
@@ -14,6 +13,7 @@ import { locateMediaTools, MediaError } from '../media/ffmpeg.js';
 import { packageDash } from '../media/dash/index.js';
 import { demoSampleDir, packageHls, packageHlsFromClearSample } from '../media/hls/index.js';
 import { type RegisterInput, registerTitle } from '../server/catalog/register.js';
+import { claimStagingDir } from '../server/catalog/staging-area.js';
 import type { Services } from '../server/compose.js';
 
 export interface PackageInput {
@@ -86,7 +86,7 @@ export async function packageDemoTitles(services: Services, id: string, onProgre
       ],
     });
   }
-  const scratch = await mkdtemp(join(tmpdir(), 'tollgate-demo-clip-'));
+  const scratch = await claimStagingDir(services.config.dataDir, 'demo-clip');
   try {
     const clip = join(scratch, 'demo.mp4');
     await demoClipToFile(clip, { tools: ffmpeg, ...(onProgress ? { onProgress: (f: number) => onProgress(f * 0.2) } : {}) });

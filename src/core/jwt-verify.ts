@@ -126,11 +126,11 @@ function checkTime(claims: Record<string, unknown>, now: number, leeway: number)
   if (now >= exp + leeway) return deny('token_expired', 'token expired');
   if (nbf !== undefined) {
     if (!isNumericDate(nbf)) return invalid('nbf not a number');
-    if (now + leeway < nbf) return invalid('token not yet valid');
+    if (now + leeway < nbf) return invalid(`token not yet valid, by more than the ${leeway} s leeway (clock skew between servers?)`);
   }
   if (iat !== undefined) {
     if (!isNumericDate(iat)) return invalid('iat not a number');
-    if (iat > now + leeway) return invalid('iat in the future');
+    if (iat > now + leeway) return invalid(`iat in the future, by more than the ${leeway} s leeway (clock skew between servers?)`);
   }
   return undefined;
 }

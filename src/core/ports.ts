@@ -177,6 +177,8 @@ export interface DurableStores {
 }
 
 /** Short-lived shared state: revocation marks, rate-limit windows, one-time ids. */
+export type OnceResult = 'first' | 'used' | 'unknown';
+
 export interface HotState {
   /** Counts a hit in a fixed window; returns the count so far and ms until the window resets. */
   hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetInMs: number }>;
@@ -194,8 +196,13 @@ export interface HotState {
   /** Sets a mark that lives for ttlMs (e.g. "family F is revoked"). */
   mark(key: string, ttlMs: number, now: number): Promise<void>;
   isMarked(key: string, now: number): Promise<boolean>;
-  /** True the first time a key is presented within ttlMs, false after (replay protection). */
-  consumeOnce(key: string, ttlMs: number, now: number): Promise<boolean>;
+  /**
+   * Replay protection that survives the loss of hot state: 'first' the first time a key is
+   * presented within ttlMs, 'used' after; 'unknown' when the hot state's current epoch began
+   * after `issuedAt` (Unix ms) — hot state was lost since (a Redis restart, flush or failover, a
+   * process restart in embedded mode), so an earlier use may have been forgotten.
+   */
+  consumeOnce(key: string, ttlMs: number, now: number, issuedAt: number): Promise<OnceResult>;
   /**
    * A number that changes whenever state written earlier may have been lost (a Redis reconnect:
    * the server may have restarted empty or failed over). Readers that trust an absent mark

@@ -4,6 +4,11 @@
  * a MediaError with a reason and the tail of the tool's stderr. Inputs are passed as `file:`
  * URLs so a crafted name ("-f", "concat:", "http://…") is never read as an option or protocol.
  * An abort kills the child and waits for it to exit, so the caller may delete its working files.
+ *
+ * ffmpeg must not outlive its parent: a packager killed outright (kill -9, OOM killer) would
+ * leave it writing clear media. Node cannot set a parent-death signal itself, so on Linux
+ * ffmpeg is started through util-linux's `setpriv --pdeathsig SIGKILL`, which sets it and then
+ * becomes ffmpeg (exec: same process); the kernel kills ffmpeg when this process dies.
  */
 import { execFile, spawn } from 'node:child_process';
 import { access, constants, stat } from 'node:fs/promises';
@@ -165,9 +170,10 @@ export async function runFfmpeg(args: readonly string[], opts: RunOptions = {}):
   const { ffmpeg } = opts.tools ?? (await locateMediaTools());
   const { signal, onProgress, durationSec = 0 } = opts;
   signal?.throwIfAborted();
-  const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const ffmpegArgs = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...args];
+  const setpriv = await parentDeathWrapper();
+  const [command, commandArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', ffmpeg, ...ffmpegArgs]] : [ffmpeg, ffmpegArgs];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = tail(stderr + chunk)));
   let pending = '';
@@ -194,12 +200,24 @@ export async function runFfmpeg(args: readonly string[], opts: RunOptions = {}):
       throw new MediaError('tool_missing', `cannot run ${ffmpeg}: ${err.message}`);
     });
     signal?.throwIfAborted();
+    // setpriv's own exit codes when it cannot become ffmpeg (not found, not executable).
+    if (setpriv && (code === 126 || code === 127) && stderr.includes('setpriv: failed to execute')) {
+      throw new MediaError('tool_missing', `cannot run ${ffmpeg}: ${lastLine(stderr)}`);
+    }
     if (code !== 0) {
       throw new MediaError('ffmpeg_failed', `ffmpeg exited with ${code ?? 'a signal'}: ${lastLine(stderr) || 'no message'}`, stderr);
     }
   } finally {
     signal?.removeEventListener('abort', kill);
   }
+}
+
+let setprivPath: Promise<string | undefined> | undefined;
+
+/** setpriv where the platform has it (Linux); elsewhere ffmpeg runs on to its end, and its output is removed at the next start. */
+function parentDeathWrapper(): Promise<string | undefined> {
+  setprivPath ??= process.platform === 'linux' ? findExecutable('setpriv', process.env.PATH) : Promise.resolve(undefined);
+  return setprivPath;
 }
 
 /** Keeps the last 4 KiB: enough for ffmpeg's final error lines, bounded for chatty encoders. */

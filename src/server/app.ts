@@ -6,7 +6,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
-import { createServer, type IncomingMessage } from 'node:http';
+import type { HttpLimits } from './config.js';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import { corsPolicy, registerCors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -40,6 +41,22 @@ function clientIpOf(trustProxy: readonly string[]): (request: IncomingMessage) =
   return (request) => proxyAddr.all(request, trust).at(-1);
 }
 
+/**
+ * Node's defaults close idle keep-alive connections after 5 s (before a load balancer's 60 s,
+ * which then sends requests into closed connections: sporadic 502s), hold a slow body for
+ * 300 s and accept any number of connections. These come from configuration instead.
+ */
+function createLimitedServer(limits: HttpLimits, listener: RequestListener): Server {
+  // Node checks the header and request deadlines every connectionsCheckingInterval (30 s by
+  // default, which would let a slow body live up to twice its deadline); check every second.
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1000 }, listener);
+  server.keepAliveTimeout = limits.keepAliveTimeoutSec * 1000;
+  server.headersTimeout = limits.headersTimeoutSec * 1000;
+  server.requestTimeout = limits.requestTimeoutSec * 1000;
+  server.maxConnections = limits.maxConnections === 0 ? Infinity : limits.maxConnections;
+  return server;
+}
+
 export interface AppOptions {
   /** Where JSON logs go (stdout by default); tests capture them. */
   readonly logStream?: { write(line: string): void };
@@ -60,7 +77,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   });
   const app = Fastify({
     serverFactory: (handler) =>
-      createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
+      createLimitedServer(config.http, (request, response) => {
         if (!fastPath(request, response)) handler(request, response);
       }),
     bodyLimit: BODY_LIMIT_BYTES,

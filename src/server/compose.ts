@@ -5,10 +5,12 @@
 import { join } from 'node:path';
 import type { DurableStores, HotState } from '../core/ports.js';
 import { CatalogService } from './catalog/service.js';
+import { recoverStaging } from './catalog/staging-area.js';
 import type { Config } from './config.js';
 import { AccessKeyRing } from './identity/access-keys.js';
 import { IdentityService } from './identity/service.js';
-import { createSealer, loadOrCreateMasterKey, type Sealer } from './keys/sealer.js';
+import { loadOrCreateMasterKey } from './keys/master-key-file.js';
+import { createSealer, type Sealer } from './keys/sealer.js';
 import { GatewayService } from './gateway/service.js';
 import { CommunicationKeyRing } from './license/communication-keys.js';
 import { EntitlementProxy, inProcessBackend } from './license/proxy.js';
@@ -76,16 +78,18 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs }),
       ));
   const redisUrl = config.redisUrl;
-  const hot = await (redisUrl === undefined ? openHotState({ timeoutMs: config.redisTimeoutMs }) : openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ redisUrl, timeoutMs: config.redisTimeoutMs }))).catch(
+  const hot = await (redisUrl === undefined ? openHotState({ timeoutMs: config.redisTimeoutMs, now }) : openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ redisUrl, timeoutMs: config.redisTimeoutMs, now }))).catch(
     async (error: unknown) => {
       await stores.close();
       throw error;
     },
   );
+  // What a killed packager left: clear media in staging, a published folder never registered.
+  notices.push(...(await recoverStaging(config.dataDir, stores.titles)));
 
   const accessKeys = new AccessKeyRing(stores.signingKeys, sealer, {
     alg: config.signingAlg,
-    retentionMs: IdentityService.keyRetentionMs(config.accessTokenTtlSec),
+    retentionMs: IdentityService.keyRetentionMs(config.accessTokenTtlSec, config.clockSkewSec),
     now,
   });
   // Before anything listens, so the JWKS a relying party first fetches already holds the key.
@@ -101,6 +105,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       issuer: config.publicUrl,
       revocationMarkTtlSec: config.playbackTokenTtlSec,
       accessTokenTtlSec: config.accessTokenTtlSec,
+      clockSkewSec: config.clockSkewSec,
       refreshFamilyTtlSec: config.refreshFamilyTtlSec,
       refreshReuseGraceSec: config.refreshReuseGraceSec,
       loginLimits: {
@@ -120,7 +125,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const playback = new PlaybackService(stores, hot, playbackKeys, config, now);
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
-  const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now);
+  const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);
   const backend = config.licenseServerUrl
     ? remoteBackend({ url: config.licenseServerUrl, timeoutMs: config.licenseServerTimeoutMs })
     : inProcessBackend(licenseServer);

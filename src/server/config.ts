@@ -24,6 +24,8 @@ export interface Config {
   /** Proxy addresses (or CIDR ranges) whose X-Forwarded-For is believed. */
   readonly trustProxy: readonly string[];
   readonly accessTokenTtlSec: number;
+  /** Clock difference between servers every verifier tolerates (iat, nbf, exp), seconds. */
+  readonly clockSkewSec: number;
   readonly refreshFamilyTtlSec: number;
   /** A retry of the just-rotated refresh token within this many seconds gets a new pair; 0 = off. */
   readonly refreshReuseGraceSec: number;
@@ -68,6 +70,19 @@ export interface Config {
   /** /readyz answers "not ready" when the data directory's disk has less free space, in MiB. */
   readonly diskMinFreeMb: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Limits of the HTTP server's connections (applied by app.ts). */
+  readonly http: HttpLimits;
+}
+
+export interface HttpLimits {
+  /** An idle keep-alive connection is closed after this; longer than a load balancer's idle timeout. */
+  readonly keepAliveTimeoutSec: number;
+  /** The request line and headers must arrive within this. */
+  readonly headersTimeoutSec: number;
+  /** The whole request, body included, must arrive within this (slow-body clients are cut). */
+  readonly requestTimeoutSec: number;
+  /** Connections beyond this many are closed on arrival; 0 = no cap. */
+  readonly maxConnections: number;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +157,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     corsOrigins,
     trustProxy,
     accessTokenTtlSec: read.integer('TOLLGATE_ACCESS_TOKEN_TTL', 600, 60, 900),
+    clockSkewSec: read.integer('TOLLGATE_CLOCK_SKEW_SECONDS', 30, 0, 300),
     refreshFamilyTtlSec: read.integer('TOLLGATE_REFRESH_TOKEN_TTL', 30 * 86400, 3600, 365 * 86400),
     refreshReuseGraceSec: read.integer('TOLLGATE_REFRESH_REUSE_GRACE', 30, 0, 300),
     signingAlg: read.oneOf('TOLLGATE_SIGNING_ALG', 'EdDSA', ['EdDSA', 'ES256'] as const),
@@ -168,6 +184,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     readinessTimeoutMs: read.integer('TOLLGATE_READINESS_TIMEOUT_MS', 1_500, 50, 60_000),
     diskMinFreeMb: read.integer('TOLLGATE_DISK_MIN_FREE_MB', 64, 0, 1_048_576),
     logLevel,
+    http: read.httpLimits(),
     ...overrides,
   };
   if (config.databaseUrl !== undefined && config.redisUrl === undefined && !config.singleInstance) problems.push(SHARED_STATE_PROBLEM);
@@ -271,6 +288,21 @@ class Reader {
       adminFailuresPerAddress: this.integer('TOLLGATE_ADMIN_MAX_FAILURES_PER_ADDRESS', 20, 0, 100_000),
       adminFailureWindowSec: this.integer('TOLLGATE_ADMIN_FAILURE_WINDOW', 900, 10, 86400),
     });
+  }
+
+  httpLimits(): HttpLimits {
+    const limits = {
+      // 65 s outlasts the 60 s idle timeout of common load balancers (AWS ALB, nginx), so the
+      // balancer, not Tollgate, closes an idle connection and never reuses one Tollgate closed.
+      keepAliveTimeoutSec: this.integer('TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT', 65, 1, 3600),
+      headersTimeoutSec: this.integer('TOLLGATE_HTTP_HEADERS_TIMEOUT', 20, 1, 3600),
+      requestTimeoutSec: this.integer('TOLLGATE_HTTP_REQUEST_TIMEOUT', 30, 1, 3600),
+      maxConnections: this.integer('TOLLGATE_HTTP_MAX_CONNECTIONS', 10_000, 0, 1_000_000),
+    };
+    if (limits.headersTimeoutSec > limits.requestTimeoutSec) {
+      this.problems.push('TOLLGATE_HTTP_HEADERS_TIMEOUT: must not be longer than TOLLGATE_HTTP_REQUEST_TIMEOUT');
+    }
+    return limits;
   }
 
   /** TOLLGATE_DRM_<SYSTEM>_URL plus the communication key shared with that service. */

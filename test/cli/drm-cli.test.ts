@@ -51,11 +51,12 @@ describe('tollgate keys export and entitlement mint', () => {
   });
 
   it('mints a message that opens the license server once', async () => {
-    const { stdout } = await run('node', [BIN, 'entitlement', 'mint', '--title', 'drm', '--ttl', '20'], { env: env() });
-    const message = stdout.trim();
-    const claims = JSON.parse(Buffer.from(message.split('.')[1]!, 'base64url').toString('utf8'));
-    expect(claims.exp - claims.iat).toBe(20);
+    // The server runs first: a message issued before its (in-memory) hot state began is refused.
     await withServices(async (services) => {
+      const { stdout } = await run('node', [BIN, 'entitlement', 'mint', '--title', 'drm', '--ttl', '20'], { env: env() });
+      const message = stdout.trim();
+      const claims = JSON.parse(Buffer.from(message.split('.')[1]!, 'base64url').toString('utf8'));
+      expect(claims.exp - claims.iat).toBe(20);
       const app = buildApp(services);
       const post = () =>
         app.inject({

@@ -8,6 +8,8 @@ import type { HotState } from '../../src/core/ports.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const key = (name: string) => `${name}:${randomUUID()}`;
+/** Issued well within the current epoch (a fresh Redis epoch starts at its next second). */
+const issued = () => Date.now() + 10_000;
 
 export function hotStateContract(open: () => Promise<HotState>): void {
   describe('HotState', () => {
@@ -109,27 +111,33 @@ export function hotStateContract(open: () => Promise<HotState>): void {
 
     it('consumes a one-time id once, and again only after its TTL', async () => {
       const k = key('once');
-      expect(await hot.consumeOnce(k, 80, Date.now())).toBe(true);
-      expect(await hot.consumeOnce(k, 80, Date.now())).toBe(false);
-      expect(await hot.consumeOnce(key('other'), 80, Date.now())).toBe(true);
+      expect(await hot.consumeOnce(k, 80, Date.now(), issued())).toBe('first');
+      expect(await hot.consumeOnce(k, 80, Date.now(), issued())).toBe('used');
+      expect(await hot.consumeOnce(key('other'), 80, Date.now(), issued())).toBe('first');
       await sleep(130);
-      expect(await hot.consumeOnce(k, 80, Date.now())).toBe(true);
+      expect(await hot.consumeOnce(k, 80, Date.now(), issued())).toBe('first');
+    });
+
+    it('answers unknown, never first, for a one-time id issued before the hot state began', async () => {
+      const k = key('before-epoch');
+      expect(await hot.consumeOnce(k, 60_000, Date.now(), Date.now() - 3_600_000)).toBe('unknown');
+      expect(await hot.consumeOnce(k, 60_000, Date.now(), issued())).toBe('first');
     });
 
     it('consumes a one-time id exactly once under concurrency', async () => {
       const k = key('once-race');
-      const results = await Promise.all(Array.from({ length: 25 }, () => hot.consumeOnce(k, 60_000, Date.now())));
-      expect(results.filter(Boolean)).toHaveLength(1);
+      const results = await Promise.all(Array.from({ length: 25 }, () => hot.consumeOnce(k, 60_000, Date.now(), issued())));
+      expect(results.filter((r) => r === 'first')).toHaveLength(1);
     });
 
     it('keeps counters, marks and one-time ids of the same key apart', async () => {
       const k = key('kinds');
       await hot.mark(k, 60_000, Date.now());
-      expect(await hot.consumeOnce(k, 60_000, Date.now())).toBe(true);
+      expect(await hot.consumeOnce(k, 60_000, Date.now(), issued())).toBe('first');
       expect((await hot.hit(k, 60_000, Date.now())).count).toBe(1);
       await hot.clear(k);
       expect(await hot.isMarked(k, Date.now())).toBe(true);
-      expect(await hot.consumeOnce(k, 60_000, Date.now())).toBe(false);
+      expect(await hot.consumeOnce(k, 60_000, Date.now(), issued())).toBe('used');
     });
 
     it('answers ping', async () => {

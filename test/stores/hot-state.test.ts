@@ -15,7 +15,7 @@ const redisUrl = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `tollgate:test-${randomUUID()}:`;
 
 describe('memory', () => {
-  hotStateContract(async () => new MemoryHotState());
+  hotStateContract(async () => new MemoryHotState({ epochStartedAt: Date.now() }));
 
   it('measures windows and TTLs on the clock it is given', async () => {
     const hot = new MemoryHotState();
@@ -32,7 +32,7 @@ describe('memory', () => {
     for (let i = 0; i < 500; i++) {
       await hot.hit(`h${i}`, 100, 0);
       await hot.mark(`m${i}`, 100, 0);
-      await hot.consumeOnce(`o${i}`, 100, 0);
+      await hot.consumeOnce(`o${i}`, 100, 0, 0);
     }
     await hot.mark('long', 60_000, 0);
     expect(hot.size).toBe(1_501);
@@ -70,16 +70,18 @@ describe('Redis', () => {
     expect(hot).toBeInstanceOf(RedisHotState);
     await hot.hit('acct-1', 60_000, Date.now());
     await hot.mark('acct-1', 60_000, Date.now());
-    await hot.consumeOnce('acct-1', 60_000, Date.now());
+    await hot.consumeOnce('acct-1', 60_000, Date.now(), Date.now() + 10_000);
     await hot.close();
     const keys = await prefixed();
     expect(keys.length).toBeGreaterThan(0);
-    for (const k of keys) expect(k).toMatch(/^tollgate:test-[0-9a-f-]+:\{[^}]+\}:(hit|mark|once)$/);
+    for (const k of keys) expect(k).toMatch(/^tollgate:test-[0-9a-f-]+:\{[^}]+\}:(hit|mark|once|epoch)$/);
     expect(keys.filter((k) => k.includes('{acct-1}')).sort()).toEqual(
       [`${prefix}{acct-1}:hit`, `${prefix}{acct-1}:mark`, `${prefix}{acct-1}:once`],
     );
-    // Every key the store writes expires.
-    for (const k of keys) expect(await admin.pttl(k)).toBeGreaterThan(0);
+    // Every key the store writes expires (-1: no expiry; -2: expired since the scan), but the
+    // one epoch key, which must outlive them all.
+    for (const k of keys.filter((k) => k !== `${prefix}{hot-epoch}:epoch`)) expect(await admin.pttl(k)).not.toBe(-1);
+    expect(await admin.pttl(`${prefix}{hot-epoch}:epoch`)).toBe(-1);
   });
 
   it('fails to open when Redis is unreachable, and opens memory without a URL', async () => {

@@ -15,7 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { commonPssh } from '../cenc/index.js';
 import { locateMediaTools, MediaError, probe, runFfmpeg, type MediaTools } from '../ffmpeg.js';
-import { publishDir, withScratchDir } from '../staging.js';
+import { publishDir } from '../staging.js';
 import { dashBandwidth } from './bandwidth.js';
 import { type KeyResolver, type KeyTrack, keyLabel, resolveKeys } from './keys.js';
 import { AUDIO_ID, SEGMENT_SEC, type Tier, dashEncodeArgs, planDashLadder, tierOf } from './ladder.js';
@@ -75,13 +75,13 @@ export async function packageDash(opts: PackageDashOptions): Promise<PackagedDas
   if (!info.hasVideo) throw new MediaError('no_video', `input has no video stream: ${input}`);
   const rungs = planDashLadder(info);
   const ids = [...rungs.map((r) => r.name), ...(info.hasAudio ? [AUDIO_ID] : [])];
-  const withClear = <T>(use: (dir: string) => Promise<T>): Promise<T> =>
-    opts.clearDir === undefined ? withScratchDir(use) : mkdir(opts.clearDir).then(() => use(opts.clearDir!));
+  const withClear = <T>(scratch: string, use: (dir: string) => Promise<T>): Promise<T> =>
+    opts.clearDir === undefined ? use(scratch) : mkdir(opts.clearDir).then(() => use(opts.clearDir!));
 
   return publishDir(
     opts.outDir,
-    (staged) =>
-      withClear(async (clearDir) => {
+    (staged, scratch) =>
+      withClear(scratch, async (clearDir) => {
         for (const id of ids) await mkdir(join(clearDir, id));
         await runFfmpeg(dashEncodeArgs({ input, rungs, hasAudio: info.hasAudio, clearDir }), {
           tools,

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { locateMediaTools, MediaError, probe, runFfmpeg, type MediaTools } from '../ffmpeg.js';
 import { checkKey } from './encrypt.js';
 import { ladderArgs, planLadder } from './ladder.js';
-import { publishDir, withScratchDir } from '../staging.js';
+import { publishDir } from '../staging.js';
 import { encryptHlsTree, type PackagedHls } from './tree.js';
 
 /** Share of the progress bar given to encoding; encryption is the rest. */
@@ -48,24 +48,23 @@ export async function packageHls(opts: PackageHlsOptions): Promise<PackagedHls> 
   const rungs = planLadder(info);
   return publishDir(
     opts.outDir,
-    (staged) =>
-      withScratchDir(async (clearDir) => {
-        await runFfmpeg(ladderArgs({ input, rungs, hasAudio: info.hasAudio, clearDir, segmentSec }), {
-          tools,
-          durationSec: info.durationSec,
-          signal,
-          onProgress: onProgress && ((f) => onProgress(f * ENCODE_SHARE)),
-        });
-        onProgress?.(ENCODE_SHARE, `encoded ${rungs.map((r) => r.name).join(', ')}`);
-        return encryptHlsTree({
-          clearDir,
-          outDir: staged,
-          keyId,
-          key,
-          signal,
-          onRendition: onProgress && ((f, step) => onProgress(ENCODE_SHARE + f * (1 - ENCODE_SHARE), step)),
-        });
-      }),
+    async (staged, clearDir) => {
+      await runFfmpeg(ladderArgs({ input, rungs, hasAudio: info.hasAudio, clearDir, segmentSec }), {
+        tools,
+        durationSec: info.durationSec,
+        signal,
+        onProgress: onProgress && ((f) => onProgress(f * ENCODE_SHARE)),
+      });
+      onProgress?.(ENCODE_SHARE, `encoded ${rungs.map((r) => r.name).join(', ')}`);
+      return encryptHlsTree({
+        clearDir,
+        outDir: staged,
+        keyId,
+        key,
+        signal,
+        onRendition: onProgress && ((f, step) => onProgress(ENCODE_SHARE + f * (1 - ENCODE_SHARE), step)),
+      });
+    },
     signal,
   );
 }

@@ -7,8 +7,10 @@
  * Replacing a title packages the new version beside the old one, which serves on until the
  * new record and keys are registered (one transaction that also drops the old keys); then the
  * folders are swapped by rename and the old version's sessions are ended (see remove.ts).
+ *
+ * The staging folder is claimed in the data dir's owner-only staging area, so a crash at any
+ * point is undone at the next start (staging-area.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deny, grant, type Verdict } from '../../core/errors.js';
@@ -16,6 +18,7 @@ import type { ContentKeyRecord, TitleRecord } from '../../core/ports.js';
 import { newContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
 import { deleteFolder, endTitleSessions, moveAside, type TitleDeps } from './remove.js';
+import { claimStagingDir, STAGED_TITLE } from './staging-area.js';
 
 /** Gives the key for a label ('hls', 'audio', 'sd', 'sd@3', …), made fresh on first request. */
 export type KeyFor = (label: string) => { kid: string; key: Uint8Array };
@@ -40,10 +43,11 @@ export async function registerTitle(deps: TitleDeps & { sealer: Sealer }, input:
   const finalDir = join(mediaRoot, input.id);
   if (input.replace !== true && (await exists(finalDir))) return deny('conflict', `${finalDir} already exists; remove it or choose another title id`);
 
-  const staging = join(mediaRoot, `.staging-${input.id}-${randomBytes(6).toString('hex')}`);
-  await mkdir(staging, { recursive: true });
+  const claimed = await claimStagingDir(deps.dataDir, 'title', input.id);
+  const staging = join(claimed, STAGED_TITLE);
   let moved = false;
   try {
+    await mkdir(staging);
     const now = deps.now();
     const keys = new Map<string, ContentKeyRecord & { key: Uint8Array }>();
     const keyFor: KeyFor = (label) => {
@@ -59,6 +63,7 @@ export async function registerTitle(deps: TitleDeps & { sealer: Sealer }, input:
     for (const { protocol, packager } of input.packagers) {
       durationSec = Math.max(durationSec, (await packager(join(staging, protocol), keyFor)).durationSec);
     }
+    await mkdir(mediaRoot, { recursive: true });
     const title: TitleRecord = {
       id: input.id,
       name: input.name,
@@ -88,7 +93,7 @@ export async function registerTitle(deps: TitleDeps & { sealer: Sealer }, input:
     if (moved && input.replace !== true) await rm(finalDir, { recursive: true, force: true });
     throw error;
   } finally {
-    if (!moved) await rm(staging, { recursive: true, force: true });
+    await rm(claimed, { recursive: true, force: true });
   }
 }
 

@@ -24,7 +24,6 @@ import { WorkGate } from './work-gate.js';
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const ACCESS_TOKEN_AUDIENCE = 'tollgate-api';
 const REFRESH_PREFIX = 'tgr_';
-const CLOCK_LEEWAY_SEC = 30;
 /** A busy server's hint: password checks take tens of milliseconds, so a queue drains in about a second. */
 const BUSY_RETRY_AFTER_SEC = 1;
 
@@ -38,6 +37,8 @@ export interface IdentitySettings {
   /** How long revocation marks must outlive the revocation: the longest playback token. */
   readonly revocationMarkTtlSec: number;
   readonly accessTokenTtlSec: number;
+  /** Clock difference tolerated between the instance that signed a token and this one. */
+  readonly clockSkewSec: number;
   readonly refreshFamilyTtlSec: number;
   /** How long a retry of the just-rotated refresh token gets a new pair instead of revoking. */
   readonly refreshReuseGraceSec: number;
@@ -163,7 +164,7 @@ export class IdentityService {
         issuer: this.settings.issuer,
         audience: ACCESS_TOKEN_AUDIENCE,
         now: Math.floor(this.now() / 1000),
-        leeway: CLOCK_LEEWAY_SEC,
+        leeway: this.settings.clockSkewSec,
         maxLifetime: this.settings.accessTokenTtlSec,
         resolveKey: (kid) => this.keys.resolve(kid),
       },
@@ -182,8 +183,8 @@ export class IdentityService {
   }
 
   /** Retention a retired access key needs: its tokens' lifetime plus clock leeway. */
-  static keyRetentionMs(accessTokenTtlSec: number): number {
-    return (accessTokenTtlSec + CLOCK_LEEWAY_SEC) * 1000;
+  static keyRetentionMs(accessTokenTtlSec: number, clockSkewSec: number): number {
+    return (accessTokenTtlSec + clockSkewSec) * 1000;
   }
 
   private async tokenPair(family: RefreshFamily, refreshToken: string): Promise<TokenPair> {

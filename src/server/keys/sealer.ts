@@ -10,8 +10,6 @@
  * length and tags as short as 4 bytes, and a 4-byte tag is forged in about 2^32 tries.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -51,31 +49,4 @@ export function createSealer(masterKey: Uint8Array): Sealer {
       }
     },
   };
-}
-
-/**
- * The embedded default keeps a generated master key in <dataDir>/master.key (mode 0600).
- * Deployments with several instances set TOLLGATE_MASTER_KEY on all of them instead.
- */
-export async function loadOrCreateMasterKey(dataDir: string): Promise<{ key: Uint8Array; created: boolean }> {
-  const path = join(dataDir, 'master.key');
-  try {
-    const text = (await readFile(path, 'utf8')).trim();
-    const key = Buffer.from(text, 'base64');
-    if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
-    return { key: new Uint8Array(key), created: false };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(dataDir, { recursive: true });
-  const key = randomBytes(32);
-  try {
-    // 'wx': never overwrite a key another process created a moment ago.
-    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateMasterKey(dataDir);
-    throw error;
-  }
-  await chmod(path, 0o600);
-  return { key: new Uint8Array(key), created: true };
 }

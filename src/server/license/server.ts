@@ -20,7 +20,6 @@ import type { DrmSystem, UpstreamAdapter, UpstreamResponse } from './upstream.js
 /** Who mints entitlement messages and who accepts them; trust comes from the shared communication key. */
 export const ENTITLEMENT_ISSUER = 'tollgate-entitlement-proxy';
 export const ENTITLEMENT_AUDIENCE = 'tollgate-license-server';
-const CLOCK_LEEWAY_SEC = 5;
 
 export class LicenseServer {
   constructor(
@@ -28,6 +27,8 @@ export class LicenseServer {
     private readonly hot: HotState,
     private readonly upstreams: Partial<Record<DrmSystem, UpstreamAdapter>>,
     private readonly now: () => number,
+    /** Clock difference tolerated with a remote proxy that mints the messages (TOLLGATE_CLOCK_SKEW_SECONDS). */
+    private readonly clockSkewSec: number,
   ) {}
 
   async clearKey(message: string, body: unknown): Promise<Verdict<ClearKeyLicense>> {
@@ -62,17 +63,30 @@ export class LicenseServer {
       resolveKey: async (kid) => (await this.keys.resolve(kid))?.jwt,
       crypto: nodeJwtCrypto,
       now: Math.floor(now / 1000),
-      leeway: CLOCK_LEEWAY_SEC,
+      leeway: this.clockSkewSec,
       audience: ENTITLEMENT_AUDIENCE,
       issuer: ENTITLEMENT_ISSUER,
       decryptKey: unwrapWith(this.keys),
     });
-    if (!verified.ok) return verified;
+    if (!verified.ok) {
+      // Messages are minted for each request and live seconds: one that arrives expired was most
+      // likely minted by a proxy whose clock is behind this server's.
+      return verified.code === 'token_expired'
+        ? deny('token_expired', `the entitlement message has expired, beyond the ${this.clockSkewSec} s leeway; a message minted just now arriving expired means clock skew between the proxy and the license server`)
+        : verified;
+    }
     const entitlement = verified.value;
     // Remember the jti for as long as the message could still verify.
-    const rememberMs = (entitlement.exp + CLOCK_LEEWAY_SEC) * 1000 - now + 1000;
-    if (!(await this.hot.consumeOnce(`entitlement-jti:${entitlement.jti}`, Math.max(1000, rememberMs), now))) {
-      return deny('invalid_token', 'this entitlement message was already used');
+    const rememberMs = (entitlement.exp + this.clockSkewSec) * 1000 - now + 1000;
+    const once = await this.hot.consumeOnce(`entitlement-jti:${entitlement.jti}`, Math.max(1000, rememberMs), now, entitlement.iat * 1000);
+    if (once === 'used') return deny('invalid_token', 'this entitlement message was already used');
+    if (once === 'unknown') {
+      // Refused, but as an outage: the player retries, and the proxy mints a fresh message.
+      return deny(
+        'unavailable',
+        'hot state was lost after this entitlement message was issued (a Redis restart, flush or failover, or a restart), so its single use cannot be proven; retry with a fresh message',
+        1,
+      );
     }
     return grant(entitlement);
   }

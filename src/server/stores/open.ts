@@ -67,6 +67,8 @@ export interface HotStateOptions {
   readonly prefix?: string;
   /** Bound on connecting and on each command, in ms (TOLLGATE_REDIS_TIMEOUT_MS). */
   readonly timeoutMs?: number;
+  /** The clock, Unix ms: in memory, a process start is a new hot-state epoch. */
+  readonly now?: () => number;
 }
 
 /**
@@ -76,7 +78,11 @@ export interface HotStateOptions {
 export const REDIS_OPEN_TIMEOUT_MS = 5_000;
 
 export async function openHotState(opts: HotStateOptions): Promise<HotState> {
-  if (!opts.redisUrl) return new MemoryHotState();
+  if (!opts.redisUrl) {
+    // Whole seconds, as one-time ids carry them: an id issued in this very second still counts
+    // as this epoch's (a restart within the second its message was used is the one gap left).
+    return new MemoryHotState({ epochStartedAt: Math.floor((opts.now ?? Date.now)() / 1000) * 1000 });
+  }
   // During an outage callers get an error within the timeout and fail closed (503): commands
   // are not queued while disconnected, nor retried, and one unanswered (a frozen server) times
   // out. ioredis keeps reconnecting by itself, so service resumes when Redis is back.
@@ -109,7 +115,16 @@ export async function openHotState(opts: HotStateOptions): Promise<HotState> {
   } finally {
     clearTimeout(timer);
   }
-  return new RedisHotState(redis, opts.prefix);
+  const hot = new RedisHotState(redis, opts.prefix);
+  try {
+    // Reading the epoch at start means a first start (or one after Redis lost its data)
+    // begins an epoch before this instance mints anything.
+    await hot.epochStartedAt();
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  return hot;
 }
 
 function silent(afterMs: number): Error {

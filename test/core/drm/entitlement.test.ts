@@ -125,7 +125,7 @@ describe('time', () => {
 
   it('refuses a message issued in the future, unless within the leeway', async () => {
     const token = await mint({}, com1, NOW + 10);
-    expect(await verify(token)).toMatchObject({ ok: false, code: 'invalid_token', detail: 'iat in the future' });
+    expect(await verify(token)).toMatchObject({ ok: false, code: 'invalid_token', detail: expect.stringMatching(/^iat in the future.*clock skew/) });
     expect((await verify(token, { leeway: 10 })).ok).toBe(true);
   });
 

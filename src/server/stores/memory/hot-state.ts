@@ -2,8 +2,11 @@
  * In-process HotState for single-instance installs. Memory stays bounded: every entry has an
  * expiry, and expired entries are swept at most once per sweep interval (of the caller's
  * clock), so a flood of distinct keys costs at most what arrives within their TTLs.
+ *
+ * Everything is lost when the process stops, so a process start is a new hot-state epoch:
+ * one-time ids issued before it are answered 'unknown', never 'first'.
  */
-import type { HotState } from '../../../core/ports.js';
+import type { HotState, OnceResult } from '../../../core/ports.js';
 
 interface Entry {
   count: number;
@@ -16,8 +19,12 @@ export class MemoryHotState implements HotState {
   readonly #sweepEveryMs: number;
   #nextSweep = 0;
 
-  constructor(options: { sweepEveryMs?: number } = {}) {
+  readonly #epochStartedAt: number;
+
+  /** epochStartedAt: Unix ms when this hot state began (the process start); 0 in unit tests. */
+  constructor(options: { sweepEveryMs?: number; epochStartedAt?: number } = {}) {
     this.#sweepEveryMs = options.sweepEveryMs ?? 10_000;
+    this.#epochStartedAt = options.epochStartedAt ?? 0;
   }
 
   /** Entries held, expired or not (for metrics and tests). */
@@ -68,13 +75,14 @@ export class MemoryHotState implements HotState {
     return 0;
   }
 
-  async consumeOnce(key: string, ttlMs: number, now: number): Promise<boolean> {
+  async consumeOnce(key: string, ttlMs: number, now: number, issuedAt: number): Promise<OnceResult> {
+    if (issuedAt < this.#epochStartedAt) return 'unknown';
     this.#sweep(now);
     const k = `o:${key}`;
     // Check and set with no await between them: atomic on the one JS thread.
-    if (this.#live(k, now)) return false;
+    if (this.#live(k, now)) return 'used';
     this.#entries.set(k, { count: 1, expiresAt: now + ttlMs });
-    return true;
+    return 'first';
   }
 
   async ping(): Promise<void> {}

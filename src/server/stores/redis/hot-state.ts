@@ -15,10 +15,12 @@
  * with 503. After such a failure every command fails at once while a PING probes the server
  * every PROBE_EVERY_MS: a frozen Redis costs one timeout, not one per command of a request.
  * Each reconnect bumps generation(): the server may have come back empty.
+ * One-time ids also hold across the loss of Redis's data, through the epoch (epoch.ts).
  */
-import { type Cluster, type Redis, ReplyError } from 'ioredis';
-import type { HotState } from '../../../core/ports.js';
+import { type Redis, ReplyError } from 'ioredis';
+import type { HotState, OnceResult } from '../../../core/ports.js';
 import { guardStore, StoreUnavailableError } from '../unavailable.js';
+import { RedisEpoch } from './epoch.js';
 
 const PROBE_EVERY_MS = 200;
 
@@ -59,7 +61,7 @@ local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count > 0 then redis.call('DECR', KEYS[1]) end
 return 0`;
 
-type Client = (Redis | Cluster) & {
+type Client = Redis & {
   tollgateHit(key: string, windowMs: number): Promise<[number, number]>;
   tollgateReserve(key: string, windowMs: number, limit: number): Promise<[number, number, number]>;
   tollgateRelease(key: string): Promise<number>;
@@ -75,15 +77,17 @@ export class RedisHotState implements HotState {
   /** Set while the server is failing: commands fail fast until a probe PING succeeds. */
   #failing: StoreUnavailableError | undefined;
   #closed = false;
+  readonly #epoch: RedisEpoch;
 
   /** Takes ownership of the client: close() quits it. */
-  constructor(redis: Redis | Cluster, prefix = 'tollgate:') {
+  constructor(redis: Redis, prefix = 'tollgate:') {
     // defineCommand sends EVALSHA and falls back to EVAL once per script load.
     redis.defineCommand('tollgateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     redis.defineCommand('tollgateReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
     redis.defineCommand('tollgateRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.#redis = redis as Client;
     this.#prefix = prefix;
+    this.#epoch = new RedisEpoch(redis, prefix);
     // Bumped when the connection closes (marks written from now on may fail) and again when it
     // is ready (the server answering may have restarted empty): a reader that checked the
     // database in between still re-checks once Redis is back.
@@ -93,6 +97,11 @@ export class RedisHotState implements HotState {
 
   generation(): number {
     return this.#generation;
+  }
+
+  /** Reads (or starts) the epoch of the server; Unix ms since when ids are known. */
+  async epochStartedAt(): Promise<number> {
+    return (await this.#run(() => this.#epoch.current())).startedAt;
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
@@ -121,8 +130,20 @@ export class RedisHotState implements HotState {
     return (await this.#run(() => this.#redis.exists(this.#key(key, 'mark')))) === 1;
   }
 
-  async consumeOnce(key: string, ttlMs: number): Promise<boolean> {
-    return (await this.#run(() => this.#redis.set(this.#key(key, 'once'), '1', 'PX', px(ttlMs), 'NX'))) === 'OK';
+  async consumeOnce(key: string, ttlMs: number, _now: number, issuedAt: number): Promise<OnceResult> {
+    const generation = this.#epoch.generation;
+    const epoch = await this.#run(() => this.#epoch.current());
+    if (issuedAt < epoch.startedAt) return 'unknown';
+    // SET, then the epoch key, on one connection: if the data was flushed before or between
+    // them, the epoch key is gone (or another server's) and the answer is 'unknown'.
+    const [set, marker] = await this.#run(() =>
+      Promise.all([this.#redis.set(this.#key(key, 'once'), '1', 'PX', px(ttlMs), 'NX'), this.#redis.get(this.#epoch.key)]),
+    );
+    if (marker !== epoch.value || generation !== this.#epoch.generation) {
+      this.#epoch.forget();
+      return 'unknown';
+    }
+    return set === 'OK' ? 'first' : 'used';
   }
 
   async ping(): Promise<void> {
