@@ -12,10 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import { compose, type Services } from '../../src/server/compose.js';
 import { loadConfig } from '../../src/server/config.js';
-import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp, TEST_REDIS_URL } from '../support/app.js';
 import { registerSyntheticTitle } from '../support/titles.js';
 
-const REDIS_URL = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LIMITS = {
   TOLLGATE_LOGIN_MAX_FAILURES_PER_ACCOUNT: '5',
   TOLLGATE_LOGIN_MAX_FAILURES_PER_ADDRESS: '20',
@@ -138,7 +137,7 @@ describe('attack: parallel password guessing across two instances on one Redis',
   const instances: { services: Services; app: FastifyInstance }[] = [];
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tollgate-login-limits-'));
-    const env = { ...LIMITS, TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: REDIS_URL, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: 'silent' };
+    const env = { ...LIMITS, TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: TEST_REDIS_URL, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: 'silent' };
     for (let i = 0; i < 2; i++) {
       const services = await compose(loadConfig(env));
       instances.push({ services, app: buildApp(services) });

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgresDatabase } from '../support/app.js';
+import { freshPostgresDatabase, TEST_REDIS_URL } from '../support/app.js';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../bin/tollgate.js');
-const REDIS_URL = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function listening(): Promise<Server> {
   return new Promise((resolve) => {
@@ -58,7 +57,7 @@ describe('tollgate, as a new operator meets it', () => {
   it('runs on PostgreSQL with Redis, or alone with TOLLGATE_SINGLE_INSTANCE=true', async () => {
     const database = await freshPostgresDatabase();
     try {
-      const withRedis = await tollgate(['titles', 'list'], { TOLLGATE_DATABASE_URL: database.url, TOLLGATE_REDIS_URL: REDIS_URL });
+      const withRedis = await tollgate(['titles', 'list'], { TOLLGATE_DATABASE_URL: database.url, TOLLGATE_REDIS_URL: TEST_REDIS_URL });
       expect(withRedis).toMatchObject({ code: 0, stderr: '' });
       expect(JSON.parse(withRedis.stdout)).toEqual({ titles: [] });
       const alone = await tollgate(['titles', 'list'], { TOLLGATE_DATABASE_URL: database.url, TOLLGATE_SINGLE_INSTANCE: 'true' });

@@ -8,11 +8,10 @@
 import type { LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedSubscriber } from '../support/app.js';
+import { seedSubscriber, TEST_REDIS_URL } from '../support/app.js';
 import { expectOnly, expectUnavailable, type FaultCluster, type Instance, recoveryTime, sleep, startFaultCluster, tally } from '../support/fault-cluster.js';
 import { type PrivateServer, startPrivatePostgres } from '../support/private-stores.js';
 
-const REDIS_URL = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The longest a client may wait for service after the database is back. */
 const RECOVERY_LIMIT_MS = 5_000;
 
@@ -23,7 +22,7 @@ describe('fault: PostgreSQL connections lost under load', () => {
 
   beforeAll(async () => {
     database = await startPrivatePostgres();
-    cluster = await startFaultCluster({ TOLLGATE_DATABASE_URL: database.url, TOLLGATE_REDIS_URL: REDIS_URL });
+    cluster = await startFaultCluster({ TOLLGATE_DATABASE_URL: database.url, TOLLGATE_REDIS_URL: TEST_REDIS_URL });
     viewer = await seedSubscriber(cluster.a.app, { titles: ['t1'] });
     // One login first, so the signing key exists before two instances race to create it.
     expect((await round(cluster.a, cluster.b)).map((r) => r.statusCode)).toEqual([200, 200]);

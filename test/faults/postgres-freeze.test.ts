@@ -8,12 +8,11 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedSubscriber } from '../support/app.js';
+import { seedSubscriber, TEST_REDIS_URL } from '../support/app.js';
 import { expectOnly, expectUnavailable, type FaultCluster, recoveryTime, startFaultCluster, tally, timed } from '../support/fault-cluster.js';
 import { type PrivateServer, startPrivatePostgres } from '../support/private-stores.js';
 import { registerSyntheticDashTitle } from '../support/titles.js';
 
-const REDIS_URL = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The default database timeout (3 s) plus the reply margin, with room for a loaded machine. */
 const REQUEST_BOUND_MS = 6_000;
 const READINESS_BOUND_MS = 2_500;
@@ -30,7 +29,7 @@ describe('fault: PostgreSQL frozen', () => {
 
   beforeAll(async () => {
     database = await startPrivatePostgres();
-    cluster = await startFaultCluster({ TOLLGATE_DATABASE_URL: database.url, TOLLGATE_REDIS_URL: REDIS_URL });
+    cluster = await startFaultCluster({ TOLLGATE_DATABASE_URL: database.url, TOLLGATE_REDIS_URL: TEST_REDIS_URL });
     const keys = await registerSyntheticDashTitle(cluster.a.services, 'drm');
     kid = Buffer.from(keys.sd.kid, 'hex').toString('base64url');
     viewer = await seedSubscriber(cluster.a.app, { titles: ['drm'] });

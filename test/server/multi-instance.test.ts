@@ -11,10 +11,9 @@ import { buildApp } from '../../src/server/app.js';
 import { compose, type Services } from '../../src/server/compose.js';
 import { loadConfig } from '../../src/server/config.js';
 import { RedisHotState } from '../../src/server/stores/redis/hot-state.js';
-import { ADMIN_TOKEN, login, seedSubscriber } from '../support/app.js';
+import { ADMIN_TOKEN, login, seedSubscriber, TEST_REDIS_URL } from '../support/app.js';
 import { registerSyntheticDashTitle } from '../support/titles.js';
 
-const REDIS_URL = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('two instances over one database and Redis', () => {
   let dataDir: string;
@@ -23,7 +22,7 @@ describe('two instances over one database and Redis', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tollgate-multi-'));
-    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: REDIS_URL, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: 'silent' };
+    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: TEST_REDIS_URL, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: 'silent' };
     for (let i = 0; i < 2; i++) {
       const services = await compose(loadConfig(env));
       instances.push({ services, app: buildApp(services) });
@@ -63,7 +62,7 @@ describe('two instances over one database and Redis', () => {
     const [a] = instances as [(typeof instances)[0]];
     await a.app.listen({ host: '127.0.0.1', port: 0 });
     const licenseServerUrl = `http://127.0.0.1:${(a.app.server.address() as { port: number }).port}/v1/license/clearkey`;
-    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: REDIS_URL, TOLLGATE_LOG_LEVEL: 'silent', TOLLGATE_LICENSE_SERVER_URL: licenseServerUrl };
+    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: TEST_REDIS_URL, TOLLGATE_LOG_LEVEL: 'silent', TOLLGATE_LICENSE_SERVER_URL: licenseServerUrl };
     const services = await compose(loadConfig(env));
     const proxyApp = buildApp(services);
     try {

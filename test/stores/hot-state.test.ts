@@ -10,8 +10,8 @@ import { MemoryHotState } from '../../src/server/stores/memory/hot-state.js';
 import { openHotState } from '../../src/server/stores/open.js';
 import { RedisHotState } from '../../src/server/stores/redis/hot-state.js';
 import { hotStateContract } from './hot-state.contract.js';
+import { TEST_REDIS_URL } from '../support/app.js';
 
-const redisUrl = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `tollgate:test-${randomUUID()}:`;
 
 describe('memory', () => {
@@ -43,7 +43,7 @@ describe('memory', () => {
 });
 
 describe('Redis', () => {
-  const admin = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const admin = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const prefixed = async () => {
     const keys: string[] = [];
     for (let cursor = '0'; ; ) {
@@ -54,7 +54,7 @@ describe('Redis', () => {
   };
   beforeAll(async () => {
     await admin.connect().catch((error: Error) => {
-      throw new Error(`Redis unreachable at ${redisUrl} (set TOLLGATE_TEST_REDIS_URL): ${error.message}`);
+      throw new Error(`Redis unreachable at ${TEST_REDIS_URL} (set TOLLGATE_TEST_REDIS_URL): ${error.message}`);
     });
   });
   afterAll(async () => {
@@ -63,10 +63,10 @@ describe('Redis', () => {
     await admin.quit();
   });
 
-  hotStateContract(() => openHotState({ redisUrl, prefix }));
+  hotStateContract(() => openHotState({ redisUrl: TEST_REDIS_URL, prefix }));
 
   it('writes keys as <prefix>{<key>}:<kind>, for Redis Cluster slots', async () => {
-    const hot = await openHotState({ redisUrl, prefix });
+    const hot = await openHotState({ redisUrl: TEST_REDIS_URL, prefix });
     expect(hot).toBeInstanceOf(RedisHotState);
     await hot.hit('acct-1', 60_000, Date.now());
     await hot.mark('acct-1', 60_000, Date.now());

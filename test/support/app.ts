@@ -13,6 +13,7 @@ import { type Config, loadConfig } from '../../src/server/config.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_DATABASE_URL = process.env.TOLLGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_REDIS_URL = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export type Backend = 'sqlite' | 'postgres';
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgresDatabase, seedSubscriber } from '../../support/app.js';
+import { freshPostgresDatabase, seedSubscriber, TEST_REDIS_URL } from '../../support/app.js';
 import { type FaultCluster, startFaultCluster } from '../../support/fault-cluster.js';
 
 describe('the first signing key, made by two instances at once', () => {
@@ -14,7 +14,7 @@ describe('the first signing key, made by two instances at once', () => {
 
   beforeAll(async () => {
     database = await freshPostgresDatabase();
-    cluster = await startFaultCluster({ TOLLGATE_DATABASE_URL: database.url, TOLLGATE_MASTER_KEY: randomBytes(32).toString('hex') });
+    cluster = await startFaultCluster({ TOLLGATE_DATABASE_URL: database.url, TOLLGATE_REDIS_URL: TEST_REDIS_URL, TOLLGATE_MASTER_KEY: randomBytes(32).toString('hex') });
   });
   afterAll(async () => {
     await cluster?.close();
