@@ -150,6 +150,13 @@ export function sqlRefreshTokenStore(db: SqlDatabase): RefreshTokenStore {
           [id, now, reason],
         )
       ).length === 1,
+    revokeForUser: async (userId, reason, now) =>
+      (
+        await db.query<FamilyRow>(
+          `UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+          [userId, now, reason],
+        )
+      ).map(toFamily),
 
     // Tokens first, explicitly: the schema cascades, but the store does not lean on that.
     prune: (endedBefore) =>
