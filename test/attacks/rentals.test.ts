@@ -33,7 +33,7 @@ describe('attack: watching a rental past its end', () => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as { title_id: string; expires_at: string; playback_hours: number | null };
   };
-  const play = async (auth: () => Promise<object>, titleId: string, protocol = 'hls') =>
+  const play = async (auth: () => Promise<Record<string, string>>, titleId: string, protocol = 'hls') =>
     t.app.inject({ method: 'POST', url: '/v1/playback', headers: await auth(), payload: { title_id: titleId, protocol } });
   const get = (url: string) => t.app.inject({ method: 'GET', url: url.replace(t.config.publicUrl, '') });
   const license = (url: string) =>
