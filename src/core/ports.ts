@@ -198,7 +198,10 @@ export interface RefreshTokenStore {
   getFamily(id: string): Promise<RefreshFamily | undefined>;
   /** Returns false when the family did not exist or was already revoked. */
   revokeFamily(id: string, reason: string, now: number): Promise<boolean>;
-  /** Revokes every live family of a user; returns the ones it revoked. */
+  /**
+   * Revokes every live family of a user. Returns every unexpired revoked family of the user
+   * (revoked now or before), so that a retry after failing to mark them sets their marks.
+   */
   revokeForUser(userId: string, reason: string, now: number): Promise<RefreshFamily[]>;
   /** Deletes families that expired or were revoked before the given time, with their tokens; returns how many families. */
   prune(endedBefore: number): Promise<number>;

@@ -49,18 +49,20 @@ export function operatorStoreContract(newTarget: NewSqlTarget): void {
   describe('revoking and ending everything of one user', () => {
     const ctx = useStores(newTarget);
 
-    it('revokes only the live families of that user, once', async () => {
+    it('revokes only the live families of that user, and returns every unexpired revoked one, again on a retry', async () => {
       const u = await seedUser(ctx.stores);
       const bystander = await seedUser(ctx.stores);
       const live = await loggedIn(ctx.stores, u);
-      const revokedBefore = await loggedIn(ctx.stores, u, { revokedAt: 500, revokedReason: 'logout' });
+      const revokedBefore = await loggedIn(ctx.stores, u, { createdAt: 1_500, revokedAt: 1_500, revokedReason: 'logout' });
+      await loggedIn(ctx.stores, u, { expiresAt: 1_800 });
       const theirs = await loggedIn(ctx.stores, bystander);
       const revoked = await ctx.stores.refreshTokens.revokeForUser(u.id, 'revoked_by_operator', 2_000);
-      expect(revoked.map((f) => f.id)).toEqual([live.id]);
+      expect(revoked.map((f) => f.id)).toEqual([live.id, revokedBefore.id]);
       expect(await ctx.stores.refreshTokens.getFamily(live.id)).toMatchObject({ revokedAt: 2_000, revokedReason: 'revoked_by_operator' });
       expect((await ctx.stores.refreshTokens.getFamily(revokedBefore.id))?.revokedReason).toBe('logout');
       expect((await ctx.stores.refreshTokens.getFamily(theirs.id))?.revokedAt).toBeNull();
-      expect(await ctx.stores.refreshTokens.revokeForUser(u.id, 'again', 3_000)).toEqual([]);
+      const retried = await ctx.stores.refreshTokens.revokeForUser(u.id, 'again', 3_000);
+      expect(retried.map((f) => [f.id, f.revokedAt])).toEqual([[live.id, 2_000], [revokedBefore.id, 1_500]]);
     });
 
     it('ends only the live sessions of that user, once', async () => {

@@ -85,6 +85,11 @@ export class OperatorService {
     return grant(undefined);
   }
 
+  /**
+   * Every session belongs to a login, so the family-revoked marks alone stop them all; they are
+   * set for every revoked login of the user, not only those revoked now, so that a retry after
+   * a failed mark (503) takes effect.
+   */
   private async endEverything(userId: string, reason: string): Promise<void> {
     const now = this.now();
     const families = await this.stores.refreshTokens.revokeForUser(userId, reason, now);
