@@ -4,8 +4,9 @@
  * licenses; a revoked user's logins and streams live on; a stream the operator ended keeps
  * playing from a gateway's cache.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MARK_RECHECK_MS } from '../../src/server/playback/liveness.js';
+import { StoreUnavailableError } from '../../src/server/stores/unavailable.js';
 import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
@@ -103,6 +104,17 @@ describe('attack: watching on after the operator disabled or revoked the account
     const secondRefresh = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: second.refresh_token } });
     expect(secondRefresh.json().code).toBe('token_revoked');
     expect((await login(t.app, v.email, v.password)).statusCode).toBe(200);
+  });
+
+  it('answers 503 to a revoke whose marks failed (Redis down), and marks on the retry', async () => {
+    const v = await watching();
+    const marking = vi.spyOn(t.services.hot, 'mark').mockRejectedValue(new StoreUnavailableError('Redis', new Error('connect ECONNREFUSED')));
+    const revoke = () => t.app.inject({ method: 'POST', url: `/v1/admin/users/${v.userId}/revoke`, headers: admin });
+    expect((await revoke()).statusCode).toBe(503);
+    marking.mockRestore();
+    expect((await revoke()).statusCode).toBe(204);
+    t.clock.now += MARK_RECHECK_MS;
+    for (const url of v.media) expect((await get(url)).json().code).toBe('token_revoked');
   });
 
   it('ends one stream the operator ended, and only that one', async () => {
