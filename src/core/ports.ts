@@ -132,6 +132,8 @@ export interface RentalStore {
    * if it is unexpired and not played yet. Returns the rental as it stands after that.
    */
   recordStart(userId: string, titleId: string, now: number): Promise<RentalRecord | undefined>;
+  /** Deletes rentals that ended (rental or playback window) before the given time; returns how many. */
+  prune(endedBefore: number): Promise<number>;
 }
 
 export interface PlanStore {

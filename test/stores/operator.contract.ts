@@ -124,6 +124,16 @@ export function operatorStoreContract(newTarget: NewSqlTarget): void {
       expect(new Set(starts.map((r) => r?.firstPlayedAt)).size).toBe(1);
     });
 
+    it('prunes rentals whose rental or playback window ended before the cutoff', async () => {
+      const u = await seedUser(ctx.stores);
+      await ctx.stores.rentals.put(rental(u.id));
+      await ctx.stores.rentals.put({ ...rental(u.id), titleId: 'played', expiresAt: 50_000 });
+      await ctx.stores.rentals.recordStart(u.id, 'played', 2_000);
+      await ctx.stores.rentals.put({ ...rental(u.id), titleId: 'unplayed', expiresAt: 50_000 });
+      expect(await ctx.stores.rentals.prune(9_000)).toBe(1);
+      expect((await ctx.stores.rentals.listForUser(u.id)).map((r) => r.titleId)).toEqual(['film', 'unplayed']);
+    });
+
     it('replaces a rental on a new grant (first start included) and lists a user\'s rentals', async () => {
       const u = await seedUser(ctx.stores);
       await ctx.stores.rentals.put(rental(u.id));

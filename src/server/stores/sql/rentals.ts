@@ -51,5 +51,7 @@ export function sqlRentalStore(db: SqlDatabase): RentalStore {
       ]);
       return get(userId, titleId);
     },
+    prune: async (endedBefore) =>
+      (await db.query('DELETE FROM rentals WHERE expires_at < $1 OR first_played_at + playback_ms < $1 RETURNING user_id', [endedBefore])).length,
   };
 }
