@@ -5,13 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../http/problem.js';
-import { emailSchema, idSchema } from '../http/schemas.js';
-import { json, noContent, problems, security } from '../http/openapi.js';
+import { emailSchema, idSchema, openObject } from '../http/schemas.js';
+import { adminDenials, json, noContent, security } from '../http/openapi.js';
 import { grantRental, MAX_RENTAL_HOURS } from '../catalog/rentals.js';
 import type { Services } from '../compose.js';
 
-const adminDenials = (...codes: Parameters<typeof problems>) => problems(...codes, 'unauthorized', 'invalid_token', 'forbidden', 'rate_limited');
-const openObject = (required: string[], properties: Record<string, object>) => ({ type: 'object', required, additionalProperties: true, properties });
 const userIdParams = { type: 'object', required: ['user_id'], properties: { user_id: { type: 'string', minLength: 1, maxLength: 64 } } };
 const admin = { tags: ['admin'], security: security.adminToken };
 

@@ -4,12 +4,9 @@ import { checkAdminToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords.js';
 import { adminTitlesSchema, emailSchema, idSchema, planSchema, userSchema } from '../http/schemas.js';
-import { json, problems, security } from '../http/openapi.js';
+import { adminDenials, json, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
 import { operatorRoutes } from './operator-routes.js';
-
-/** Every admin route refuses a missing or over-long (401), wrong or disabled (403) admin token. */
-const adminDenials = (...codes: Parameters<typeof problems>) => problems(...codes, 'unauthorized', 'invalid_token', 'forbidden', 'rate_limited');
 
 const plansSchema = {
   summary: 'The plans',

@@ -11,7 +11,7 @@ export const emailSchema = { type: 'string', minLength: EMAIL_MIN_LENGTH, maxLen
  * (additionalProperties: true, as JSON Schema's default) so a field added later is allowed;
  * test/server/openapi.test.ts checks every answer against them.
  */
-const openObject = (required: readonly string[], properties: Record<string, object>) =>
+export const openObject = (required: readonly string[], properties: Record<string, object>) =>
   ({ type: 'object', required, additionalProperties: true, properties }) as const;
 
 export const titlesListSchema = {
