@@ -8,6 +8,7 @@ import { cdnSign } from './cdn-sign.js';
 import { runDemo } from './demo.js';
 import { exportCpix } from './keys-export.js';
 import { packageTitle, progressBar } from './package.js';
+import { OPERATOR_COMMANDS } from './operator.js';
 import { TITLE_COMMANDS } from './titles.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -201,6 +202,7 @@ export const COMMANDS: readonly Command[] = [
       });
     },
   },
+  ...OPERATOR_COMMANDS,
   ...TITLE_COMMANDS,
   cdnSign,
 ];

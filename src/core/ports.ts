@@ -13,6 +13,8 @@ export interface UserRecord {
   readonly passwordHash: string;
   readonly planId: string;
   readonly createdAt: number;
+  /** When an operator disabled the account; null while it is enabled. */
+  readonly disabledAt: number | null;
 }
 
 export interface PlanRecord {
@@ -59,6 +61,20 @@ export interface PlaybackSessionRecord {
   readonly endedReason: string | null;
 }
 
+/**
+ * A rental: a time-boxed entitlement to one title, beside the plan. It entitles until
+ * `expiresAt`, and once played, for at most `playbackMs` from the first start.
+ */
+export interface RentalRecord {
+  readonly userId: string;
+  readonly titleId: string;
+  readonly expiresAt: number;
+  /** The playback window after the first start; null: none (the rental window alone). */
+  readonly playbackMs: number | null;
+  readonly firstPlayedAt: number | null;
+  readonly createdAt: number;
+}
+
 /** access: access-token signing; playback: playback-token HMAC; entitlement: the communication key of entitlement messages. */
 export type KeyUse = 'access' | 'playback' | 'entitlement';
 
@@ -100,6 +116,24 @@ export interface UserStore {
   create(user: UserRecord): Promise<boolean>;
   findByEmail(email: string): Promise<UserRecord | undefined>;
   findById(id: string): Promise<UserRecord | undefined>;
+  /** Users by email order, at most `limit`. */
+  list(limit: number): Promise<UserRecord[]>;
+  /** Changes what an operator may change; false when there is no such user. */
+  update(id: string, changes: { readonly planId?: string; readonly disabledAt?: number | null }): Promise<boolean>;
+}
+
+export interface RentalStore {
+  /** Grants a rental, replacing any earlier one of the same user and title (its first start too). */
+  put(rental: RentalRecord): Promise<void>;
+  get(userId: string, titleId: string): Promise<RentalRecord | undefined>;
+  listForUser(userId: string): Promise<RentalRecord[]>;
+  /**
+   * A playback start of a rental: records `now` as its first start, atomically and only once,
+   * if it is unexpired and not played yet. Returns the rental as it stands after that.
+   */
+  recordStart(userId: string, titleId: string, now: number): Promise<RentalRecord | undefined>;
+  /** Deletes rentals that ended (rental or playback window) before the given time; returns how many. */
+  prune(endedBefore: number): Promise<number>;
 }
 
 export interface PlanStore {
@@ -133,6 +167,13 @@ export interface PlaybackSessionStore {
   prune(endedBefore: number): Promise<number>;
   /** Ends every live session of a title (it was replaced or removed); returns the ones it ended. */
   endForTitle(titleId: string, reason: string, now: number): Promise<PlaybackSessionRecord[]>;
+  /** Ends every live session of a user; returns the ones it ended. */
+  endForUser(userId: string, reason: string, now: number): Promise<PlaybackSessionRecord[]>;
+  /**
+   * Live streams (not ended, not expired, their login neither revoked nor over), oldest first,
+   * at most `limit`, optionally of one user and/or one title, with the device of their login.
+   */
+  listActive(filter: { readonly userId?: string; readonly titleId?: string }, now: number, limit: number): Promise<(PlaybackSessionRecord & { readonly deviceId: string | null })[]>;
 }
 
 export interface SigningKeyStore {
@@ -159,6 +200,11 @@ export interface RefreshTokenStore {
   getFamily(id: string): Promise<RefreshFamily | undefined>;
   /** Returns false when the family did not exist or was already revoked. */
   revokeFamily(id: string, reason: string, now: number): Promise<boolean>;
+  /**
+   * Revokes every live family of a user. Returns every unexpired revoked family of the user
+   * (revoked now or before), so that a retry after failing to mark them sets their marks.
+   */
+  revokeForUser(userId: string, reason: string, now: number): Promise<RefreshFamily[]>;
   /** Deletes families that expired or were revoked before the given time, with their tokens; returns how many families. */
   prune(endedBefore: number): Promise<number>;
 }
@@ -171,6 +217,7 @@ export interface DurableStores {
   readonly signingKeys: SigningKeyStore;
   readonly refreshTokens: RefreshTokenStore;
   readonly playbackSessions: PlaybackSessionStore;
+  readonly rentals: RentalStore;
   /** Throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type { DurableStores, HotState } from '../core/ports.js';
+import { OperatorService } from './admin/operator.js';
 import { CatalogService } from './catalog/service.js';
 import { recoverStaging } from './catalog/staging-area.js';
 import type { Config } from './config.js';
@@ -36,6 +37,7 @@ export interface Services {
   readonly accessKeys: AccessKeyRing;
   readonly identity: IdentityService;
   readonly catalog: CatalogService;
+  readonly operator: OperatorService;
   readonly playbackKeys: PlaybackKeyRing;
   readonly playback: PlaybackService;
   readonly gateway: GatewayService;
@@ -141,6 +143,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     accessKeys,
     identity,
     catalog,
+    operator: new OperatorService(stores, hot, identity, now),
     playbackKeys,
     playback,
     gateway,

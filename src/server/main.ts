@@ -25,7 +25,7 @@ export async function startServer(config: Config, services?: Services): Promise<
   }
   composed.pruner.start(
     (pruned) => {
-      if (pruned.playbackSessions + pruned.refreshFamilies > 0) app.log.info({ pruned }, 'deleted ended sessions and logins');
+      if (pruned.playbackSessions + pruned.refreshFamilies + pruned.rentals > 0) app.log.info({ pruned }, 'deleted ended sessions, logins and rentals');
     },
     (error) => app.log.warn({ err: error }, 'pruning ended sessions and logins failed; retrying at the next interval'),
   );

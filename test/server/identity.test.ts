@@ -35,11 +35,11 @@ describe.each<Backend>(['sqlite', 'postgres'])('identity on %s', (backend) => {
     expect(body.refresh_token).toMatch(/^tgr_[A-Za-z0-9_-]{43}$/);
   });
 
-  it('answers /v1/me with the plan and its titles', async () => {
+  it('answers /v1/me with the plan, its titles and the current rentals', async () => {
     const { access_token } = (await login(t.app, viewer.email, viewer.password)).json();
     const res = await me(access_token);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ user_id: viewer.userId, email: viewer.email, plan_id: viewer.planId, titles: ['t1', 't2'] });
+    expect(res.json()).toEqual({ user_id: viewer.userId, email: viewer.email, plan_id: viewer.planId, titles: ['t1', 't2'], rentals: [] });
   });
 
   it('makes an unknown email and a wrong password look the same', async () => {

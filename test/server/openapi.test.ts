@@ -37,6 +37,7 @@ const f = {} as {
   auth: { authorization: string };
   email: string;
   password: string;
+  userId: string;
   stream: string;
   token: string;
   licenseUrl: string;
@@ -67,7 +68,7 @@ beforeAll(async () => {
   await registerSyntheticTitle(services, 'movie');
   f.sdKid = (await registerSyntheticDashTitle(services, 'drm')).sd.kid;
   const viewer = await seedSubscriber(app, { titles: '*' });
-  [f.email, f.password] = [viewer.email, viewer.password];
+  [f.email, f.password, f.userId] = [viewer.email, viewer.password, viewer.userId];
   f.auth = { authorization: `Bearer ${(await login(app, viewer.email, viewer.password)).json().access_token}` };
   const hls = (await app.inject({ method: 'POST', url: '/v1/playback', headers: f.auth, payload: { title_id: 'movie' } })).json();
   f.stream = hls.manifest_url.replace(services.config.publicUrl, '');
@@ -130,7 +131,7 @@ describe('the OpenAPI document', () => {
   });
 });
 
-type Call = InjectOptions & { method: 'GET' | 'POST' | 'DELETE' };
+type Call = InjectOptions & { method: 'GET' | 'POST' | 'PATCH' | 'DELETE' };
 /** A representative right call and wrong call of each route ("right" may be conditional). */
 const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () => Call | Promise<Call> }> = {
   'GET /openapi.json': { valid: () => ({ method: 'GET', url: '/openapi.json' }) },
@@ -203,6 +204,36 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
   'GET /v1/admin/titles': {
     valid: () => ({ method: 'GET', url: '/v1/admin/titles', headers: admin }),
     invalid: () => ({ method: 'GET', url: '/v1/admin/titles', headers: { authorization: 'Bearer wrong' } }),
+  },
+  'GET /v1/admin/users': {
+    valid: () => ({ method: 'GET', url: `/v1/admin/users?email=${encodeURIComponent(f.email)}`, headers: admin }),
+    invalid: () => ({ method: 'GET', url: '/v1/admin/users?email=not-an-email', headers: admin }),
+  },
+  'PATCH /v1/admin/users/{user_id}': {
+    valid: () => ({ method: 'PATCH', url: `/v1/admin/users/${f.userId}`, headers: admin, payload: { plan_id: 'basic' } }),
+    invalid: () => ({ method: 'PATCH', url: `/v1/admin/users/${f.userId}`, headers: admin, payload: { plan_id: 'no-such-plan' } }),
+  },
+  'POST /v1/admin/users/{user_id}/revoke': {
+    valid: async () => {
+      const other = await seedSubscriber(app, { titles: '*' });
+      return { method: 'POST', url: `/v1/admin/users/${other.userId}/revoke`, headers: admin };
+    },
+    invalid: () => ({ method: 'POST', url: '/v1/admin/users/no-such-user/revoke', headers: admin }),
+  },
+  'POST /v1/admin/users/{user_id}/rentals': {
+    valid: () => ({ method: 'POST', url: `/v1/admin/users/${f.userId}/rentals`, headers: admin, payload: { title_id: 'movie', hours: 48, playback_hours: 24 } }),
+    invalid: () => ({ method: 'POST', url: `/v1/admin/users/${f.userId}/rentals`, headers: admin, payload: { title_id: 'movie', hours: 0 } }),
+  },
+  'GET /v1/admin/sessions': {
+    valid: () => ({ method: 'GET', url: `/v1/admin/sessions?user_id=${f.userId}&title_id=movie`, headers: admin }),
+    invalid: () => ({ method: 'GET', url: '/v1/admin/sessions?title_id=../x', headers: admin }),
+  },
+  'DELETE /v1/admin/sessions/{session_id}': {
+    valid: async () => {
+      const { session_id } = (await app.inject({ method: 'POST', url: '/v1/playback', headers: f.auth, payload: { title_id: 'movie' } })).json();
+      return { method: 'DELETE', url: `/v1/admin/sessions/${session_id}`, headers: admin };
+    },
+    invalid: () => ({ method: 'DELETE', url: '/v1/admin/sessions/no-such-session', headers: admin }),
   },
 };
 

@@ -57,7 +57,7 @@ export function plan(overrides: Partial<PlanRecord> = {}): PlanRecord {
 
 export function user(planId: string, overrides: Partial<UserRecord> = {}): UserRecord {
   const uid = id('user');
-  return { id: uid, email: `${uid}@example.com`, passwordHash: '$argon2id$fake', planId, createdAt: 2_000, ...overrides };
+  return { id: uid, email: `${uid}@example.com`, passwordHash: '$argon2id$fake', planId, createdAt: 2_000, disabledAt: null, ...overrides };
 }
 
 /** A user (and its plan) to hang refresh families on. */

@@ -56,6 +56,7 @@ describe('PostgreSQL', () => {
       'playback_sessions',
       'refresh_families',
       'refresh_tokens',
+      'rentals',
       'schema_migrations',
       'signing_keys',
       'titles',

@@ -1,5 +1,6 @@
 /** Every SQL contract suite, registered against one backend. */
 import type { NewSqlTarget } from './harness.js';
+import { operatorStoreContract } from './operator.contract.js';
 import { playbackSessionStoreContract } from './playback-sessions.contract.js';
 import { planStoreContract } from './plans.contract.js';
 import { refreshTokenStoreContract } from './refresh-tokens.contract.js';
@@ -16,4 +17,5 @@ export function sqlContracts(newTarget: NewSqlTarget): void {
   signingKeyStoreContract(newTarget);
   refreshTokenStoreContract(newTarget);
   playbackSessionStoreContract(newTarget);
+  operatorStoreContract(newTarget);
 }

@@ -1,14 +1,12 @@
-/** The admin API (`/v1/admin/*`): plans, users and titles, behind TOLLGATE_ADMIN_TOKEN. */
+/** The admin API (`/v1/admin/*`): plans, users and titles, and the operator's routes (operator-routes.ts), behind TOLLGATE_ADMIN_TOKEN. */
 import type { FastifyInstance } from 'fastify';
 import { checkAdminToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords.js';
 import { adminTitlesSchema, emailSchema, idSchema, planSchema, userSchema } from '../http/schemas.js';
-import { json, problems, security } from '../http/openapi.js';
+import { adminDenials, json, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
-
-/** Every admin route refuses a missing or over-long (401), wrong or disabled (403) admin token. */
-const adminDenials = (...codes: Parameters<typeof problems>) => problems(...codes, 'unauthorized', 'invalid_token', 'forbidden', 'rate_limited');
+import { operatorRoutes } from './operator-routes.js';
 
 const plansSchema = {
   summary: 'The plans',
@@ -24,7 +22,8 @@ const titlesSchema = {
   response: { 200: json('every title', adminTitlesSchema), ...adminDenials() },
 };
 
-export function adminRoutes(app: FastifyInstance, { catalog, config, rateLimiter }: Services): void {
+export function adminRoutes(app: FastifyInstance, services: Services): void {
+  const { catalog, config, rateLimiter } = services;
   app.register(async (admin) => {
     admin.addHook('onRequest', async (request) => {
       await rateLimiter.enforce('adminPerAddress', request.ip);
@@ -93,5 +92,6 @@ export function adminRoutes(app: FastifyInstance, { catalog, config, rateLimiter
     );
 
     admin.get('/v1/admin/titles', { schema: titlesSchema }, async () => ({ titles: await catalog.titlesWithKeys() }));
+    operatorRoutes(admin, services);
   });
 }

@@ -8,6 +8,7 @@ import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores, PlanRecord, UserRecord } from '../../core/ports.js';
 import { normalizeEmail } from '../../core/email.js';
 import { hashPassword } from '../identity/passwords.js';
+import { currentRentals, type RentalView } from './rentals.js';
 
 export interface PlanInput {
   readonly id: string;
@@ -57,23 +58,28 @@ export class CatalogService {
       passwordHash: await hashPassword(input.password),
       planId: input.planId,
       createdAt: this.now(),
+      disabledAt: null,
     };
     if (!(await this.stores.users.create(user))) return deny('conflict', `a user with email ${user.email} already exists`);
     return grant(userView(user));
   }
 
   /** What a subscriber may watch: `GET /v1/me`. */
-  async me(user: UserRecord): Promise<UserView & { titles: readonly string[] | '*' }> {
-    const plan = await this.stores.plans.get(user.planId);
-    return { ...userView(user), titles: plan?.titles ?? [] };
+  async me(user: UserRecord): Promise<UserView & { titles: readonly string[] | '*'; rentals: RentalView[] }> {
+    const [plan, rentals] = await Promise.all([this.stores.plans.get(user.planId), currentRentals(this.stores, user.id, this.now())]);
+    return { ...userView(user), titles: plan?.titles ?? [], rentals };
   }
 
-  /** The titles a subscriber may watch (the player's list). */
+  /** The titles a subscriber may watch, by plan or current rental (the player's list). */
   async entitledTitles(user: UserRecord): Promise<{ id: string; name: string; protocols: readonly string[]; duration_sec: number }[]> {
-    const [plan, titles] = await Promise.all([this.stores.plans.get(user.planId), this.stores.titles.list()]);
-    if (plan === undefined) return [];
+    const [plan, titles, rentals] = await Promise.all([
+      this.stores.plans.get(user.planId),
+      this.stores.titles.list(),
+      currentRentals(this.stores, user.id, this.now()),
+    ]);
+    const rented = new Set(rentals.map((r) => r.title_id));
     return titles
-      .filter((t) => plan.titles === '*' || plan.titles.includes(t.id))
+      .filter((t) => plan?.titles === '*' || plan?.titles.includes(t.id) || rented.has(t.id))
       .map((t) => ({ id: t.id, name: t.name, protocols: t.protocols, duration_sec: t.durationSec }));
   }
 

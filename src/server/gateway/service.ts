@@ -1,7 +1,8 @@
 /**
  * The edge gateway's decision for one manifest, segment or key request (flow 3 of docs/ARCHITECTURE.md).
  * Threats: forged or altered playback tokens, tokens used for another title or path, tokens of
- * ended sessions or revoked logins, and keys handed to anyone but a live, entitled session.
+ * ended sessions or revoked logins, and keys handed to anyone but a live, entitled session
+ * (a disabled account or an ended rental is not entitled).
  *
  * Cheap first: a token seen before is a map lookup plus the binding checks; an unseen token
  * costs one HMAC and one database read of its session, and is then cached until it expires.
@@ -18,6 +19,7 @@ import { checkBindings } from '../../core/playback-token-bindings.js';
 import { hashUserAgent } from '../../core/playback-token-crypto.js';
 import { PLAYBACK_TOKEN_PREFIX, type PlaybackClaims, verifyPlaybackToken } from '../../core/playback-token.js';
 import type { DurableStores, PlaybackSessionRecord } from '../../core/ports.js';
+import { entitledUntil } from '../catalog/entitlement.js';
 import { DATABASE_RECHECK_MS, MARK_RECHECK_MS, type SessionLiveness } from '../playback/liveness.js';
 import type { PlaybackKeyRing } from '../playback/playback-keys.js';
 import { nodeHmac } from '../playback/service.js';
@@ -47,8 +49,8 @@ export interface MediaRequest {
 
 export class GatewayService {
   private readonly cache = new Map<string, CachedToken>();
-  /** When each session's entitlement was last confirmed. */
-  private readonly entitledAt = new Map<string, number>();
+  /** When each session's entitlement was last confirmed, and until when it holds. */
+  private readonly entitledAt = new Map<string, { at: number; until: number }>();
 
   constructor(
     private readonly stores: DurableStores,
@@ -117,28 +119,28 @@ export class GatewayService {
     }
     const key = await this.stores.titles.contentKey(kid);
     if (key === undefined || key.titleId !== session.titleId || key.label !== HLS_KEY_LABEL) return deny('not_found', 'no such key for this title');
-    if (!(await this.entitled(session))) return deny('not_entitled', 'the subscriber is no longer entitled to this title');
+    if ((await this.entitledUntil(session)) === undefined) return deny('not_entitled', 'the subscriber is no longer entitled to this title');
     return grant({ sealed: key.sealed, kid: key.kid });
   }
 
   /**
-   * Does the session's subscriber (still) have a plan that covers its title? Asked of the
-   * database on every key and license request, except that a yes is trusted for a second:
-   * license heartbeats from one session must not each cost two reads.
+   * Until when is the session's subscriber (still) entitled to its title, by plan or rental
+   * (see catalog/entitlement.ts)? Undefined: not entitled. Asked of the database on every key
+   * and license request, except that an answer is trusted for a second (and never past the end
+   * it gave): license heartbeats from one session must not each cost three reads.
    */
-  async entitled(session: PlaybackSessionRecord): Promise<boolean> {
+  async entitledUntil(session: PlaybackSessionRecord): Promise<number | undefined> {
     const now = this.now();
-    const confirmedAt = this.entitledAt.get(session.id);
-    if (confirmedAt !== undefined && now - confirmedAt >= 0 && now - confirmedAt < ENTITLEMENT_RECHECK_MS) return true;
+    const confirmed = this.entitledAt.get(session.id);
+    if (confirmed !== undefined && now - confirmed.at >= 0 && now - confirmed.at < ENTITLEMENT_RECHECK_MS && now < confirmed.until) return confirmed.until;
     const user = await this.stores.users.findById(session.userId);
-    const plan = user && (await this.stores.plans.get(user.planId));
-    const entitled = plan !== undefined && (plan.titles === '*' || plan.titles.includes(session.titleId));
-    if (!entitled) this.entitledAt.delete(session.id);
+    const until = user && (await entitledUntil(this.stores, user, session.titleId, now));
+    if (until === undefined) this.entitledAt.delete(session.id);
     else {
       if (this.entitledAt.size >= MAX_CACHED_TOKENS) this.entitledAt.delete(this.entitledAt.keys().next().value!);
-      this.entitledAt.set(session.id, now);
+      this.entitledAt.set(session.id, { at: now, until });
     }
-    return entitled;
+    return until;
   }
 
   private bindings(entry: CachedToken, request: MediaRequest): Verdict<void> {

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, DELETE, OPTIONS';
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Range, X-Tollgate-Entitlement';
 const EXPOSED_HEADERS = 'Retry-After, Content-Range, Content-Length, WWW-Authenticate';
 

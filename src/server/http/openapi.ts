@@ -90,6 +90,9 @@ export function problems(...codes: ErrorCode[]): Record<number, object> {
   );
 }
 
+/** Every admin route refuses a missing or over-long (401), wrong or disabled (403) admin token, and floods (429). */
+export const adminDenials = (...codes: ErrorCode[]) => problems(...codes, 'unauthorized', 'invalid_token', 'forbidden', 'rate_limited');
+
 const ANY_ERROR = {
   description: 'Any other error, as problem+json: e.g. 414 `uri_too_long`, 431 `headers_too_large`, 500 `internal`, 503 `unavailable` (with Retry-After)',
   content: problemContent,

@@ -11,7 +11,7 @@ export const emailSchema = { type: 'string', minLength: EMAIL_MIN_LENGTH, maxLen
  * (additionalProperties: true, as JSON Schema's default) so a field added later is allowed;
  * test/server/openapi.test.ts checks every answer against them.
  */
-const openObject = (required: readonly string[], properties: Record<string, object>) =>
+export const openObject = (required: readonly string[], properties: Record<string, object>) =>
   ({ type: 'object', required, additionalProperties: true, properties }) as const;
 
 export const titlesListSchema = {
@@ -32,7 +32,17 @@ export const userSchema = openObject(['user_id', 'email', 'plan_id'], {
   plan_id: { type: 'string' },
 });
 
-export const meSchema = openObject(['user_id', 'email', 'plan_id', 'titles'], { ...userSchema.properties, titles: titlesListSchema });
+export const rentalSchema = openObject(['title_id', 'expires_at', 'playback_expires_at'], {
+  title_id: { type: 'string' },
+  expires_at: { type: 'string', format: 'date-time', description: 'the end of the rental window' },
+  playback_expires_at: { type: ['string', 'null'], format: 'date-time', description: 'the end of the playback window; null until the first start, or without one' },
+});
+
+export const meSchema = openObject(['user_id', 'email', 'plan_id', 'titles', 'rentals'], {
+  ...userSchema.properties,
+  titles: titlesListSchema,
+  rentals: { type: 'array', items: rentalSchema, description: 'rentals that still entitle' },
+});
 
 export const planSchema = openObject(['id', 'titles', 'max_streams'], {
   id: { type: 'string' },

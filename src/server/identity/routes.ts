@@ -64,7 +64,7 @@ export function identityRoutes(app: FastifyInstance, { identity, catalog, access
         },
         response: {
           200: json('logged in', tokenPairSchema),
-          ...problems('bad_request', 'invalid_credentials', 'unsupported_media_type', 'payload_too_large', 'rate_limited', 'unavailable'),
+          ...problems('bad_request', 'invalid_credentials', 'forbidden', 'unsupported_media_type', 'payload_too_large', 'rate_limited', 'unavailable'),
         },
       },
     },

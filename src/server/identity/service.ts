@@ -7,7 +7,8 @@
  * both go on), stolen access tokens (10 minutes by default, and dead at once when their family
  * is revoked: every authentication checks the family). A login's end ends its tokens: an
  * access token never outlives its family's absolute lifetime, and a validly signed token that
- * claims a longer life than the configured TTL is not believed.
+ * claims a longer life than the configured TTL is not believed. A disabled account (an
+ * operator's switch) cannot log in or refresh, and its access tokens are refused at once.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../../core/email.js';
@@ -94,6 +95,8 @@ export class IdentityService {
     }
     if (user === undefined) return deny('invalid_credentials', 'the email or password is wrong');
     await attempt.value.succeeded();
+    // Said only to whoever knows the password: it tells them what to do (ask the operator).
+    if (user.disabledAt !== null) return deny('forbidden', 'this account is disabled');
 
     const now = this.now();
     const refreshToken = newRefreshToken();
@@ -133,8 +136,16 @@ export class IdentityService {
         return deny('token_revoked', 'the session of this refresh token has been revoked');
       case 'expired':
         return deny('token_expired', 'the session of this refresh token has expired; log in again');
-      case 'rotated':
+      case 'rotated': {
+        // A login that slipped past an operator's disable (racing it) ends at its next refresh.
+        const user = await this.stores.users.findById(outcome.family.userId);
+        if (user === undefined || user.disabledAt !== null) {
+          await this.stores.refreshTokens.revokeFamily(outcome.family.id, 'user_disabled', this.now());
+          await this.markRevoked(outcome.family.id);
+          return deny('token_revoked', 'this account is disabled');
+        }
         return grant(await this.tokenPair(outcome.family, next));
+      }
     }
   }
 
@@ -151,7 +162,8 @@ export class IdentityService {
     await this.markRevoked(family.id);
   }
 
-  private markRevoked(familyId: string): Promise<void> {
+  /** Sets the hot-state mark that stops a revoked login's playback sessions within seconds. */
+  markRevoked(familyId: string): Promise<void> {
     return this.hot.mark(familyRevokedMark(familyId), this.settings.revocationMarkTtlSec * 1000, this.now());
   }
 
@@ -179,6 +191,7 @@ export class IdentityService {
     if (this.now() >= family.expiresAt) return deny('token_expired', 'the login of this token has ended; log in again');
     const user = await this.stores.users.findById(sub);
     if (user === undefined) return deny('token_revoked', 'the user of this token no longer exists');
+    if (user.disabledAt !== null) return deny('token_revoked', 'this account is disabled');
     return grant({ userId: sub, familyId: sid, familyExpiresAt: family.expiresAt, user });
   }
 

@@ -1,7 +1,8 @@
 /**
  * The entitlement proxy (flow 4, first half): the player posts its bare CDM request to
  * license_url, which carries the playback token; it never handles a token itself. Threats: a
- * license for an ended session, a revoked login or a title the plan no longer covers, and key
+ * license for an ended session, a revoked login, a title the plan no longer covers or a rental
+ * that ended, a license that outlives the rental it was issued for, and key
  * material leaving without a fresh single-use authorization. So each request re-checks the
  * session through the gateway's rules, re-checks entitlement, and mints a fresh seconds-long
  * entitlement message listing the title's DRM keys and their usage policies, which the license
@@ -76,10 +77,11 @@ export class EntitlementProxy {
     }
     const allowed = await this.sessionRate(session.value.id);
     if (!allowed.ok) return allowed;
-    if (!(await this.gateway.entitled(session.value))) {
-      return deny('not_entitled', 'the subscriber is no longer entitled to this title');
-    }
-    return this.mint({ titleId: session.value.titleId, sid: session.value.id, licenseEndsAt: session.value.expiresAt });
+    const entitledUntil = await this.gateway.entitledUntil(session.value);
+    if (entitledUntil === undefined) return deny('not_entitled', 'the subscriber is no longer entitled to this title');
+    // Nor the entitlement: a license issued for a rental ends with the rental.
+    const licenseEndsAt = Math.min(session.value.expiresAt, entitledUntil);
+    return this.mint({ titleId: session.value.titleId, sid: session.value.id, licenseEndsAt });
   }
 
   /**

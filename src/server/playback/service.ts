@@ -3,7 +3,8 @@
  * session and gets URLs carrying a playback token bound to that session, the title, a path
  * scope and an expiry (optionally the client's network and user agent). Ending the session
  * — or revoking the login it came from — kills those URLs within seconds (see liveness.ts).
- * A session never outlives the login that started it: its expiry is capped at the login's end.
+ * A session never outlives the login that started it, nor a rental that entitles it: its
+ * expiry is capped at the login's end and at the rental's end.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
@@ -13,6 +14,7 @@ import { mintPlaybackToken } from '../../core/playback-token.js';
 import type { DurableStores, HotState, PlaybackSessionRecord } from '../../core/ports.js';
 import type { Config } from '../config.js';
 import type { Principal } from '../identity/service.js';
+import { entitledUntil } from '../catalog/entitlement.js';
 import { sessionEndedMark } from './liveness.js';
 import type { PlaybackKeyRing } from './playback-keys.js';
 
@@ -52,17 +54,16 @@ export class PlaybackService {
   async start(principal: Principal, input: { titleId: string; protocol?: string }, client: ClientInfo): Promise<Verdict<PlaybackStart>> {
     const title = await this.stores.titles.get(input.titleId);
     if (title === undefined) return deny('not_found', `title "${input.titleId}" does not exist`);
-    const plan = await this.stores.plans.get(principal.user.planId);
-    if (plan === undefined || (plan.titles !== '*' && !plan.titles.includes(title.id))) {
-      return deny('not_entitled', `your plan does not include "${title.id}"`);
-    }
     const protocol = input.protocol ?? title.protocols[0] ?? 'hls';
     if (!title.protocols.includes(protocol)) {
       return deny('not_found', `title "${title.id}" is not packaged for ${protocol} (it has: ${title.protocols.join(', ')})`);
     }
-
     const now = this.now();
-    const expiresAt = Math.min(now + this.config.playbackTokenTtlSec * 1000, principal.familyExpiresAt);
+    // Asked last: a rental's first start is recorded here, so only a start that goes ahead counts.
+    const entitlementEnd = await entitledUntil(this.stores, principal.user, title.id, now, true);
+    if (entitlementEnd === undefined) return deny('not_entitled', `neither your plan nor a rental covers "${title.id}"`);
+
+    const expiresAt = Math.min(now + this.config.playbackTokenTtlSec * 1000, principal.familyExpiresAt, entitlementEnd);
     const session: PlaybackSessionRecord = {
       id: randomUUID(),
       userId: principal.userId,

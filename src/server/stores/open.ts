@@ -14,6 +14,7 @@ import { migrate } from './sql/migrations.js';
 import { sqlPlanStore } from './sql/plans.js';
 import { sqlPlaybackSessionStore } from './sql/playback-sessions.js';
 import { openPostgres } from './sql/postgres.js';
+import { sqlRentalStore } from './sql/rentals.js';
 import { sqlRefreshTokenStore } from './sql/refresh-tokens.js';
 import { sqlSigningKeyStore } from './sql/signing-keys.js';
 import { openSqlite } from './sql/sqlite.js';
@@ -53,6 +54,7 @@ export function sqlDurableStores(db: SqlDatabase): DurableStores {
     signingKeys: sqlSigningKeyStore(db),
     refreshTokens: sqlRefreshTokenStore(db),
     playbackSessions: sqlPlaybackSessionStore(db),
+    rentals: sqlRentalStore(db),
     async ping() {
       await db.query('SELECT 1');
     },

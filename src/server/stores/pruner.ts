@@ -1,6 +1,6 @@
 /**
- * Deletes what has ended: playback sessions and refresh-token families (with their tokens)
- * that ended, expired or were revoked more than the retention ago. Threat: tables that only
+ * Deletes what has ended: playback sessions, refresh-token families (with their tokens) and
+ * rentals that ended, expired or were revoked more than the retention ago. Threat: tables that only
  * grow, until lookups slow and the database fills (a denial of service by ordinary use), and
  * token hashes kept long after they could matter. Rows are kept for the retention first, so
  * operators can still see recent sessions and logins.
@@ -13,6 +13,7 @@ import type { DurableStores } from '../../core/ports.js';
 export interface PruneResult {
   readonly playbackSessions: number;
   readonly refreshFamilies: number;
+  readonly rentals: number;
 }
 
 export interface PrunerOptions {
@@ -31,11 +32,12 @@ export class Pruner {
 
   async runOnce(): Promise<PruneResult> {
     const cutoff = this.options.now() - this.options.retentionMs;
-    const [playbackSessions, refreshFamilies] = await Promise.all([
+    const [playbackSessions, refreshFamilies, rentals] = await Promise.all([
       this.stores.playbackSessions.prune(cutoff),
       this.stores.refreshTokens.prune(cutoff),
+      this.stores.rentals.prune(cutoff),
     ]);
-    return { playbackSessions, refreshFamilies };
+    return { playbackSessions, refreshFamilies, rentals };
   }
 
   /** Runs every interval until stop(); the timer never keeps the process alive. */

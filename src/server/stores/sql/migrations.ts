@@ -89,6 +89,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE refresh_tokens ADD COLUMN replaced_by TEXT`,
     ],
   },
+  {
+    version: 3,
+    statements: [
+      // Rentals: one per user and title; a new grant replaces the old one.
+      `CREATE TABLE rentals (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        title_id TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        playback_ms BIGINT,
+        first_played_at BIGINT,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, title_id))`,
+      // An operator's switch: a disabled user cannot log in, refresh or use its tokens.
+      `ALTER TABLE users ADD COLUMN disabled_at BIGINT`,
+      `CREATE INDEX refresh_families_user_live ON refresh_families (user_id, revoked_at)`,
+    ],
+  },
 ];
 
 /** Applies the pending migrations; returns the versions it applied (none when up to date). */

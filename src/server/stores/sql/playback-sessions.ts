@@ -63,5 +63,27 @@ export function sqlPlaybackSessionStore(db: SqlDatabase): PlaybackSessionStore {
       );
       return rows.map(toSession);
     },
+    async endForUser(userId, reason, now) {
+      const rows = await db.query<SessionRow>(
+        `UPDATE playback_sessions SET ended_at = $1, ended_reason = $2 WHERE user_id = $3 AND ended_at IS NULL RETURNING ${COLUMNS}`,
+        [now, reason, userId],
+      );
+      return rows.map(toSession);
+    },
+    async listActive(filter, now, limit) {
+      const params: unknown[] = [now, limit];
+      const where = [
+        's.ended_at IS NULL AND s.expires_at > $1 AND f.revoked_at IS NULL AND f.expires_at > $1',
+        ...(filter.userId !== undefined ? [`s.user_id = $${params.push(filter.userId)}`] : []),
+        ...(filter.titleId !== undefined ? [`s.title_id = $${params.push(filter.titleId)}`] : []),
+      ];
+      const rows = await db.query<SessionRow & { device_id: string | null }>(
+        `SELECT ${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}, f.device_id
+         FROM playback_sessions s JOIN refresh_families f ON f.id = s.family_id
+         WHERE ${where.join(' AND ')} ORDER BY s.created_at, s.id LIMIT $2`,
+        params,
+      );
+      return rows.map((row) => ({ ...toSession(row), deviceId: row.device_id }));
+    },
   };
 }

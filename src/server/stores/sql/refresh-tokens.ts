@@ -150,6 +150,15 @@ export function sqlRefreshTokenStore(db: SqlDatabase): RefreshTokenStore {
           [id, now, reason],
         )
       ).length === 1,
+    revokeForUser: (userId, reason, now) =>
+      db.transaction(async (tx) => {
+        await tx.query('UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL', [userId, now, reason]);
+        const rows = await tx.query<FamilyRow>(
+          `SELECT ${COLUMNS} FROM refresh_families WHERE user_id = $1 AND revoked_at IS NOT NULL AND expires_at > $2 ORDER BY created_at, id`,
+          [userId, now],
+        );
+        return rows.map(toFamily);
+      }),
 
     // Tokens first, explicitly: the schema cascades, but the store does not lean on that.
     prune: (endedBefore) =>

@@ -1,0 +1,117 @@
+/**
+ * The operator's commands (issue 9): find users with their streams, disable, enable or revoke
+ * them, list streams, grant rentals. Each finds the user by email and makes one service call,
+ * the same as the admin API's routes.
+ */
+import { isValidEmail } from '../core/email.js';
+import type { UserRecord } from '../core/ports.js';
+import { grantRental, MAX_RENTAL_HOURS } from '../server/catalog/rentals.js';
+import type { Services } from '../server/compose.js';
+import { ID_PATTERN } from '../server/http/schemas.js';
+import { type Command, flags, print, refuse, required, UsageError, withServices } from './args.js';
+
+function email(values: Record<string, string | boolean | undefined>): string {
+  const address = required(values, 'email');
+  if (!isValidEmail(address)) throw new UsageError('--email must look like name@domain');
+  return address;
+}
+
+function hours(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_RENTAL_HOURS) throw new UsageError(`--${name} must be a number of hours above 0, at most ${MAX_RENTAL_HOURS}`);
+  return value;
+}
+
+/** Runs fn on the user with this email, or refuses when there is none. */
+function withUser(config: Parameters<Command['run']>[1], address: string, fn: (services: Services, user: UserRecord) => Promise<number>): Promise<number> {
+  return withServices(config, async (services) => {
+    const user = await services.stores.users.findByEmail(address);
+    return user === undefined ? refuse(`no user with email ${address}`) : fn(services, user);
+  });
+}
+
+/** `users disable` and `users enable`. */
+function switchCommand(name: 'disable' | 'enable', summary: string): Command {
+  return {
+    name: `users ${name}`,
+    usage: `users ${name} --email E`,
+    summary,
+    run: async (args, config) =>
+      withUser(config, email(flags(args, { email: { type: 'string' } })), async ({ operator }, user) => {
+        const verdict = await operator.updateUser(user.id, { disabled: name === 'disable' });
+        if (!verdict.ok) return refuse(verdict.detail);
+        print(verdict.value);
+        return 0;
+      }),
+  };
+}
+
+export const OPERATOR_COMMANDS: readonly Command[] = [
+  {
+    name: 'users list',
+    usage: 'users list [--email E]',
+    summary: 'list users (or the one with this email) with plan, devices and active streams',
+    run: async (args, config) => {
+      const v = flags(args, { email: { type: 'string' } });
+      const address = v.email === undefined ? undefined : email(v);
+      return withServices(config, async ({ operator }) => {
+        print({ users: await operator.findUsers(address) });
+        return 0;
+      });
+    },
+  },
+  switchCommand('disable', 'disable a user: no logins, refreshes or tokens; every login and stream ends'),
+  switchCommand('enable', 'enable a disabled user again (it logs in anew)'),
+  {
+    name: 'users revoke',
+    usage: 'users revoke --email E',
+    summary: 'end every login and stream of a user (it may log in again)',
+    run: async (args, config) =>
+      withUser(config, email(flags(args, { email: { type: 'string' } })), async ({ operator }, user) => {
+        const verdict = await operator.revokeUser(user.id);
+        if (!verdict.ok) return refuse(verdict.detail);
+        print({ user_id: user.id, email: user.email, revoked: true });
+        return 0;
+      }),
+  },
+  {
+    name: 'sessions list',
+    usage: 'sessions list [--email E]',
+    summary: "list active streams (the user's with --email)",
+    run: async (args, config) => {
+      const v = flags(args, { email: { type: 'string' } });
+      if (v.email === undefined) {
+        return withServices(config, async ({ operator }) => {
+          print({ sessions: await operator.listSessions({}) });
+          return 0;
+        });
+      }
+      return withUser(config, email(v), async ({ operator }, user) => {
+        print({ sessions: await operator.listSessions({ userId: user.id }) });
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'rentals add',
+    usage: 'rentals add --email E --title T --hours H [--playback-hours P]',
+    summary: 'rent a title to a user: entitled for H hours, and at most P hours from the first start',
+    run: async (args, config) => {
+      const v = flags(args, { email: { type: 'string' }, title: { type: 'string' }, hours: { type: 'string' }, 'playback-hours': { type: 'string' } });
+      const titleId = required(v, 'title');
+      if (!new RegExp(ID_PATTERN).test(titleId)) throw new UsageError('--title may use letters, digits, . _ - (max 64)');
+      required(v, 'hours');
+      const rentalHours = hours(v, 'hours')!;
+      const playbackHours = hours(v, 'playback-hours');
+      return withUser(config, email(v), async ({ stores, now }, user) => {
+        const input = { userId: user.id, titleId, hours: rentalHours, ...(playbackHours !== undefined ? { playbackHours } : {}) };
+        const verdict = await grantRental(stores, input, now());
+        if (!verdict.ok) return refuse(verdict.detail);
+        print({ email: user.email, ...verdict.value });
+        return 0;
+      });
+    },
+  },
+];
