@@ -15,6 +15,7 @@ export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
         id: id('fam'),
         userId: u.id,
         deviceId: 'device-1',
+        mfa: false,
         createdAt: 1_000,
         expiresAt: 1_000 + HOUR,
         revokedAt: null,

@@ -56,6 +56,10 @@ export class PlaybackService {
     if (plan === undefined || (plan.titles !== '*' && !plan.titles.includes(title.id))) {
       return deny('not_entitled', `your plan does not include "${title.id}"`);
     }
+    // The login's own record decides, never a claim the client could choose.
+    if (plan.requireMfa && !principal.mfa) {
+      return deny('mfa_required', 'your plan plays only for logins with a second factor: turn on two-factor login and log in with a code');
+    }
     const protocol = input.protocol ?? title.protocols[0] ?? 'hls';
     if (!title.protocols.includes(protocol)) {
       return deny('not_found', `title "${title.id}" is not packaged for ${protocol} (it has: ${title.protocols.join(', ')})`);
