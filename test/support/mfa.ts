@@ -16,3 +16,9 @@ export async function enrolMfa(app: FastifyInstance, auth: { authorization: stri
   if (confirmed.statusCode !== 200) throw new Error(`confirm: ${confirmed.body}`);
   return { secret, recoveryCodes: (confirmed.json() as { recovery_codes: string[] }).recovery_codes };
 }
+
+/** A 6-digit code that is wrong at `timestamp` (not the code of this step or either neighbour). */
+export function wrongCode(secret: string, timestamp: number): string {
+  const near = new Set([-1, 0, 1].map((step) => totpCode(secret, timestamp + step * 30_000)));
+  return ['000000', '111111', '222222', '333333'].find((code) => !near.has(code))!;
+}
