@@ -1,5 +1,7 @@
 /** Every SQL contract suite, registered against one backend. */
 import type { NewSqlTarget } from './harness.js';
+import { deviceStoreContract } from './devices.contract.js';
+import { mfaStoreContract } from './mfa.contract.js';
 import { playbackSessionStoreContract } from './playback-sessions.contract.js';
 import { planStoreContract } from './plans.contract.js';
 import { refreshTokenStoreContract } from './refresh-tokens.contract.js';
@@ -16,4 +18,6 @@ export function sqlContracts(newTarget: NewSqlTarget): void {
   signingKeyStoreContract(newTarget);
   refreshTokenStoreContract(newTarget);
   playbackSessionStoreContract(newTarget);
+  deviceStoreContract(newTarget);
+  mfaStoreContract(newTarget);
 }
