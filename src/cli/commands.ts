@@ -58,7 +58,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'plans add',
-    usage: 'plans add --id ID (--titles a,b,c | --all) [--max-streams N]',
+    usage: 'plans add --id ID (--titles a,b,c | --all) [--max-streams N] [--max-devices N] [--require-mfa | --no-require-mfa]',
     summary: 'create or update a plan',
     run: async (args, config) => {
       const v = flags(args, {
@@ -66,18 +66,20 @@ export const COMMANDS: readonly Command[] = [
         titles: { type: 'string' },
         all: { type: 'boolean' },
         'max-streams': { type: 'string' },
+        'max-devices': { type: 'string' },
+        'require-mfa': { type: 'boolean' },
+        'no-require-mfa': { type: 'boolean' },
       });
       const id = required(v, 'id');
       if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--id may use letters, digits, . _ - (max 64)');
       if ((v.titles === undefined) === (v.all !== true)) throw new UsageError('give exactly one of --titles a,b,c or --all');
       const titles = v.all === true ? '*' : String(v.titles).split(',').map((t) => t.trim()).filter((t) => t !== '');
-      const maxText = v['max-streams'];
-      const maxStreams = maxText === undefined ? undefined : Number(maxText);
-      if (maxStreams !== undefined && (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 1000)) {
-        throw new UsageError('--max-streams must be a whole number from 1 to 1000');
-      }
+      const maxStreams = limitFlag(v, 'max-streams');
+      const maxDevices = limitFlag(v, 'max-devices');
+      if (v['require-mfa'] === true && v['no-require-mfa'] === true) throw new UsageError('give at most one of --require-mfa and --no-require-mfa');
+      const requireMfa = v['require-mfa'] === true ? true : v['no-require-mfa'] === true ? false : undefined;
       return withServices(config, async ({ catalog }) => {
-        print(await catalog.upsertPlan({ id, titles, maxStreams }));
+        print(await catalog.upsertPlan({ id, titles, maxStreams, maxDevices, requireMfa }));
         return 0;
       });
     },
@@ -206,3 +208,12 @@ export const COMMANDS: readonly Command[] = [
   ...TITLE_COMMANDS,
   cdnSign,
 ];
+
+/** A plan limit flag (`--max-streams`, `--max-devices`): a whole number from 1 to 1000, or absent. */
+function limitFlag(v: Record<string, string | boolean | undefined>, name: string): number | undefined {
+  const text = v[name];
+  if (text === undefined) return undefined;
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--${name} must be a whole number from 1 to 1000`);
+  return limit;
+}

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'not_found',
   'conflict',
   'stream_limit_reached',
+  'device_limit_reached',
+  'mfa_required',
   'rate_limited',
   'forbidden',
   'unauthorized',
@@ -36,6 +38,8 @@ export interface Denial {
   readonly detail: string;
   /** Seconds until the client may retry (rate limits). */
   readonly retryAfter?: number;
+  /** Extra members of the problem body (RFC 7807 §3.2), e.g. the devices at a device limit. */
+  readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
 export interface Grant<T> {
@@ -53,6 +57,11 @@ export function deny(code: ErrorCode, detail: string, retryAfter?: number): Deni
   return retryAfter === undefined ? { ok: false, code, detail } : { ok: false, code, detail, retryAfter };
 }
 
+/** A denial whose problem body carries extra members the client acts on. */
+export function denyWith(code: ErrorCode, detail: string, extensions: Readonly<Record<string, unknown>>): Denial {
+  return { ok: false, code, detail, extensions };
+}
+
 /**
  * Thrown where a verdict cannot be returned (deep in a call chain); the transport layer turns
  * it into the same problem body as a returned denial.
@@ -62,6 +71,7 @@ export class TollgateError extends Error {
     readonly code: ErrorCode,
     readonly detail: string,
     readonly retryAfter?: number,
+    readonly extensions?: Readonly<Record<string, unknown>>,
   ) {
     super(`${code}: ${detail}`);
     this.name = 'TollgateError';

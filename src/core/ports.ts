@@ -23,6 +23,10 @@ export interface PlanRecord {
   readonly titles: readonly string[] | '*';
   /** Concurrent stream limit; null = unlimited. */
   readonly maxStreams: number | null;
+  /** Devices an account may log in from; null = unlimited. */
+  readonly maxDevices: number | null;
+  /** Playback only for logins that passed a second factor (TOTP or a recovery code). */
+  readonly requireMfa: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -96,6 +100,8 @@ export interface RefreshFamily {
   readonly id: string;
   readonly userId: string;
   readonly deviceId: string | null;
+  /** The login passed a second factor (TOTP or a recovery code). */
+  readonly mfa: boolean;
   readonly createdAt: number;
   /** Absolute end of the family: no rotation extends it. */
   readonly expiresAt: number;
@@ -205,8 +211,62 @@ export interface RefreshTokenStore {
    * (revoked now or before), so that a retry after failing to mark them sets their marks.
    */
   revokeForUser(userId: string, reason: string, now: number): Promise<RefreshFamily[]>;
+  /**
+   * Revokes every family of a user's device; returns the ids of its unexpired families, revoked
+   * now or before (so a retry can set revocation marks an earlier attempt could not).
+   */
+  revokeDevice(userId: string, deviceId: string, reason: string, now: number): Promise<string[]>;
   /** Deletes families that expired or were revoked before the given time, with their tokens; returns how many families. */
   prune(endedBefore: number): Promise<number>;
+}
+
+/** A device a user has logged in from (the client's own id, e.g. kept by the player page). */
+export interface DeviceRecord {
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly name: string | null;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+}
+
+export type DeviceAdmission = { readonly admitted: true } | { readonly admitted: false; readonly devices: DeviceRecord[] };
+
+export interface DeviceStore {
+  /**
+   * Atomically: a known device is seen again (last_seen_at, and its name when one is given);
+   * a new one is recorded while the user has fewer than maxDevices (null: no limit), else
+   * refused with the user's devices. Parallel logins of new devices never over-admit.
+   */
+  admit(device: { userId: string; deviceId: string; name: string | null }, maxDevices: number | null, now: number): Promise<DeviceAdmission>;
+  /** A user's devices, most recently seen first. */
+  list(userId: string): Promise<DeviceRecord[]>;
+  /** Returns false when the user had no such device. */
+  remove(userId: string, deviceId: string): Promise<boolean>;
+}
+
+/** A user's TOTP enrolment; the secret sealed under the master key. */
+export interface MfaRecord {
+  readonly userId: string;
+  readonly sealedSecret: string;
+  /** Null while enrolment waits for its first code. */
+  readonly confirmedAt: number | null;
+  /** The newest TOTP time step accepted: a code of that step or an earlier one is refused. */
+  readonly lastStep: number | null;
+}
+
+export interface MfaStore {
+  get(userId: string): Promise<MfaRecord | undefined>;
+  /** Starts (or restarts) enrolment with a new secret; false when MFA is already confirmed. */
+  begin(userId: string, sealedSecret: string, now: number): Promise<boolean>;
+  /**
+   * Confirms a pending enrolment with the code of `step` (which counts as used) and stores the
+   * recovery codes' hashes, replacing any earlier ones; false when not pending or the step is used.
+   */
+  confirm(userId: string, step: number, recoveryCodeHashes: readonly string[], now: number): Promise<boolean>;
+  /** Atomically accepts a TOTP step newer than the last accepted one; false for a replay. */
+  useStep(userId: string, step: number): Promise<boolean>;
+  /** Atomically spends an unused recovery code; false when unknown or spent. */
+  useRecoveryCode(userId: string, codeHash: string, now: number): Promise<boolean>;
 }
 
 /** The durable stores together, with their lifecycle. */
@@ -218,6 +278,8 @@ export interface DurableStores {
   readonly refreshTokens: RefreshTokenStore;
   readonly playbackSessions: PlaybackSessionStore;
   readonly rentals: RentalStore;
+  readonly devices: DeviceStore;
+  readonly mfa: MfaStore;
   /** Throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -18,6 +18,7 @@ import { problemFor, problemFromError, sendProblem } from './http/problem.js';
 import { registerOpenApi } from './http/openapi.js';
 import { serviceRoutes } from './http/service-routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
+import { accountRoutes } from './identity/account-routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { licenseRoutes } from './license/routes.js';
 import { playbackRoutes } from './playback/routes.js';
@@ -149,6 +150,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   app.register(async (scope) => {
     serviceRoutes(scope, services);
     identityRoutes(scope, services);
+    accountRoutes(scope, services);
     playbackRoutes(scope, services);
     gatewayRoutes(scope, services);
     licenseRoutes(scope, services);

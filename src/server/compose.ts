@@ -9,6 +9,7 @@ import { CatalogService } from './catalog/service.js';
 import { recoverStaging } from './catalog/staging-area.js';
 import type { Config } from './config.js';
 import { AccessKeyRing } from './identity/access-keys.js';
+import { MfaService } from './identity/mfa.js';
 import { IdentityService } from './identity/service.js';
 import { loadOrCreateMasterKey } from './keys/master-key-file.js';
 import { createSealer, type Sealer } from './keys/sealer.js';
@@ -36,6 +37,7 @@ export interface Services {
   readonly sealer: Sealer;
   readonly accessKeys: AccessKeyRing;
   readonly identity: IdentityService;
+  readonly mfa: MfaService;
   readonly catalog: CatalogService;
   readonly operator: OperatorService;
   readonly playbackKeys: PlaybackKeyRing;
@@ -99,10 +101,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     await Promise.allSettled([stores.close(), hot.close()]);
     throw error;
   });
+  const mfa = new MfaService(stores.mfa, sealer, now);
   const identity = new IdentityService(
     stores,
     hot,
     accessKeys,
+    mfa,
     {
       issuer: config.publicUrl,
       revocationMarkTtlSec: config.playbackTokenTtlSec,
@@ -142,6 +146,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     sealer,
     accessKeys,
     identity,
+    mfa,
     catalog,
     operator: new OperatorService(stores, hot, identity, now),
     playbackKeys,

@@ -26,7 +26,8 @@ describe('the operator routes', () => {
     const res = await call('GET', `/v1/admin/users?email=${encodeURIComponent(viewer.email.toUpperCase())}`);
     expect(res.statusCode).toBe(200);
     const [user] = res.json().users;
-    expect(user).toMatchObject({ user_id: viewer.userId, email: viewer.email, plan_id: 'movies', disabled: false, devices: [] });
+    expect(user).toMatchObject({ user_id: viewer.userId, email: viewer.email, plan_id: 'movies', disabled: false });
+    expect(user.devices).toEqual([expect.objectContaining({ device_id: 'tv-1', name: null })]);
     expect(user.streams).toEqual([expect.objectContaining({ session_id: sessionId, title_id: 'movie', device_id: 'tv-1', protocol: 'hls' })]);
     expect((await call('GET', '/v1/admin/users?email=nobody%40example.com')).json()).toEqual({ users: [] });
     expect((await call('GET', '/v1/admin/users')).json().users.map((u: { user_id: string }) => u.user_id)).toContain(viewer.userId);

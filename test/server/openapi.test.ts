@@ -17,6 +17,7 @@ import { buildApp } from '../../src/server/app.js';
 import { compose, type Services } from '../../src/server/compose.js';
 import { loadConfig } from '../../src/server/config.js';
 import { ADMIN_TOKEN, login, seedSubscriber } from '../support/app.js';
+import { totpCode } from '../support/mfa.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema: object }> }>; tags?: string[]; security?: unknown[] };
@@ -152,6 +153,26 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
     invalid: () => ({ method: 'POST', url: '/v1/auth/logout', payload: {} }),
   },
   'GET /v1/me': { valid: () => ({ method: 'GET', url: '/v1/me', headers: f.auth }), invalid: () => ({ method: 'GET', url: '/v1/me' }) },
+  'GET /v1/devices': { valid: () => ({ method: 'GET', url: '/v1/devices', headers: f.auth }), invalid: () => ({ method: 'GET', url: '/v1/devices' }) },
+  'DELETE /v1/devices/{device_id}': {
+    valid: async () => {
+      const device = `openapi-${randomUUID()}`;
+      const signedIn = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: f.email, password: f.password, device_id: device } });
+      return { method: 'DELETE', url: `/v1/devices/${device}`, headers: { authorization: `Bearer ${signedIn.json().access_token}` } };
+    },
+    invalid: () => ({ method: 'DELETE', url: '/v1/devices/no-such-device', headers: f.auth }),
+  },
+  'POST /v1/me/mfa': { valid: () => ({ method: 'POST', url: '/v1/me/mfa', headers: f.auth }), invalid: () => ({ method: 'POST', url: '/v1/me/mfa' }) },
+  'POST /v1/me/mfa/confirm': {
+    valid: async () => {
+      // Its own subscriber: confirming turns two-factor login on, which the viewer's calls do not expect.
+      const other = await seedSubscriber(app, { plan: 'second-factor', titles: '*' });
+      const auth = { authorization: `Bearer ${(await login(app, other.email, other.password)).json().access_token}` };
+      const { secret } = (await app.inject({ method: 'POST', url: '/v1/me/mfa', headers: auth })).json();
+      return { method: 'POST', url: '/v1/me/mfa/confirm', headers: auth, payload: { totp: totpCode(secret, services.now()) } };
+    },
+    invalid: () => ({ method: 'POST', url: '/v1/me/mfa/confirm', headers: f.auth, payload: { totp: 'abc' } }),
+  },
   'GET /v1/titles': { valid: () => ({ method: 'GET', url: '/v1/titles', headers: f.auth }), invalid: () => ({ method: 'GET', url: '/v1/titles' }) },
   'POST /v1/playback': {
     valid: () => ({ method: 'POST', url: '/v1/playback', headers: f.auth, payload: { title_id: 'movie' } }),

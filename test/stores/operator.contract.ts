@@ -8,7 +8,7 @@ import type { DurableStores, PlaybackSessionRecord, RefreshFamily, UserRecord } 
 import { id, plan, seedUser, useStores, type NewSqlTarget } from './harness.js';
 
 function family(userId: string, overrides: Partial<RefreshFamily> = {}): RefreshFamily {
-  return { id: id('fam'), userId, deviceId: null, createdAt: 1_000, expiresAt: 90_000, revokedAt: null, revokedReason: null, ...overrides };
+  return { id: id('fam'), userId, deviceId: null, mfa: false, createdAt: 1_000, expiresAt: 90_000, revokedAt: null, revokedReason: null, ...overrides };
 }
 
 function session(u: UserRecord, familyId: string, overrides: Partial<PlaybackSessionRecord> = {}): PlaybackSessionRecord {

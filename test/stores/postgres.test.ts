@@ -52,6 +52,8 @@ describe('PostgreSQL', () => {
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       'content_keys',
+      'devices',
+      'mfa_recovery_codes',
       'plans',
       'playback_sessions',
       'refresh_families',
@@ -60,6 +62,7 @@ describe('PostgreSQL', () => {
       'schema_migrations',
       'signing_keys',
       'titles',
+      'user_mfa',
       'users',
     ]);
     // pg's global parser is untouched: other pools still get int8 as a string.

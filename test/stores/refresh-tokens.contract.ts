@@ -15,6 +15,7 @@ export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
         id: id('fam'),
         userId: u.id,
         deviceId: 'device-1',
+        mfa: false,
         createdAt: 1_000,
         expiresAt: 1_000 + HOUR,
         revokedAt: null,
@@ -192,6 +193,22 @@ export function refreshTokenStoreContract(newTarget: NewSqlTarget): void {
       await expect(ctx.stores.refreshTokens.createFamily(other, 'h0')).rejects.toThrow();
       expect(await ctx.stores.refreshTokens.getFamily(other.id)).toBeUndefined();
       expect(await ctx.stores.refreshTokens.findFamilyByToken('h0')).toEqual(family);
+    });
+
+    it("revokes every unexpired family of a user's device, answering them again on a retry", async () => {
+      const store = ctx.stores.refreshTokens;
+      const sibling = { ...family, id: id('fam'), mfa: true };
+      const elsewhere = { ...family, id: id('fam'), deviceId: 'device-2' };
+      const ended = { ...family, id: id('fam'), expiresAt: 1_500 };
+      await store.createFamily(sibling, 'hs');
+      await store.createFamily(elsewhere, 'he');
+      await store.createFamily(ended, 'hx');
+      expect((await store.revokeDevice(family.userId, 'device-1', 'device_removed', 2_000)).sort()).toEqual([family.id, sibling.id].sort());
+      expect(await store.getFamily(sibling.id)).toEqual({ ...sibling, revokedAt: 2_000, revokedReason: 'device_removed' });
+      expect((await store.getFamily(elsewhere.id))?.revokedAt).toBeNull();
+      expect((await store.revokeDevice(family.userId, 'device-1', 'device_removed', 3_000)).sort()).toEqual([family.id, sibling.id].sort());
+      expect((await store.getFamily(family.id))?.revokedAt).toBe(2_000);
+      expect(await store.revokeDevice('someone-else', 'device-1', 'device_removed', 3_000)).toEqual([]);
     });
   });
 }

@@ -1,6 +1,8 @@
 /** Every SQL contract suite, registered against one backend. */
 import type { NewSqlTarget } from './harness.js';
 import { operatorStoreContract } from './operator.contract.js';
+import { deviceStoreContract } from './devices.contract.js';
+import { mfaStoreContract } from './mfa.contract.js';
 import { playbackSessionStoreContract } from './playback-sessions.contract.js';
 import { planStoreContract } from './plans.contract.js';
 import { refreshTokenStoreContract } from './refresh-tokens.contract.js';
@@ -18,4 +20,6 @@ export function sqlContracts(newTarget: NewSqlTarget): void {
   refreshTokenStoreContract(newTarget);
   playbackSessionStoreContract(newTarget);
   operatorStoreContract(newTarget);
+  deviceStoreContract(newTarget);
+  mfaStoreContract(newTarget);
 }

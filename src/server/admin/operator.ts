@@ -10,6 +10,7 @@ import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores, HotState, PlaybackSessionRecord, UserRecord } from '../../core/ports.js';
 import type { IdentityService } from '../identity/service.js';
 import { sessionEndedMark } from '../playback/liveness.js';
+import { type DeviceView, deviceView } from '../identity/devices.js';
 
 /** The most users or streams one answer lists. */
 export const LIST_LIMIT = 1000;
@@ -30,7 +31,7 @@ export interface OperatorUserView {
   readonly plan_id: string;
   readonly disabled: boolean;
   readonly created_at: string;
-  readonly devices: readonly object[];
+  readonly devices: readonly DeviceView[];
   readonly streams: readonly StreamView[];
 }
 
@@ -102,7 +103,7 @@ export class OperatorService {
   }
 
   private async userView(user: UserRecord): Promise<OperatorUserView> {
-    const [devices, streams] = await Promise.all([devicesOf(user.id), this.listSessions({ userId: user.id })]);
+    const [devices, streams] = await Promise.all([this.stores.devices.list(user.id).then((devices) => devices.map(deviceView)), this.listSessions({ userId: user.id })]);
     return {
       user_id: user.id,
       email: user.email,
@@ -115,13 +116,6 @@ export class OperatorService {
   }
 }
 
-/**
- * SEAM for the devices work of issue 9: a user's registered devices. No devices are recorded
- * yet, so the list is empty; that work replaces this with its device store's list.
- */
-async function devicesOf(_userId: string): Promise<readonly object[]> {
-  return [];
-}
 
 function streamView(s: PlaybackSessionRecord & { deviceId: string | null }): StreamView {
   return {

@@ -30,7 +30,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       await rateLimiter.guardAttempt(request.ip, () => checkAdminToken(request, config.adminToken));
     });
 
-    admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null } }>(
+    admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null; max_devices?: number | null; require_mfa?: boolean } }>(
       '/v1/admin/plans',
       {
         schema: {
@@ -50,14 +50,16 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
                 ],
               },
               max_streams: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
+              max_devices: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
+              require_mfa: { type: 'boolean' },
             },
           },
           response: { 200: json('the plan', planSchema), ...adminDenials('bad_request', 'unsupported_media_type') },
         },
       },
       async (request) => {
-        const { id, titles, max_streams: maxStreams } = request.body;
-        return catalog.upsertPlan({ id, titles, maxStreams });
+        const { id, titles, max_streams: maxStreams, max_devices: maxDevices, require_mfa: requireMfa } = request.body;
+        return catalog.upsertPlan({ id, titles, maxStreams, maxDevices, requireMfa });
       },
     );
 

@@ -14,6 +14,8 @@ export interface PlanInput {
   readonly id: string;
   readonly titles: readonly string[] | '*';
   readonly maxStreams?: number | null;
+  readonly maxDevices?: number | null;
+  readonly requireMfa?: boolean;
 }
 
 export interface UserView {
@@ -26,6 +28,8 @@ export interface PlanView {
   readonly id: string;
   readonly titles: readonly string[] | '*';
   readonly max_streams: number | null;
+  readonly max_devices: number | null;
+  readonly require_mfa: boolean;
 }
 
 export class CatalogService {
@@ -42,6 +46,8 @@ export class CatalogService {
       id: input.id,
       titles,
       maxStreams: input.maxStreams === undefined ? (existing?.maxStreams ?? null) : input.maxStreams,
+      maxDevices: input.maxDevices === undefined ? (existing?.maxDevices ?? null) : input.maxDevices,
+      requireMfa: input.requireMfa ?? existing?.requireMfa ?? false,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
@@ -104,7 +110,7 @@ export class CatalogService {
 }
 
 function planView(plan: PlanRecord): PlanView {
-  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams };
+  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams, max_devices: plan.maxDevices, require_mfa: plan.requireMfa };
 }
 
 function userView(user: UserRecord): UserView {

@@ -15,11 +15,13 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   token_expired: { status: 401, title: 'Token expired' },
   token_revoked: { status: 401, title: 'Token revoked' },
   unauthorized: { status: 401, title: 'Authentication required' },
+  mfa_required: { status: 401, title: 'Second factor required' },
   not_entitled: { status: 403, title: 'Not entitled' },
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
   request_timeout: { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },
+  device_limit_reached: { status: 409, title: 'Device limit reached' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
@@ -71,7 +73,7 @@ const BY_STATUS: Record<number, ErrorCode> = {
 /** Maps anything thrown in a request to a problem; unknown errors become 500 'internal'. */
 export function problemFromError(error: unknown): { problem: Problem; retryAfter?: number; unexpected: boolean } {
   if (error instanceof TollgateError) {
-    return { problem: problemFor(error.code, error.detail), retryAfter: error.retryAfter, unexpected: false };
+    return { problem: { ...error.extensions, ...problemFor(error.code, error.detail) }, retryAfter: error.retryAfter, unexpected: false };
   }
   // A store away (or a disk write that failed for want of space) is an outage, not a bug.
   if (error instanceof StoreUnavailableError || isSystemOutage(error)) {
@@ -116,5 +118,5 @@ export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: 
 
 /** Throws a denial so the error handler answers it; for routes that got a Verdict. */
 export function fail(denial: Denial): never {
-  throw new TollgateError(denial.code, denial.detail, denial.retryAfter);
+  throw new TollgateError(denial.code, denial.detail, denial.retryAfter, denial.extensions);
 }

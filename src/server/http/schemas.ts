@@ -44,10 +44,12 @@ export const meSchema = openObject(['user_id', 'email', 'plan_id', 'titles', 're
   rentals: { type: 'array', items: rentalSchema, description: 'rentals that still entitle' },
 });
 
-export const planSchema = openObject(['id', 'titles', 'max_streams'], {
+export const planSchema = openObject(['id', 'titles', 'max_streams', 'max_devices', 'require_mfa'], {
   id: { type: 'string' },
   titles: titlesListSchema,
   max_streams: { type: ['integer', 'null'], description: 'null: unlimited' },
+  max_devices: { type: ['integer', 'null'], description: 'devices an account may log in from; null: unlimited' },
+  require_mfa: { type: 'boolean', description: 'playback only for logins that passed a second factor' },
 });
 
 export const jwksSchema = openObject(['keys'], {

@@ -46,7 +46,7 @@ const meRouteSchema = {
 };
 
 export function identityRoutes(app: FastifyInstance, { identity, catalog, accessKeys, rateLimiter }: Services): void {
-  app.post<{ Body: { email: string; password: string; device_id?: string } }>(
+  app.post<{ Body: { email: string; password: string; device_id?: string; device_name?: string; totp?: string } }>(
     '/v1/auth/login',
     {
       schema: {
@@ -59,18 +59,20 @@ export function identityRoutes(app: FastifyInstance, { identity, catalog, access
           properties: {
             email: emailSchema,
             password: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH },
-            device_id: { type: 'string', minLength: 1, maxLength: 128 },
+            device_id: { type: 'string', minLength: 1, maxLength: 128, description: 'an id the device keeps; required on plans with max_devices' },
+            device_name: { type: 'string', minLength: 1, maxLength: 100 },
+            totp: { type: 'string', minLength: 1, maxLength: 32, description: 'a TOTP code, or a recovery code' },
           },
         },
         response: {
           200: json('logged in', tokenPairSchema),
-          ...problems('bad_request', 'invalid_credentials', 'forbidden', 'unsupported_media_type', 'payload_too_large', 'rate_limited', 'unavailable'),
+          ...problems('bad_request', 'invalid_credentials', 'forbidden', 'mfa_required', 'device_limit_reached', 'unsupported_media_type', 'payload_too_large', 'rate_limited', 'unavailable'),
         },
       },
     },
     async (request, reply) => {
-      const { email: address, password, device_id: deviceId } = request.body;
-      const verdict = await identity.login({ email: address, password, deviceId }, request.ip);
+      const { email: address, password, device_id: deviceId, device_name: deviceName, totp } = request.body;
+      const verdict = await identity.login({ email: address, password, deviceId, deviceName, totp }, request.ip);
       if (!verdict.ok) fail(verdict);
       return reply.header('cache-control', 'no-store').send(verdict.value);
     },

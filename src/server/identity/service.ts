@@ -8,7 +8,10 @@
  * is revoked: every authentication checks the family). A login's end ends its tokens: an
  * access token never outlives its family's absolute lifetime, and a validly signed token that
  * claims a longer life than the configured TTL is not believed. A disabled account (an
- * operator's switch) cannot log in or refresh, and its access tokens are refused at once.
+ * operator's switch) cannot log in or refresh, and its access tokens are refused at once. An
+ * account with a second factor needs a code too (mfa.ts): a wrong one is a failed login,
+ * counted like a wrong password; a login's devices are admitted under the plan's limit
+ * (devices.ts).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../../core/email.js';
@@ -18,6 +21,8 @@ import { verifyJwt } from '../../core/jwt-verify.js';
 import type { DurableStores, HotState, RefreshFamily, UserRecord } from '../../core/ports.js';
 import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
 import type { AccessKeyRing } from './access-keys.js';
+import { DeviceService } from './devices.js';
+import type { MfaService } from './mfa.js';
 import { type LoginLimitSettings, LoginLimits } from './login-limits.js';
 import { verifyPassword } from './passwords.js';
 import { WorkGate } from './work-gate.js';
@@ -49,6 +54,15 @@ export interface IdentitySettings {
   readonly loginQueue: number;
 }
 
+export interface LoginInput {
+  readonly email: string;
+  readonly password: string;
+  readonly deviceId?: string;
+  readonly deviceName?: string;
+  /** A TOTP code, or a recovery code. */
+  readonly totp?: string;
+}
+
 export interface TokenPair {
   readonly access_token: string;
   readonly token_type: 'Bearer';
@@ -63,25 +77,32 @@ export interface Principal {
   readonly familyId: string;
   /** When that login ends (Unix ms): nothing it starts may outlive it. */
   readonly familyExpiresAt: number;
+  /** The device the login was made on, when it named one. */
+  readonly deviceId: string | null;
+  /** The login passed a second factor. */
+  readonly mfa: boolean;
   readonly user: UserRecord;
 }
 
 export class IdentityService {
   private readonly loginLimits: LoginLimits;
   private readonly passwordWork: WorkGate;
+  readonly devices: DeviceService;
 
   constructor(
     private readonly stores: DurableStores,
     private readonly hot: HotState,
     private readonly keys: AccessKeyRing,
+    private readonly mfa: MfaService,
     private readonly settings: IdentitySettings,
     private readonly now: () => number,
   ) {
+    this.devices = new DeviceService(stores, (familyId) => this.markRevoked(familyId), now);
     this.loginLimits = new LoginLimits(hot, { ...settings.loginLimits, knownAddressTtlSec: settings.refreshFamilyTtlSec });
     this.passwordWork = new WorkGate(settings.loginConcurrency, settings.loginQueue);
   }
 
-  async login(input: { email: string; password: string; deviceId?: string }, clientIp: string): Promise<Verdict<TokenPair>> {
+  async login(input: LoginInput, clientIp: string): Promise<Verdict<TokenPair>> {
     const email = normalizeEmail(input.email);
     const attempt = await this.loginLimits.begin(email, clientIp, this.now());
     if (!attempt.ok) return attempt;
@@ -94,9 +115,21 @@ export class IdentityService {
       return deny('unavailable', 'too many logins in progress; try again shortly', BUSY_RETRY_AFTER_SEC);
     }
     if (user === undefined) return deny('invalid_credentials', 'the email or password is wrong');
+    const factor = await this.mfa.check(user.id, input.totp).catch(async (error: unknown) => {
+      await attempt.value.abandoned();
+      throw error;
+    });
+    if (factor === 'missing') {
+      await attempt.value.abandoned(); // the first half of a login, not a guess
+      return deny('mfa_required', 'this account has two-factor login: send the code from the authenticator app as totp');
+    }
+    // A wrong code keeps the attempt's reservations: guessing codes is limited like guessing passwords.
+    if (factor === 'wrong') return deny('invalid_credentials', 'the code is wrong or was already used');
     await attempt.value.succeeded();
     // Said only to whoever knows the password: it tells them what to do (ask the operator).
     if (user.disabledAt !== null) return deny('forbidden', 'this account is disabled');
+    const device = await this.devices.admit(user, input.deviceId, input.deviceName);
+    if (!device.ok) return device;
 
     const now = this.now();
     const refreshToken = newRefreshToken();
@@ -104,6 +137,7 @@ export class IdentityService {
       id: randomUUID(),
       userId: user.id,
       deviceId: input.deviceId ?? null,
+      mfa: factor === 'passed',
       createdAt: now,
       expiresAt: now + this.settings.refreshFamilyTtlSec * 1000,
       revokedAt: null,
@@ -192,7 +226,7 @@ export class IdentityService {
     const user = await this.stores.users.findById(sub);
     if (user === undefined) return deny('token_revoked', 'the user of this token no longer exists');
     if (user.disabledAt !== null) return deny('token_revoked', 'this account is disabled');
-    return grant({ userId: sub, familyId: sid, familyExpiresAt: family.expiresAt, user });
+    return grant({ userId: sub, familyId: sid, familyExpiresAt: family.expiresAt, deviceId: family.deviceId, mfa: family.mfa, user });
   }
 
   /** Retention a retired access key needs: its tokens' lifetime plus clock leeway. */
@@ -212,6 +246,8 @@ export class IdentityService {
       iat,
       exp,
       jti: randomUUID(),
+      // RFC 8176 methods, for relying parties; Tollgate itself trusts the login's record.
+      amr: family.mfa ? ['pwd', 'otp'] : ['pwd'],
     };
     const accessToken = await signJwt({ typ: ACCESS_TOKEN_TYPE, key: await this.keys.current() }, claims, nodeJwtCrypto);
     return {

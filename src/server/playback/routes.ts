@@ -42,7 +42,7 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, catal
         },
         response: {
           201: json('a playback session; in cookie token mode a `tg` cookie is also set', playbackGrantSchema),
-          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'not_entitled', 'not_found', 'unsupported_media_type', 'rate_limited'),
+          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'mfa_required', 'not_entitled', 'not_found', 'unsupported_media_type', 'rate_limited'),
         },
       },
     },

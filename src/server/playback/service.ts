@@ -54,6 +54,11 @@ export class PlaybackService {
   async start(principal: Principal, input: { titleId: string; protocol?: string }, client: ClientInfo): Promise<Verdict<PlaybackStart>> {
     const title = await this.stores.titles.get(input.titleId);
     if (title === undefined) return deny('not_found', `title "${input.titleId}" does not exist`);
+    // The login's own record decides, never a claim the client could choose.
+    const plan = await this.stores.plans.get(principal.user.planId);
+    if (plan?.requireMfa === true && !principal.mfa) {
+      return deny('mfa_required', 'your plan plays only for logins with a second factor: turn on two-factor login and log in with a code');
+    }
     const protocol = input.protocol ?? title.protocols[0] ?? 'hls';
     if (!title.protocols.includes(protocol)) {
       return deny('not_found', `title "${title.id}" is not packaged for ${protocol} (it has: ${title.protocols.join(', ')})`);

@@ -10,6 +10,8 @@ import type { DurableStores, HotState } from '../../core/ports.js';
 import { MemoryHotState } from './memory/hot-state.js';
 import { RedisHotState } from './redis/hot-state.js';
 import type { SqlDatabase } from './sql/database.js';
+import { sqlDeviceStore } from './sql/devices.js';
+import { sqlMfaStore } from './sql/mfa.js';
 import { migrate } from './sql/migrations.js';
 import { sqlPlanStore } from './sql/plans.js';
 import { sqlPlaybackSessionStore } from './sql/playback-sessions.js';
@@ -55,6 +57,8 @@ export function sqlDurableStores(db: SqlDatabase): DurableStores {
     refreshTokens: sqlRefreshTokenStore(db),
     playbackSessions: sqlPlaybackSessionStore(db),
     rentals: sqlRentalStore(db),
+    devices: sqlDeviceStore(db),
+    mfa: sqlMfaStore(db),
     async ping() {
       await db.query('SELECT 1');
     },

@@ -106,6 +106,33 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX refresh_families_user_live ON refresh_families (user_id, revoked_at)`,
     ],
   },
+  {
+    version: 4,
+    statements: [
+      // Devices and MFA (session control).
+      `ALTER TABLE plans ADD COLUMN max_devices INTEGER`,
+      `ALTER TABLE plans ADD COLUMN require_mfa INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE refresh_families ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0`,
+      `CREATE INDEX refresh_families_user_device ON refresh_families (user_id, device_id)`,
+      `CREATE TABLE devices (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        device_id TEXT NOT NULL,
+        name TEXT,
+        first_seen_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, device_id))`,
+      `CREATE TABLE user_mfa (
+        user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        sealed_secret TEXT NOT NULL,
+        confirmed_at BIGINT,
+        last_step BIGINT)`,
+      `CREATE TABLE mfa_recovery_codes (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        code_hash TEXT NOT NULL,
+        used_at BIGINT,
+        PRIMARY KEY (user_id, code_hash))`,
+    ],
+  },
 ];
 
 /** Applies the pending migrations; returns the versions it applied (none when up to date). */

@@ -6,16 +6,20 @@ interface PlanRow {
   id: string;
   titles: string;
   max_streams: number | null;
+  max_devices: number | null;
+  require_mfa: number;
   created_at: number;
   updated_at: number;
 }
 
-const COLUMNS = 'id, titles, max_streams, created_at, updated_at';
+const COLUMNS = 'id, titles, max_streams, max_devices, require_mfa, created_at, updated_at';
 
 const toPlan = (row: PlanRow): PlanRecord => ({
   id: row.id,
   titles: row.titles === '*' ? '*' : (JSON.parse(row.titles) as string[]),
   maxStreams: row.max_streams,
+  maxDevices: row.max_devices,
+  requireMfa: Number(row.require_mfa) === 1,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -25,14 +29,17 @@ export function sqlPlanStore(db: SqlDatabase): PlanStore {
     async upsert(plan) {
       // An update keeps the original created_at: the plan is the same plan, edited.
       const [row] = await db.query<PlanRow>(
-        `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET titles = excluded.titles,
-           max_streams = excluded.max_streams, updated_at = excluded.updated_at
+           max_streams = excluded.max_streams, max_devices = excluded.max_devices,
+           require_mfa = excluded.require_mfa, updated_at = excluded.updated_at
          RETURNING ${COLUMNS}`,
         [
           plan.id,
           plan.titles === '*' ? '*' : JSON.stringify(plan.titles),
           plan.maxStreams,
+          plan.maxDevices,
+          plan.requireMfa ? 1 : 0,
           plan.createdAt,
           plan.updatedAt,
         ],

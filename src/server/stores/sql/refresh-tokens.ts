@@ -15,6 +15,7 @@ interface FamilyRow {
   id: string;
   user_id: string;
   device_id: string | null;
+  mfa: number;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -23,7 +24,7 @@ interface FamilyRow {
 
 export const REUSE_REASON = 'refresh_token_reused';
 
-const FAMILY_FIELDS = ['id', 'user_id', 'device_id', 'created_at', 'expires_at', 'revoked_at', 'revoked_reason'];
+const FAMILY_FIELDS = ['id', 'user_id', 'device_id', 'mfa', 'created_at', 'expires_at', 'revoked_at', 'revoked_reason'];
 const COLUMNS = FAMILY_FIELDS.join(', ');
 const F_COLUMNS = FAMILY_FIELDS.map((c) => `f.${c}`).join(', ');
 
@@ -31,6 +32,7 @@ const toFamily = (row: FamilyRow): RefreshFamily => ({
   id: row.id,
   userId: row.user_id,
   deviceId: row.device_id,
+  mfa: Number(row.mfa) === 1,
   createdAt: row.created_at,
   expiresAt: row.expires_at,
   revokedAt: row.revoked_at,
@@ -84,10 +86,11 @@ export function sqlRefreshTokenStore(db: SqlDatabase): RefreshTokenStore {
   return {
     createFamily: (family, tokenHash) =>
       db.transaction(async (tx) => {
-        await tx.query(`INSERT INTO refresh_families (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        await tx.query(`INSERT INTO refresh_families (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
           family.id,
           family.userId,
           family.deviceId,
+          family.mfa ? 1 : 0,
           family.createdAt,
           family.expiresAt,
           family.revokedAt,
@@ -159,6 +162,14 @@ export function sqlRefreshTokenStore(db: SqlDatabase): RefreshTokenStore {
         );
         return rows.map(toFamily);
       }),
+    revokeDevice: async (userId, deviceId, reason, now) =>
+      (
+        await db.query<{ id: string }>(
+          `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, $3), revoked_reason = COALESCE(revoked_reason, $4)
+           WHERE user_id = $1 AND device_id = $2 AND expires_at > $3 RETURNING id`,
+          [userId, deviceId, now, reason],
+        )
+      ).map((row) => row.id),
 
     // Tokens first, explicitly: the schema cascades, but the store does not lean on that.
     prune: (endedBefore) =>

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { seedUser, useStores, type NewSqlTarget } from './harness.js';
+
+export function mfaStoreContract(newTarget: NewSqlTarget): void {
+  describe('MfaStore', () => {
+    const ctx = useStores(newTarget);
+
+    it('begins, restarts while pending, confirms once, and refuses to begin over a confirmed factor', async () => {
+      const u = await seedUser(ctx.stores);
+      const store = ctx.stores.mfa;
+      expect(await store.get(u.id)).toBeUndefined();
+      expect(await store.begin(u.id, 'sealed-1', 1_000)).toBe(true);
+      expect(await store.begin(u.id, 'sealed-2', 1_000)).toBe(true);
+      expect(await store.confirm(u.id, 100, ['h1', 'h2'], 2_000)).toBe(true);
+      expect(await store.confirm(u.id, 101, ['h3'], 3_000)).toBe(false);
+      expect(await store.get(u.id)).toEqual({ userId: u.id, sealedSecret: 'sealed-2', confirmedAt: 2_000, lastStep: 100 });
+      expect(await store.begin(u.id, 'sealed-3', 4_000)).toBe(false);
+      expect((await store.get(u.id))?.sealedSecret).toBe('sealed-2');
+    });
+
+    it('accepts only steps newer than the last accepted one, one of a parallel race', async () => {
+      const u = await seedUser(ctx.stores);
+      const store = ctx.stores.mfa;
+      expect(await store.useStep(u.id, 5)).toBe(false); // not enrolled
+      await store.begin(u.id, 'sealed', 1_000);
+      await store.confirm(u.id, 100, [], 1_000);
+      expect(await store.useStep(u.id, 100)).toBe(false);
+      const other = await ctx.another();
+      const race = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : ctx.stores).mfa.useStep(u.id, 101)));
+      expect(race.filter(Boolean)).toHaveLength(1);
+      expect(await store.useStep(u.id, 99)).toBe(false);
+      expect(await store.useStep(u.id, 102)).toBe(true);
+    });
+
+    it('spends each recovery code once, per user', async () => {
+      const [u, v] = [await seedUser(ctx.stores), await seedUser(ctx.stores)];
+      const store = ctx.stores.mfa;
+      await store.begin(u.id, 'sealed', 1_000);
+      await store.confirm(u.id, 1, ['h1', 'h2'], 1_000);
+      expect(await store.useRecoveryCode(v.id, 'h1', 2_000)).toBe(false);
+      expect(await store.useRecoveryCode(u.id, 'h1', 2_000)).toBe(true);
+      expect(await store.useRecoveryCode(u.id, 'h1', 3_000)).toBe(false);
+      expect(await store.useRecoveryCode(u.id, 'h3', 3_000)).toBe(false);
+      expect(await store.useRecoveryCode(u.id, 'h2', 3_000)).toBe(true);
+    });
+  });
+}
