@@ -1,6 +1,6 @@
 /** The subcommands of `tollgate`: each parses its flags and makes one service call. */
 import { isValidEmail } from '../core/email.js';
-import { type Command, flags, parse, print, refuse, required, UsageError, withServices } from './args.js';
+import { type Command, flags, oneOf, parse, print, refuse, required, UsageError, withServices } from './args.js';
 import { ID_PATTERN } from '../server/http/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../server/identity/passwords.js';
 import { startServer, stopOnSignals } from '../server/main.js';
@@ -57,7 +57,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'plans add',
-    usage: 'plans add --id ID (--titles a,b,c | --all) [--max-streams N]',
+    usage: 'plans add --id ID (--titles a,b,c | --all) [--max-streams N] [--stream-limit-mode refuse|evict_oldest] [--count-by session|device]',
     summary: 'create or update a plan',
     run: async (args, config) => {
       const v = flags(args, {
@@ -65,6 +65,8 @@ export const COMMANDS: readonly Command[] = [
         titles: { type: 'string' },
         all: { type: 'boolean' },
         'max-streams': { type: 'string' },
+        'stream-limit-mode': { type: 'string' },
+        'count-by': { type: 'string' },
       });
       const id = required(v, 'id');
       if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--id may use letters, digits, . _ - (max 64)');
@@ -75,8 +77,10 @@ export const COMMANDS: readonly Command[] = [
       if (maxStreams !== undefined && (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 1000)) {
         throw new UsageError('--max-streams must be a whole number from 1 to 1000');
       }
+      const streamLimitMode = oneOf(v['stream-limit-mode'], '--stream-limit-mode', ['refuse', 'evict_oldest'] as const);
+      const countBy = oneOf(v['count-by'], '--count-by', ['session', 'device'] as const);
       return withServices(config, async ({ catalog }) => {
-        print(await catalog.upsertPlan({ id, titles, maxStreams }));
+        print(await catalog.upsertPlan({ id, titles, maxStreams, ...(streamLimitMode ? { streamLimitMode } : {}), ...(countBy ? { countBy } : {}) }));
         return 0;
       });
     },

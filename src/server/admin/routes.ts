@@ -6,6 +6,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords.
 import { adminTitlesSchema, emailSchema, idSchema, planSchema, userSchema } from '../http/schemas.js';
 import { json, problems, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
+import type { StreamCountBy, StreamLimitMode } from '../../core/ports.js';
 
 /** Every admin route refuses a missing or over-long (401), wrong or disabled (403) admin token. */
 const adminDenials = (...codes: Parameters<typeof problems>) => problems(...codes, 'unauthorized', 'invalid_token', 'forbidden', 'rate_limited');
@@ -31,7 +32,7 @@ export function adminRoutes(app: FastifyInstance, { catalog, config, rateLimiter
       await rateLimiter.guardAttempt(request.ip, () => checkAdminToken(request, config.adminToken));
     });
 
-    admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null } }>(
+    admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null; stream_limit_mode?: StreamLimitMode; count_by?: StreamCountBy } }>(
       '/v1/admin/plans',
       {
         schema: {
@@ -51,14 +52,16 @@ export function adminRoutes(app: FastifyInstance, { catalog, config, rateLimiter
                 ],
               },
               max_streams: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
+              stream_limit_mode: { type: 'string', enum: ['refuse', 'evict_oldest'] },
+              count_by: { type: 'string', enum: ['session', 'device'] },
             },
           },
           response: { 200: json('the plan', planSchema), ...adminDenials('bad_request', 'unsupported_media_type') },
         },
       },
       async (request) => {
-        const { id, titles, max_streams: maxStreams } = request.body;
-        return catalog.upsertPlan({ id, titles, maxStreams });
+        const { id, titles, max_streams: maxStreams, stream_limit_mode: streamLimitMode, count_by: countBy } = request.body;
+        return catalog.upsertPlan({ id, titles, maxStreams, ...(streamLimitMode ? { streamLimitMode } : {}), ...(countBy ? { countBy } : {}) });
       },
     );
 

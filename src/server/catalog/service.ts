@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import type { DurableStores, PlanRecord, UserRecord } from '../../core/ports.js';
+import type { DurableStores, PlanRecord, StreamCountBy, StreamLimitMode, UserRecord } from '../../core/ports.js';
 import { normalizeEmail } from '../../core/email.js';
 import { hashPassword } from '../identity/passwords.js';
 
@@ -13,6 +13,8 @@ export interface PlanInput {
   readonly id: string;
   readonly titles: readonly string[] | '*';
   readonly maxStreams?: number | null;
+  readonly streamLimitMode?: StreamLimitMode;
+  readonly countBy?: StreamCountBy;
 }
 
 export interface UserView {
@@ -25,6 +27,8 @@ export interface PlanView {
   readonly id: string;
   readonly titles: readonly string[] | '*';
   readonly max_streams: number | null;
+  readonly stream_limit_mode: StreamLimitMode;
+  readonly count_by: StreamCountBy;
 }
 
 export class CatalogService {
@@ -41,6 +45,8 @@ export class CatalogService {
       id: input.id,
       titles,
       maxStreams: input.maxStreams === undefined ? (existing?.maxStreams ?? null) : input.maxStreams,
+      streamLimitMode: input.streamLimitMode ?? existing?.streamLimitMode ?? 'refuse',
+      countBy: input.countBy ?? existing?.countBy ?? 'session',
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
@@ -98,7 +104,7 @@ export class CatalogService {
 }
 
 function planView(plan: PlanRecord): PlanView {
-  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams };
+  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams, stream_limit_mode: plan.streamLimitMode, count_by: plan.countBy };
 }
 
 function userView(user: UserRecord): UserView {

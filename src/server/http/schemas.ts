@@ -34,10 +34,12 @@ export const userSchema = openObject(['user_id', 'email', 'plan_id'], {
 
 export const meSchema = openObject(['user_id', 'email', 'plan_id', 'titles'], { ...userSchema.properties, titles: titlesListSchema });
 
-export const planSchema = openObject(['id', 'titles', 'max_streams'], {
+export const planSchema = openObject(['id', 'titles', 'max_streams', 'stream_limit_mode', 'count_by'], {
   id: { type: 'string' },
   titles: titlesListSchema,
   max_streams: { type: ['integer', 'null'], description: 'null: unlimited' },
+  stream_limit_mode: { type: 'string', enum: ['refuse', 'evict_oldest'], description: 'at the limit: refuse the new stream, or end the oldest' },
+  count_by: { type: 'string', enum: ['session', 'device'], description: 'what the limit counts: streams, or devices (a device\'s streams count once)' },
 });
 
 export const jwksSchema = openObject(['keys'], {
