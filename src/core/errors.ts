@@ -36,6 +36,8 @@ export interface Denial {
   readonly detail: string;
   /** Seconds until the client may retry (rate limits). */
   readonly retryAfter?: number;
+  /** Fields some codes add to the problem body (e.g. stream_limit_reached: active_streams). */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 export interface Grant<T> {
@@ -53,6 +55,11 @@ export function deny(code: ErrorCode, detail: string, retryAfter?: number): Deni
   return retryAfter === undefined ? { ok: false, code, detail } : { ok: false, code, detail, retryAfter };
 }
 
+/** A denial whose problem body carries more fields than code and detail. */
+export function denyWith(code: ErrorCode, detail: string, extra: Readonly<Record<string, unknown>>): Denial {
+  return { ok: false, code, detail, extra };
+}
+
 /**
  * Thrown where a verdict cannot be returned (deep in a call chain); the transport layer turns
  * it into the same problem body as a returned denial.
@@ -62,6 +69,7 @@ export class TollgateError extends Error {
     readonly code: ErrorCode,
     readonly detail: string,
     readonly retryAfter?: number,
+    readonly extra?: Readonly<Record<string, unknown>>,
   ) {
     super(`${code}: ${detail}`);
     this.name = 'TollgateError';

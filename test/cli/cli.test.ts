@@ -32,9 +32,9 @@ describe('the tollgate command', () => {
   });
 
   it('creates plans and users that can log in, with a 0600 master key', async () => {
-    const plan = await tollgate('plans', 'add', '--id', 'family', '--titles', 'a,b', '--max-streams', '3');
+    const plan = await tollgate('plans', 'add', '--id', 'family', '--titles', 'a,b', '--max-streams', '3', '--stream-limit-mode', 'evict_oldest', '--count-by', 'device');
     expect(plan.code).toBe(0);
-    expect(JSON.parse(plan.stdout)).toEqual({ id: 'family', titles: ['a', 'b'], max_streams: 3 });
+    expect(JSON.parse(plan.stdout)).toEqual({ id: 'family', titles: ['a', 'b'], max_streams: 3, stream_limit_mode: 'evict_oldest', count_by: 'device' });
     const user = await tollgate('users', 'add', '--email', 'cli@example.com', '--password', 'from the cli', '--plan', 'family');
     expect(user.code).toBe(0);
     expect(JSON.parse(user.stdout)).toMatchObject({ email: 'cli@example.com', plan_id: 'family' });

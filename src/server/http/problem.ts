@@ -20,11 +20,11 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   not_found: { status: 404, title: 'Not found' },
   request_timeout: { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },
+  stream_limit_reached: { status: 409, title: 'Stream limit reached' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   range_not_satisfiable: { status: 416, title: 'Range not satisfiable' },
-  stream_limit_reached: { status: 429, title: 'Stream limit reached' },
   rate_limited: { status: 429, title: 'Too many requests' },
   headers_too_large: { status: 431, title: 'Request header fields too large' },
   internal: { status: 500, title: 'Internal error' },
@@ -38,6 +38,8 @@ export interface Problem {
   status: number;
   code: ErrorCode;
   detail: string;
+  /** Fields the code adds (see Denial.extra). */
+  [field: string]: unknown;
 }
 
 /** The status a code is answered with. */
@@ -71,7 +73,7 @@ const BY_STATUS: Record<number, ErrorCode> = {
 /** Maps anything thrown in a request to a problem; unknown errors become 500 'internal'. */
 export function problemFromError(error: unknown): { problem: Problem; retryAfter?: number; unexpected: boolean } {
   if (error instanceof TollgateError) {
-    return { problem: problemFor(error.code, error.detail), retryAfter: error.retryAfter, unexpected: false };
+    return { problem: { ...error.extra, ...problemFor(error.code, error.detail) }, retryAfter: error.retryAfter, unexpected: false };
   }
   // A store away (or a disk write that failed for want of space) is an outage, not a bug.
   if (error instanceof StoreUnavailableError || isSystemOutage(error)) {
@@ -116,5 +118,5 @@ export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: 
 
 /** Throws a denial so the error handler answers it; for routes that got a Verdict. */
 export function fail(denial: Denial): never {
-  throw new TollgateError(denial.code, denial.detail, denial.retryAfter);
+  throw new TollgateError(denial.code, denial.detail, denial.retryAfter, denial.extra);
 }

@@ -86,6 +86,18 @@ export const playbackGrantSchema = openObject(['session_id', 'manifest_url', 'ex
   expires_at: { type: 'string', format: 'date-time' },
 });
 
+/** A stream holding a slot under the plan's limit (GET /v1/playback; the stream_limit_reached body). */
+export const activeStreamSchema = openObject(['session_id', 'title_id', 'device_id', 'device_name', 'started_at', 'last_seen_at'], {
+  session_id: { type: 'string' },
+  title_id: { type: 'string' },
+  device_id: { type: ['string', 'null'], description: 'the device_id given at login; null when none was' },
+  device_name: { type: ['string', 'null'] },
+  started_at: { type: 'string', format: 'date-time' },
+  last_seen_at: { type: 'string', format: 'date-time', description: 'the last heartbeat, manifest, key or license request' },
+});
+
+export const activeStreamsSchema = openObject(['streams'], { streams: { type: 'array', items: activeStreamSchema } });
+
 export const clearKeyLicenseSchema = openObject(['keys', 'type'], {
   keys: {
     type: 'array',

@@ -4,6 +4,7 @@
  * scope and an expiry (optionally the client's network and user agent). Ending the session
  * — or revoking the login it came from — kills those URLs within seconds (see liveness.ts).
  * A session never outlives the login that started it: its expiry is capped at the login's end.
+ * A session starts only with a slot under the plan's stream limit (src/server/streams/limiter.ts).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
@@ -13,6 +14,7 @@ import { mintPlaybackToken } from '../../core/playback-token.js';
 import type { DurableStores, HotState, PlaybackSessionRecord } from '../../core/ports.js';
 import type { Config } from '../config.js';
 import type { Principal } from '../identity/service.js';
+import type { StreamLimiter } from '../streams/limiter.js';
 import { sessionEndedMark } from './liveness.js';
 import type { PlaybackKeyRing } from './playback-keys.js';
 
@@ -45,6 +47,7 @@ export class PlaybackService {
     private readonly stores: DurableStores,
     private readonly hot: HotState,
     private readonly keys: PlaybackKeyRing,
+    private readonly limiter: StreamLimiter,
     private readonly config: Config,
     private readonly now: () => number,
   ) {}
@@ -63,8 +66,11 @@ export class PlaybackService {
 
     const now = this.now();
     const expiresAt = Math.min(now + this.config.playbackTokenTtlSec * 1000, principal.familyExpiresAt);
+    const id = randomUUID();
+    const admitted = await this.limiter.admit({ userId: principal.userId, familyId: principal.familyId, streamId: id, plan });
+    if (!admitted.ok) return admitted;
     const session: PlaybackSessionRecord = {
-      id: randomUUID(),
+      id,
       userId: principal.userId,
       familyId: principal.familyId,
       titleId: title.id,
@@ -74,7 +80,11 @@ export class PlaybackService {
       endedAt: null,
       endedReason: null,
     };
-    await this.stores.playbackSessions.create(session);
+    // A slot taken for a session that could not be stored would block the account until it lapses.
+    await this.stores.playbackSessions.create(session).catch(async (error: unknown) => {
+      await this.limiter.release(session).catch(() => undefined);
+      throw error;
+    });
     const token = mintPlaybackToken(
       {
         sid: session.id,
@@ -106,6 +116,7 @@ export class PlaybackService {
     if (session.endedAt === null) await this.stores.playbackSessions.end(session.id, 'stopped', now);
     // Marked even when it had ended before: a retry after a failed mark (503) must take effect.
     await this.hot.mark(sessionEndedMark(session.id), Math.max(1, session.expiresAt - now), now);
+    await this.limiter.release(session);
     return grant(undefined);
   }
 
