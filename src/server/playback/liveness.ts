@@ -49,9 +49,18 @@ export class SessionLiveness {
     return slot.ok ? grant(session) : slot;
   }
 
-  /** A sign of life of the stream: renews its lease; refused once it holds no slot. */
+  /**
+   * A sign of life of the stream: renews its lease; refused once it holds no slot. With the
+   * hot state away the lease cannot be renewed, but nothing can be admitted either, so an
+   * admitted stream keeps playing (ended ones are still refused by the database check).
+   */
   async holdsSlot(session: PlaybackSessionRecord): Promise<Verdict<void>> {
-    return (await this.streams.renew(session)) ? grant(undefined) : deny('token_revoked', LOST_SLOT);
+    try {
+      return (await this.streams.renew(session)) ? grant(undefined) : deny('token_revoked', LOST_SLOT);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return grant(undefined);
+      throw error;
+    }
   }
 
   /** The cheap check, from hot-state marks; undefined when the marks cannot be read. */
@@ -63,7 +72,7 @@ export class SessionLiveness {
         this.hot.isMarked(familyRevokedMark(session.familyId), now),
       ]);
       if (ended || revoked) return true;
-      return !(await this.streams.renew(session));
+      return !(await this.holdsSlot(session)).ok;
     } catch (error) {
       if (error instanceof StoreUnavailableError) return undefined;
       throw error;

@@ -6,12 +6,16 @@
  *   2. every AES-128 key and license request renews it and is refused once it is gone;
  *   3. manifests renew it, and the gateway's liveness check every MARK_RECHECK_MS renews it
  *      too, so segments of an evicted or lapsed stream stop within that time.
- * A stream whose lease lapsed (no sign of life for the lease period) or was lost with the hot
- * state (a Redis restart keeps nothing) holds no slot and is refused: its player starts again
- * through POST /v1/playback, which admits up to the limit. So losing hot state fails closed.
+ * A stream whose lease lapsed (no sign of life for the lease period) holds no slot and is
+ * refused. Hot-state loss (a Redis restart keeps nothing; so does an embedded-mode process
+ * restart) is rebuilt from the database, lazily and never past the limit: a live session
+ * started before the hot state's epoch that finds no lease is admitted again, atomically and
+ * in refuse mode, as if it were starting; if the account's slots were taken meanwhile it is
+ * refused. While the hot state is away nothing can be admitted (POST /v1/playback answers 503),
+ * so streams already admitted keep playing (liveness.ts) without the count ever growing.
  */
 import { deny, denyWith, grant, type Verdict } from '../../core/errors.js';
-import type { DurableStores, HotState, PlanRecord, PlaybackSessionRecord, StreamLease } from '../../core/ports.js';
+import type { AdmitRequest, DurableStores, HotState, PlanRecord, PlaybackSessionRecord, StreamLease, StreamLimitMode } from '../../core/ports.js';
 import { sessionEndedMark } from '../playback/liveness.js';
 
 /** One active stream as the API lists it (GET /v1/playback, the 409 body). */
@@ -39,21 +43,8 @@ export class StreamLimiter {
    * evict_oldest mode the streams it displaced are ended here.
    */
   async admit(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }): Promise<Verdict<void>> {
-    const family = await this.stores.refreshTokens.getFamily(input.familyId);
     const now = this.now();
-    const outcome = await this.hot.leases.admit(
-      {
-        account: input.userId,
-        streamId: input.streamId,
-        // A login without a device id is a device of its own.
-        deviceKey: family?.deviceId != null ? `device:${family.deviceId}` : `login:${input.familyId}`,
-        limit: input.plan.maxStreams,
-        mode: input.plan.streamLimitMode,
-        countBy: input.plan.countBy,
-        leaseMs: this.settings.leaseMs,
-      },
-      now,
-    );
+    const outcome = await this.hot.leases.admit(await this.request(input, input.plan.streamLimitMode), now);
     if (!outcome.admitted) {
       const unit = input.plan.countBy === 'device' ? 'devices' : 'streams';
       return denyWith('stream_limit_reached', `your plan allows ${input.plan.maxStreams} ${unit} at once; stop one of the active streams to start this one`, {
@@ -65,8 +56,29 @@ export class StreamLimiter {
   }
 
   /** A sign of life: keeps the stream's slot; false when it holds none any more. */
-  renew(session: PlaybackSessionRecord): Promise<boolean> {
-    return this.hot.leases.renew(session.userId, session.id, this.settings.leaseMs, this.now());
+  async renew(session: PlaybackSessionRecord): Promise<boolean> {
+    if (await this.hot.leases.renew(session.userId, session.id, this.settings.leaseMs, this.now())) return true;
+    if (session.createdAt >= (await this.hot.leases.knownSince())) return false;
+    // Its lease may have been lost with the hot state: take a slot again if one is free.
+    const user = await this.stores.users.findById(session.userId);
+    const plan = user && (await this.stores.plans.get(user.planId));
+    if (plan === undefined) return false;
+    const request = await this.request({ userId: session.userId, familyId: session.familyId, streamId: session.id, plan }, 'refuse');
+    return (await this.hot.leases.admit(request, this.now())).admitted;
+  }
+
+  private async request(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }, mode: StreamLimitMode): Promise<AdmitRequest> {
+    const family = await this.stores.refreshTokens.getFamily(input.familyId);
+    return {
+      account: input.userId,
+      streamId: input.streamId,
+      // A login without a device id is a device of its own.
+      deviceKey: family?.deviceId != null ? `device:${family.deviceId}` : `login:${input.familyId}`,
+      limit: input.plan.maxStreams,
+      mode,
+      countBy: input.plan.countBy,
+      leaseMs: this.settings.leaseMs,
+    };
   }
 
   /** The heartbeat route: a live stream of the user's keeps its slot. */

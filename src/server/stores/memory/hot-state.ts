@@ -17,7 +17,7 @@ interface Entry {
 export class MemoryHotState implements HotState {
   // One map for all three kinds; the key's first letter keeps them apart.
   readonly #entries = new Map<string, Entry>();
-  readonly leases = new MemoryStreamLeases();
+  readonly leases: MemoryStreamLeases;
   readonly #sweepEveryMs: number;
   #nextSweep = 0;
 
@@ -27,6 +27,7 @@ export class MemoryHotState implements HotState {
   constructor(options: { sweepEveryMs?: number; epochStartedAt?: number } = {}) {
     this.#sweepEveryMs = options.sweepEveryMs ?? 10_000;
     this.#epochStartedAt = options.epochStartedAt ?? 0;
+    this.leases = new MemoryStreamLeases(this.#epochStartedAt);
   }
 
   /** Entries held, expired or not (for metrics and tests). */

@@ -10,6 +10,13 @@ import { decideAdmission } from '../../../core/stream-limits.js';
 export class MemoryStreamLeases implements StreamLeases {
   readonly #accounts = new Map<string, Map<string, StreamLease>>();
 
+  /** epochStartedAt: when this process's memory began (see MemoryHotState). */
+  constructor(private readonly epochStartedAt: number) {}
+
+  async knownSince(): Promise<number> {
+    return this.epochStartedAt;
+  }
+
   async admit(request: AdmitRequest, now: number): Promise<AdmitOutcome> {
     const leases = this.#live(request.account, now);
     const decision = decideAdmission([...leases.values()], request);

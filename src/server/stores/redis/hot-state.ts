@@ -90,7 +90,7 @@ export class RedisHotState implements HotState {
     this.#redis = redis as Client;
     this.#prefix = prefix;
     this.#epoch = new RedisEpoch(redis, prefix);
-    this.leases = new RedisStreamLeases(redis, prefix, (command) => this.#run(command));
+    this.leases = new RedisStreamLeases(redis, prefix, (command) => this.#run(command), () => this.epochStartedAt());
     // Bumped when the connection closes (marks written from now on may fail) and again when it
     // is ready (the server answering may have restarted empty): a reader that checked the
     // database in between still re-checks once Redis is back.

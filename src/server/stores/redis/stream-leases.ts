@@ -117,6 +117,8 @@ export class RedisStreamLeases implements StreamLeases {
     redis: Redis,
     private readonly prefix: string,
     private readonly run: GuardedRun,
+    /** The hot state's epoch (epoch.ts): since when this server's data is known. */
+    readonly knownSince: () => Promise<number>,
   ) {
     redis.defineCommand('tollgateLeaseAdmit', { numberOfKeys: 2, lua: ADMIT_SCRIPT });
     redis.defineCommand('tollgateLeaseRenew', { numberOfKeys: 2, lua: RENEW_SCRIPT });
