@@ -6,12 +6,18 @@
  * modified player that never calls the API is still cut off), and the gateway's liveness check
  * (segments of an evicted or lapsed stream stop within 2 s).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, freshPostgresDatabase, startTestApp, TEST_REDIS_URL, type TestApp } from '../support/app.js';
 import { type FaultCluster, sleep, startFaultCluster } from '../support/fault-cluster.js';
 import { type PrivateServer, startPrivateRedis } from '../support/private-stores.js';
 import { registerSyntheticTitleAs } from '../support/titles.js';
+import { buildApp } from '../../src/server/app.js';
+import { compose } from '../../src/server/compose.js';
+import { loadConfig } from '../../src/server/config.js';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const NO_RATE_LIMITS = { TOLLGATE_RATE_PLAYBACK_PER_USER: '1000000', TOLLGATE_RATE_PLAYBACK_PER_ADDRESS: '1000000' };
@@ -226,5 +232,37 @@ describe('attack: a Redis restart (it keeps nothing) used to open extra slots', 
     expect([kept.statusCode, newcomer.statusCode].sort(), `${kept.body} ${newcomer.body}`).toEqual(kept.statusCode === 200 ? [200, 409] : [201, 401]);
     const listed = (await cluster.a.app.inject({ method: 'GET', url: '/v1/playback', headers: auth })).json().streams;
     expect(listed).toHaveLength(1);
+  });
+});
+
+describe('attack: a restart of the embedded server (its hot state is in memory) used to open extra slots', () => {
+  it("rebuilds the running stream's slot from the database, so it plays on and a second start is refused", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-restart-'));
+    const boot = async () => {
+      const services = await compose(loadConfig({ TOLLGATE_DATA_DIR: dataDir, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: 'silent', ...NO_RATE_LIMITS }));
+      const app = buildApp(services);
+      await app.ready();
+      return { services, app };
+    };
+    try {
+      const before = await boot();
+      const made = await registerSyntheticTitleAs(before.services, 'film', ['hls']);
+      const { auth } = await subscriber(before.app, { max_streams: 1 });
+      const running = stream(await start(before.app, auth), before.services.config.publicUrl, { hls: made.hls!.kid, sd: '' });
+      await before.app.close();
+      await before.services.close();
+      // A new process: its memory epoch starts now, after the stream began.
+      await sleep(1_100);
+      const after = await boot();
+      try {
+        expect((await running.manifest(after.app)).statusCode).toBe(200);
+        expectRefused(await start(after.app, auth), 'stream_limit_reached');
+      } finally {
+        await after.app.close();
+        await after.services.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The entitlement proxy (flow 4, first half): the player posts its bare CDM request to
  * license_url, which carries the playback token; it never handles a token itself. Threats: a
- * license for an ended session, a revoked login or a title the plan no longer covers, and key
+ * license for an ended session, a revoked login, a stream that lost its slot under the plan's
+ * stream limit (evicted or lapsed) or a title the plan no longer covers, and key
  * material leaving without a fresh single-use authorization. So each request re-checks the
  * session through the gateway's rules, re-checks entitlement, and mints a fresh seconds-long
  * entitlement message listing the title's DRM keys and their usage policies, which the license
