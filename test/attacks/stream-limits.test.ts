@@ -35,7 +35,7 @@ async function subscriber(app: FastifyInstance, plan: Record<string, unknown>, d
 
 async function viewer(app: FastifyInstance, email: string, password: string, deviceId?: string) {
   const tokens = (await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password, ...(deviceId ? { device_id: deviceId } : {}) } })).json();
-  return { email, password, auth: { authorization: `Bearer ${tokens.access_token as string}` } };
+  return { email, password, refreshToken: tokens.refresh_token as string, auth: { authorization: `Bearer ${tokens.access_token as string}` } };
 }
 
 /** A started stream and the requests its player makes, with nothing but its URLs. */
@@ -177,6 +177,15 @@ describe('attack: a crashed or silent player keeps its slot', () => {
     expectRefused(await silent.segment(t.app));
     expectRefused(await silent.key(t.app));
     stream(await start(t.app, auth), t.config.publicUrl, keys);
+  });
+
+  it('frees the slot of a stream whose login was logged out at once, not when its lease lapses', async () => {
+    const tv = await subscriber(t.app, { max_streams: 1 });
+    stream(await start(t.app, tv.auth), t.config.publicUrl, keys);
+    expect((await t.app.inject({ method: 'POST', url: '/v1/auth/logout', payload: { refresh_token: tv.refreshToken } })).statusCode).toBe(204);
+    const phone = await viewer(t.app, tv.email, tv.password);
+    stream(await start(t.app, phone.auth), t.config.publicUrl, keys);
+    expectRefused(await start(t.app, phone.auth), 'stream_limit_reached');
   });
 
   it('keeps a stream that heartbeats, or fetches keys, past the lease period', async () => {

@@ -15,7 +15,7 @@
  * so streams already admitted keep playing (liveness.ts) without the count ever growing.
  */
 import { deny, denyWith, grant, type Verdict } from '../../core/errors.js';
-import type { AdmitRequest, DurableStores, HotState, PlanRecord, PlaybackSessionRecord, StreamLease, StreamLimitMode } from '../../core/ports.js';
+import type { AdmitRequest, DurableStores, HotState, PlanRecord, PlaybackSessionRecord, RefreshFamily, StreamLease, StreamLimitMode } from '../../core/ports.js';
 import { sessionEndedMark } from '../playback/liveness.js';
 
 /** One active stream as the API lists it (GET /v1/playback, the 409 body). */
@@ -43,15 +43,18 @@ export class StreamLimiter {
    * evict_oldest mode the streams it displaced are ended here.
    */
   async admit(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }): Promise<Verdict<void>> {
-    const now = this.now();
-    const outcome = await this.hot.leases.admit(await this.request(input, input.plan.streamLimitMode), now);
+    const request = await this.request(input, input.plan.streamLimitMode);
+    let outcome = await this.hot.leases.admit(request, this.now());
+    // Slots held by streams that ended another way (their login was revoked, they expired)
+    // until their leases lapse: free them and ask once more, rather than refuse the viewer.
+    if (!outcome.admitted && (await this.releaseDead(input.userId, outcome.active)) > 0) outcome = await this.hot.leases.admit(request, this.now());
     if (!outcome.admitted) {
       const unit = input.plan.countBy === 'device' ? 'devices' : 'streams';
       return denyWith('stream_limit_reached', `your plan allows ${input.plan.maxStreams} ${unit} at once; stop one of the active streams to start this one`, {
         active_streams: await this.describe(outcome.active),
       });
     }
-    for (const evicted of outcome.evicted) await this.end(evicted, 'evicted', now);
+    for (const evicted of outcome.evicted) await this.end(evicted, 'evicted', this.now());
     return grant(undefined);
   }
 
@@ -59,7 +62,9 @@ export class StreamLimiter {
   async renew(session: PlaybackSessionRecord): Promise<boolean> {
     if (await this.hot.leases.renew(session.userId, session.id, this.settings.leaseMs, this.now())) return true;
     if (session.createdAt >= (await this.hot.leases.knownSince())) return false;
-    // Its lease may have been lost with the hot state: take a slot again if one is free.
+    // Its lease may have been lost with the hot state: take a slot again if one is free, and
+    // only for a session the database still says is live (an evicted one has ended there).
+    if ((await this.alive(session.id)) === undefined) return false;
     const user = await this.stores.users.findById(session.userId);
     const plan = user && (await this.stores.plans.get(user.planId));
     if (plan === undefined) return false;
@@ -104,16 +109,38 @@ export class StreamLimiter {
     await this.hot.mark(sessionEndedMark(sessionId), this.settings.endedMarkTtlMs, now);
   }
 
+  /** The session and its login, if both are still live in the database. */
+  private async alive(sessionId: string): Promise<{ session: PlaybackSessionRecord; family: RefreshFamily } | undefined> {
+    const now = this.now();
+    const session = await this.stores.playbackSessions.get(sessionId);
+    if (session === undefined || session.endedAt !== null || now >= session.expiresAt) return undefined;
+    const family = await this.stores.refreshTokens.getFamily(session.familyId);
+    if (family === undefined || family.revokedAt !== null || now >= family.expiresAt) return undefined;
+    return { session, family };
+  }
+
+  /** Releases the leases of streams the database says have ended; returns how many. */
+  private async releaseDead(account: string, leases: readonly StreamLease[]): Promise<number> {
+    let released = 0;
+    for (const lease of leases) {
+      // No session yet: a start on its way to the database (a failed one releases its own lease).
+      if ((await this.stores.playbackSessions.get(lease.streamId)) === undefined || (await this.alive(lease.streamId)) !== undefined) continue;
+      await this.hot.leases.release(account, lease.streamId, this.now());
+      released += 1;
+    }
+    return released;
+  }
+
   private async describe(leases: readonly StreamLease[]): Promise<ActiveStream[]> {
     const streams = await Promise.all(
       leases.map(async (lease) => {
-        const session = await this.stores.playbackSessions.get(lease.streamId);
-        if (session === undefined || session.endedAt !== null) return undefined;
-        const family = await this.stores.refreshTokens.getFamily(session.familyId);
+        const live = await this.alive(lease.streamId);
+        if (live === undefined) return undefined;
+        const { session, family } = live;
         return {
           session_id: session.id,
           title_id: session.titleId,
-          device_id: family?.deviceId ?? null,
+          device_id: family.deviceId,
           device_name: null,
           started_at: new Date(lease.startedAt).toISOString(),
           last_seen_at: new Date(lease.lastSeenAt).toISOString(),
