@@ -1,6 +1,6 @@
 /** The subcommands of `tollgate`: each parses its flags and makes one service call. */
 import { isValidEmail } from '../core/email.js';
-import { type Command, flags, parse, print, refuse, required, UsageError, withServices } from './args.js';
+import { type Command, flags, oneOf, parse, print, refuse, required, UsageError, withServices } from './args.js';
 import { ID_PATTERN } from '../server/http/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../server/identity/passwords.js';
 import { startServer, stopOnSignals } from '../server/main.js';
@@ -58,7 +58,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'plans add',
-    usage: 'plans add --id ID (--titles a,b,c | --all) [--max-streams N] [--max-devices N] [--require-mfa | --no-require-mfa]',
+    usage: 'plans add --id ID (--titles a,b,c | --all) [--max-streams N] [--stream-limit-mode refuse|evict_oldest] [--count-by session|device] [--max-devices N] [--require-mfa | --no-require-mfa]',
     summary: 'create or update a plan',
     run: async (args, config) => {
       const v = flags(args, {
@@ -69,6 +69,8 @@ export const COMMANDS: readonly Command[] = [
         'max-devices': { type: 'string' },
         'require-mfa': { type: 'boolean' },
         'no-require-mfa': { type: 'boolean' },
+        'stream-limit-mode': { type: 'string' },
+        'count-by': { type: 'string' },
       });
       const id = required(v, 'id');
       if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--id may use letters, digits, . _ - (max 64)');
@@ -78,8 +80,10 @@ export const COMMANDS: readonly Command[] = [
       const maxDevices = limitFlag(v, 'max-devices');
       if (v['require-mfa'] === true && v['no-require-mfa'] === true) throw new UsageError('give at most one of --require-mfa and --no-require-mfa');
       const requireMfa = v['require-mfa'] === true ? true : v['no-require-mfa'] === true ? false : undefined;
+      const streamLimitMode = oneOf(v['stream-limit-mode'], '--stream-limit-mode', ['refuse', 'evict_oldest'] as const);
+      const countBy = oneOf(v['count-by'], '--count-by', ['session', 'device'] as const);
       return withServices(config, async ({ catalog }) => {
-        print(await catalog.upsertPlan({ id, titles, maxStreams, maxDevices, requireMfa }));
+        print(await catalog.upsertPlan({ id, titles, maxStreams, maxDevices, requireMfa, ...(streamLimitMode ? { streamLimitMode } : {}), ...(countBy ? { countBy } : {}) }));
         return 0;
       });
     },

@@ -19,7 +19,8 @@ export async function runDemo(config: Config): Promise<void> {
   const services = await compose(config);
   const password = await demoPassword(config.dataDir);
   if ((await services.stores.plans.get(DEMO_PLAN)) === undefined) {
-    await services.catalog.upsertPlan({ id: DEMO_PLAN, titles: '*', maxStreams: 2 });
+    // Evicting, so a viewer who reloads the player page is not locked out by the stream they left.
+    await services.catalog.upsertPlan({ id: DEMO_PLAN, titles: '*', maxStreams: 2, streamLimitMode: 'evict_oldest' });
   }
   if ((await services.stores.users.findByEmail(DEMO_EMAIL)) === undefined) {
     const created = await services.catalog.createUser({ email: DEMO_EMAIL, password, planId: DEMO_PLAN });

@@ -27,9 +27,16 @@ export interface PlanRecord {
   readonly maxDevices: number | null;
   /** Playback only for logins that passed a second factor (TOTP or a recovery code). */
   readonly requireMfa: boolean;
+  /** At the limit: refuse the new stream, or end the oldest one. */
+  readonly streamLimitMode: StreamLimitMode;
+  /** What counts against the limit: each stream, or each device (its streams count once). */
+  readonly countBy: StreamCountBy;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
+
+export type StreamLimitMode = 'refuse' | 'evict_oldest';
+export type StreamCountBy = 'session' | 'device';
 
 export interface TitleRecord {
   readonly id: string;
@@ -285,10 +292,57 @@ export interface DurableStores {
   close(): Promise<void>;
 }
 
-/** Short-lived shared state: revocation marks, rate-limit windows, one-time ids. */
+/** A stream's slot under its account's concurrent stream limit; times on the store's clock. */
+export interface StreamLease {
+  readonly streamId: string;
+  /** What the limit counts when counting by device: streams with one key count once. */
+  readonly deviceKey: string;
+  readonly startedAt: number;
+  readonly lastSeenAt: number;
+  readonly expiresAt: number;
+}
+
+export interface AdmitRequest {
+  readonly account: string;
+  readonly streamId: string;
+  readonly deviceKey: string;
+  /** null: unlimited (the stream still holds a lease, so it is listed and lapses). */
+  readonly limit: number | null;
+  readonly mode: StreamLimitMode;
+  readonly countBy: StreamCountBy;
+  readonly leaseMs: number;
+}
+
+export type AdmitOutcome =
+  | { readonly admitted: true; /** Streams ended to make room (evict_oldest). */ readonly evicted: readonly string[] }
+  | { readonly admitted: false; readonly active: readonly StreamLease[] };
+
+/**
+ * Concurrent stream leases, per account, on the store's clock (Redis TIME for Redis, the `now`
+ * passed in for memory), so instances with skewed clocks agree. A lease not renewed within
+ * leaseMs lapses and stops counting. Every operation is one atomic step.
+ */
+export interface StreamLeases {
+  /** Drops lapsed leases, then admits the stream if the limit allows (evicting the oldest in evict_oldest mode). */
+  admit(request: AdmitRequest, now: number): Promise<AdmitOutcome>;
+  /** Extends a live lease by leaseMs from now; false when the stream holds no slot (never admitted, released, evicted or lapsed). */
+  renew(account: string, streamId: string, leaseMs: number, now: number): Promise<boolean>;
+  release(account: string, streamId: string, now: number): Promise<void>;
+  /** The account's live leases, oldest first. */
+  list(account: string, now: number): Promise<StreamLease[]>;
+  /**
+   * Unix ms since when leases are known (the hot state's epoch): a stream started before it
+   * may have lost its lease with the hot state (a Redis restart, a process restart in
+   * embedded mode) rather than lapsed.
+   */
+  knownSince(): Promise<number>;
+}
+
+/** Short-lived shared state: revocation marks, rate-limit windows, one-time ids, stream leases. */
 export type OnceResult = 'first' | 'used' | 'unknown';
 
 export interface HotState {
+  readonly leases: StreamLeases;
   /** Counts a hit in a fixed window; returns the count so far and ms until the window resets. */
   hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetInMs: number }>;
   /**

@@ -29,6 +29,7 @@ import { PlaybackService } from './playback/service.js';
 import { openDurableStores, openHotState } from './stores/open.js';
 import { Pruner } from './stores/pruner.js';
 import { openStore } from './startup-error.js';
+import { StreamLimiter } from './streams/limiter.js';
 
 export interface Services {
   readonly config: Config;
@@ -42,6 +43,7 @@ export interface Services {
   readonly operator: OperatorService;
   readonly playbackKeys: PlaybackKeyRing;
   readonly playback: PlaybackService;
+  readonly streams: StreamLimiter;
   readonly gateway: GatewayService;
   readonly mediaFiles: MediaFiles;
   readonly communicationKeys: CommunicationKeyRing;
@@ -128,8 +130,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const catalog = new CatalogService(stores, now);
   const metrics = new MetricsRegistry();
   const playbackKeys = new PlaybackKeyRing(stores.signingKeys, sealer, { retentionMs: (config.playbackTokenTtlSec + 60) * 1000, now });
-  const playback = new PlaybackService(stores, hot, playbackKeys, config, now);
-  const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, now), now);
+  const streams = new StreamLimiter(stores, hot, { leaseMs: config.streamLeaseSec * 1000, endedMarkTtlMs: config.playbackTokenTtlSec * 1000 }, now);
+  const playback = new PlaybackService(stores, hot, playbackKeys, streams, config, now);
+  const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);
   const backend = config.licenseServerUrl
@@ -151,6 +154,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     operator: new OperatorService(stores, hot, identity, now),
     playbackKeys,
     playback,
+    streams,
     gateway,
     mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20, now),
     communicationKeys,

@@ -96,11 +96,12 @@ describe('fault: Redis lost under two instances', () => {
       expectUnavailable(res);
       expect(ms).toBeLessThan(OUTAGE_ANSWER_MS);
     }
-    // A live session's manifests still come: its liveness is confirmed by the database. What
-    // needs only the database goes on too: starts and /v1/me.
+    // A live session's manifests still come: its liveness is confirmed by the database, and
+    // its stream slot cannot be taken while nothing can be admitted. What needs only the
+    // database goes on too (/v1/me); starts need the stream limit's leases, so they fail closed.
     for (const at of [cluster.a, cluster.b]) {
       expect((await live.fetch(at)).statusCode).toBe(200);
-      expect((await at.app.inject({ method: 'POST', url: '/v1/playback', headers: live.auth, payload: { title_id: 'drm', protocol: 'dash' } })).statusCode).toBe(201);
+      expectUnavailable(await at.app.inject({ method: 'POST', url: '/v1/playback', headers: live.auth, payload: { title_id: 'drm', protocol: 'dash' } }));
       expect((await at.app.inject({ method: 'GET', url: '/v1/me', headers: live.auth })).statusCode).toBe(200);
     }
     return answered.map((t) => t.res);

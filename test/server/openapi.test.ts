@@ -178,6 +178,14 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
     valid: () => ({ method: 'POST', url: '/v1/playback', headers: f.auth, payload: { title_id: 'movie' } }),
     invalid: () => ({ method: 'POST', url: '/v1/playback', headers: f.auth, payload: { title_id: 'no-such-title' } }),
   },
+  'GET /v1/playback': { valid: () => ({ method: 'GET', url: '/v1/playback', headers: f.auth }), invalid: () => ({ method: 'GET', url: '/v1/playback' }) },
+  'POST /v1/playback/{session_id}/heartbeat': {
+    valid: async () => {
+      const { session_id } = (await app.inject({ method: 'POST', url: '/v1/playback', headers: f.auth, payload: { title_id: 'movie' } })).json();
+      return { method: 'POST', url: `/v1/playback/${session_id}/heartbeat`, headers: f.auth };
+    },
+    invalid: () => ({ method: 'POST', url: '/v1/playback/no-such-session/heartbeat', headers: f.auth }),
+  },
   'DELETE /v1/playback/{session_id}': {
     valid: async () => {
       const { session_id } = (await app.inject({ method: 'POST', url: '/v1/playback', headers: f.auth, payload: { title_id: 'movie' } })).json();

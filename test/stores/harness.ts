@@ -52,7 +52,7 @@ export function useStores(newTarget: NewSqlTarget) {
 }
 
 export function plan(overrides: Partial<PlanRecord> = {}): PlanRecord {
-  return { id: id('plan'), titles: ['t1', 't2'], maxStreams: 2, maxDevices: null, requireMfa: false, createdAt: 1_000, updatedAt: 1_000, ...overrides };
+  return { id: id('plan'), titles: ['t1', 't2'], maxStreams: 2, streamLimitMode: 'refuse', countBy: 'session', maxDevices: null, requireMfa: false, createdAt: 1_000, updatedAt: 1_000, ...overrides };
 }
 
 export function user(planId: string, overrides: Partial<UserRecord> = {}): UserRecord {

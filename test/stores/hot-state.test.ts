@@ -10,12 +10,14 @@ import { MemoryHotState } from '../../src/server/stores/memory/hot-state.js';
 import { openHotState } from '../../src/server/stores/open.js';
 import { RedisHotState } from '../../src/server/stores/redis/hot-state.js';
 import { hotStateContract } from './hot-state.contract.js';
+import { streamLeasesContract } from './stream-leases.contract.js';
 import { TEST_REDIS_URL } from '../support/app.js';
 
 const prefix = `tollgate:test-${randomUUID()}:`;
 
 describe('memory', () => {
   hotStateContract(async () => new MemoryHotState({ epochStartedAt: Date.now() }));
+  streamLeasesContract(async () => new MemoryHotState());
 
   it('measures windows and TTLs on the clock it is given', async () => {
     const hot = new MemoryHotState();
@@ -64,6 +66,7 @@ describe('Redis', () => {
   });
 
   hotStateContract(() => openHotState({ redisUrl: TEST_REDIS_URL, prefix }));
+  streamLeasesContract(() => openHotState({ redisUrl: TEST_REDIS_URL, prefix }));
 
   it('writes keys as <prefix>{<key>}:<kind>, for Redis Cluster slots', async () => {
     const hot = await openHotState({ redisUrl: TEST_REDIS_URL, prefix });
@@ -71,12 +74,14 @@ describe('Redis', () => {
     await hot.hit('acct-1', 60_000, Date.now());
     await hot.mark('acct-1', 60_000, Date.now());
     await hot.consumeOnce('acct-1', 60_000, Date.now(), Date.now() + 10_000);
+    const lease = { account: 'acct-1', streamId: 's', deviceKey: 'd', limit: 1, mode: 'refuse', countBy: 'session', leaseMs: 60_000 } as const;
+    await hot.leases.admit(lease, Date.now());
     await hot.close();
     const keys = await prefixed();
     expect(keys.length).toBeGreaterThan(0);
-    for (const k of keys) expect(k).toMatch(/^tollgate:test-[0-9a-f-]+:\{[^}]+\}:(hit|mark|once|epoch)$/);
+    for (const k of keys) expect(k).toMatch(/^tollgate:test-[0-9a-f-]+:\{[^}]+\}:(hit|mark|once|epoch|leases|lease-info)$/);
     expect(keys.filter((k) => k.includes('{acct-1}')).sort()).toEqual(
-      [`${prefix}{acct-1}:hit`, `${prefix}{acct-1}:mark`, `${prefix}{acct-1}:once`],
+      [`${prefix}{acct-1}:hit`, `${prefix}{acct-1}:lease-info`, `${prefix}{acct-1}:leases`, `${prefix}{acct-1}:mark`, `${prefix}{acct-1}:once`],
     );
     // Every key the store writes expires (-1: no expiry; -2: expired since the scan), but the
     // one epoch key, which must outlive them all.

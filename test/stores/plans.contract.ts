@@ -11,9 +11,9 @@ export function planStoreContract(newTarget: NewSqlTarget): void {
       expect(await ctx.stores.plans.get(p.id)).toEqual(p);
     });
 
-    it('updates titles, limit and updatedAt on upsert, keeping createdAt', async () => {
+    it('updates titles, limit, limit mode, count and updatedAt on upsert, keeping createdAt', async () => {
       const p = await ctx.stores.plans.upsert(plan({ createdAt: 1_000, updatedAt: 1_000 }));
-      const edited = { ...p, titles: ['c'], maxStreams: null, createdAt: 9_999, updatedAt: 5_000 };
+      const edited = { ...p, titles: ['c'], maxStreams: null, streamLimitMode: 'evict_oldest' as const, countBy: 'device' as const, createdAt: 9_999, updatedAt: 5_000 };
       const expected = { ...edited, createdAt: 1_000 };
       expect(await ctx.stores.plans.upsert(edited)).toEqual(expected);
       expect(await ctx.stores.plans.get(p.id)).toEqual(expected);

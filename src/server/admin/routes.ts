@@ -7,6 +7,7 @@ import { adminTitlesSchema, emailSchema, idSchema, planSchema, userSchema } from
 import { adminDenials, json, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
 import { operatorRoutes } from './operator-routes.js';
+import type { StreamCountBy, StreamLimitMode } from '../../core/ports.js';
 
 const plansSchema = {
   summary: 'The plans',
@@ -30,7 +31,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       await rateLimiter.guardAttempt(request.ip, () => checkAdminToken(request, config.adminToken));
     });
 
-    admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null; max_devices?: number | null; require_mfa?: boolean } }>(
+    admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null; stream_limit_mode?: StreamLimitMode; count_by?: StreamCountBy; max_devices?: number | null; require_mfa?: boolean } }>(
       '/v1/admin/plans',
       {
         schema: {
@@ -50,6 +51,8 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
                 ],
               },
               max_streams: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
+              stream_limit_mode: { type: 'string', enum: ['refuse', 'evict_oldest'] },
+              count_by: { type: 'string', enum: ['session', 'device'] },
               max_devices: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
               require_mfa: { type: 'boolean' },
             },
@@ -58,8 +61,8 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
         },
       },
       async (request) => {
-        const { id, titles, max_streams: maxStreams, max_devices: maxDevices, require_mfa: requireMfa } = request.body;
-        return catalog.upsertPlan({ id, titles, maxStreams, maxDevices, requireMfa });
+        const { id, titles, max_streams: maxStreams, stream_limit_mode: streamLimitMode, count_by: countBy, max_devices: maxDevices, require_mfa: requireMfa } = request.body;
+        return catalog.upsertPlan({ id, titles, maxStreams, maxDevices, requireMfa, ...(streamLimitMode ? { streamLimitMode } : {}), ...(countBy ? { countBy } : {}) });
       },
     );
 

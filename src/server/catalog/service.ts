@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import type { DurableStores, PlanRecord, UserRecord } from '../../core/ports.js';
+import type { DurableStores, PlanRecord, StreamCountBy, StreamLimitMode, UserRecord } from '../../core/ports.js';
 import { normalizeEmail } from '../../core/email.js';
 import { hashPassword } from '../identity/passwords.js';
 import { currentRentals, type RentalView } from './rentals.js';
@@ -14,6 +14,8 @@ export interface PlanInput {
   readonly id: string;
   readonly titles: readonly string[] | '*';
   readonly maxStreams?: number | null;
+  readonly streamLimitMode?: StreamLimitMode;
+  readonly countBy?: StreamCountBy;
   readonly maxDevices?: number | null;
   readonly requireMfa?: boolean;
 }
@@ -28,6 +30,8 @@ export interface PlanView {
   readonly id: string;
   readonly titles: readonly string[] | '*';
   readonly max_streams: number | null;
+  readonly stream_limit_mode: StreamLimitMode;
+  readonly count_by: StreamCountBy;
   readonly max_devices: number | null;
   readonly require_mfa: boolean;
 }
@@ -46,6 +50,8 @@ export class CatalogService {
       id: input.id,
       titles,
       maxStreams: input.maxStreams === undefined ? (existing?.maxStreams ?? null) : input.maxStreams,
+      streamLimitMode: input.streamLimitMode ?? existing?.streamLimitMode ?? 'refuse',
+      countBy: input.countBy ?? existing?.countBy ?? 'session',
       maxDevices: input.maxDevices === undefined ? (existing?.maxDevices ?? null) : input.maxDevices,
       requireMfa: input.requireMfa ?? existing?.requireMfa ?? false,
       createdAt: existing?.createdAt ?? now,
@@ -110,7 +116,7 @@ export class CatalogService {
 }
 
 function planView(plan: PlanRecord): PlanView {
-  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams, max_devices: plan.maxDevices, require_mfa: plan.requireMfa };
+  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams, stream_limit_mode: plan.streamLimitMode, count_by: plan.countBy, max_devices: plan.maxDevices, require_mfa: plan.requireMfa };
 }
 
 function userView(user: UserRecord): UserView {

@@ -81,6 +81,10 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services
     if (!verdict.ok) fail(verdict);
 
     const keyMatch = KEY_PATH.exec(path);
+    if (keyMatch !== null || isManifest(path)) {
+      const slot = await gateway.renewSlot(verdict.value);
+      if (!slot.ok) fail(slot);
+    }
     if (keyMatch !== null) {
       const key = await gateway.contentKey(verdict.value, keyMatch[1]!);
       if (!key.ok) fail(key);

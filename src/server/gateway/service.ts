@@ -109,6 +109,16 @@ export class GatewayService {
   }
 
   /**
+   * Manifest, key and license requests are the stream's signs of life: each renews its lease
+   * at once (not on the liveness timer), and is refused once the stream holds no slot, so
+   * the stream limit holds for players that never call the API (key rotation makes key and
+   * license requests periodic).
+   */
+  renewSlot(session: PlaybackSessionRecord): Promise<Verdict<void>> {
+    return this.liveness.holdsSlot(session);
+  }
+
+  /**
    * A content key for an AES-128 key request: the HLS key of the session's own title, to a live
    * HLS session whose subscriber is (still) entitled to the title. Never a DRM tier key: those
    * leave only in licenses, where each key's usage policy is evaluated for the client.

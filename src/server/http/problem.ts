@@ -22,11 +22,11 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   request_timeout: { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },
   device_limit_reached: { status: 409, title: 'Device limit reached' },
+  stream_limit_reached: { status: 409, title: 'Stream limit reached' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   range_not_satisfiable: { status: 416, title: 'Range not satisfiable' },
-  stream_limit_reached: { status: 429, title: 'Stream limit reached' },
   rate_limited: { status: 429, title: 'Too many requests' },
   headers_too_large: { status: 431, title: 'Request header fields too large' },
   internal: { status: 500, title: 'Internal error' },
@@ -40,6 +40,8 @@ export interface Problem {
   status: number;
   code: ErrorCode;
   detail: string;
+  /** Fields the code adds (see Denial.extensions). */
+  [field: string]: unknown;
 }
 
 /** The status a code is answered with. */

@@ -44,10 +44,12 @@ export const meSchema = openObject(['user_id', 'email', 'plan_id', 'titles', 're
   rentals: { type: 'array', items: rentalSchema, description: 'rentals that still entitle' },
 });
 
-export const planSchema = openObject(['id', 'titles', 'max_streams', 'max_devices', 'require_mfa'], {
+export const planSchema = openObject(['id', 'titles', 'max_streams', 'stream_limit_mode', 'count_by', 'max_devices', 'require_mfa'], {
   id: { type: 'string' },
   titles: titlesListSchema,
   max_streams: { type: ['integer', 'null'], description: 'null: unlimited' },
+  stream_limit_mode: { type: 'string', enum: ['refuse', 'evict_oldest'], description: 'at the limit: refuse the new stream, or end the oldest' },
+  count_by: { type: 'string', enum: ['session', 'device'], description: 'what the limit counts: streams, or devices (a device\'s streams count once)' },
   max_devices: { type: ['integer', 'null'], description: 'devices an account may log in from; null: unlimited' },
   require_mfa: { type: 'boolean', description: 'playback only for logins that passed a second factor' },
 });
@@ -95,6 +97,18 @@ export const playbackGrantSchema = openObject(['session_id', 'manifest_url', 'ex
   license_url: { type: 'string', format: 'uri', description: 'the entitlement proxy for this session (DASH titles)' },
   expires_at: { type: 'string', format: 'date-time' },
 });
+
+/** A stream holding a slot under the plan's limit (GET /v1/playback; the stream_limit_reached body). */
+export const activeStreamSchema = openObject(['session_id', 'title_id', 'device_id', 'device_name', 'started_at', 'last_seen_at'], {
+  session_id: { type: 'string' },
+  title_id: { type: 'string' },
+  device_id: { type: ['string', 'null'], description: 'the device_id given at login; null when none was' },
+  device_name: { type: ['string', 'null'] },
+  started_at: { type: 'string', format: 'date-time' },
+  last_seen_at: { type: 'string', format: 'date-time', description: 'the last heartbeat, manifest, key or license request' },
+});
+
+export const activeStreamsSchema = openObject(['streams'], { streams: { type: 'array', items: activeStreamSchema } });
 
 export const clearKeyLicenseSchema = openObject(['keys', 'type'], {
   keys: {

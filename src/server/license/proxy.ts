@@ -1,8 +1,9 @@
 /**
  * The entitlement proxy (flow 4, first half): the player posts its bare CDM request to
  * license_url, which carries the playback token; it never handles a token itself. Threats: a
- * license for an ended session, a revoked login, a title the plan no longer covers or a rental
- * that ended, a license that outlives the rental it was issued for, and key
+ * license for an ended session, a revoked login, a stream that lost its slot under the plan's
+ * stream limit (evicted or lapsed), a title the plan no longer covers or a rental that ended,
+ * a license that outlives the rental it was issued for, and key
  * material leaving without a fresh single-use authorization. So each request re-checks the
  * session through the gateway's rules, re-checks entitlement, and mints a fresh seconds-long
  * entitlement message listing the title's DRM keys and their usage policies, which the license
@@ -71,6 +72,9 @@ export class EntitlementProxy {
   async entitle(request: Omit<MediaRequest, 'path'>): Promise<Verdict<string>> {
     const session = await this.gateway.authorize({ ...request, path: 'license' });
     if (!session.ok) return session;
+    // A license request is a sign of life: it keeps the stream's slot, or is refused without one.
+    const slot = await this.gateway.renewSlot(session.value);
+    if (!slot.ok) return slot;
     // Licenses carry DRM tier keys; an HLS AES-128 session has no business asking for them.
     if (session.value.protocol !== 'dash') {
       return deny('forbidden', 'licenses are for DASH sessions; an HLS session gets its key from the playlist key URI');

@@ -9,11 +9,16 @@
  * Hot-state trouble must not stretch "seconds" into that minute: marks that cannot be read
  * (Redis away or frozen) or may have been lost (Redis reconnected, perhaps restarted empty)
  * send the check to the database at once.
+ *
+ * Both checks also renew the stream's lease (streams/limiter.ts): a session that no longer
+ * holds a slot under its plan's stream limit (evicted, lapsed, lost with the hot state) is
+ * dead too, so its segments stop within MARK_RECHECK_MS.
  */
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores, HotState, PlaybackSessionRecord } from '../../core/ports.js';
 import { familyRevokedMark } from '../identity/service.js';
 import { StoreUnavailableError } from '../stores/unavailable.js';
+import { LOST_SLOT, type StreamLimiter } from '../streams/limiter.js';
 
 export const MARK_RECHECK_MS = 2_000;
 export const DATABASE_RECHECK_MS = 60_000;
@@ -26,6 +31,7 @@ export class SessionLiveness {
   constructor(
     private readonly stores: DurableStores,
     private readonly hot: HotState,
+    private readonly streams: StreamLimiter,
     private readonly now: () => number,
   ) {}
 
@@ -39,7 +45,22 @@ export class SessionLiveness {
     // Token expiry already bounds both; this holds for sessions started before that bound existed.
     const now = this.now();
     if (now >= session.expiresAt || now >= family.expiresAt) return deny('token_expired', 'the playback session has expired');
-    return grant(session);
+    const slot = await this.holdsSlot(session);
+    return slot.ok ? grant(session) : slot;
+  }
+
+  /**
+   * A sign of life of the stream: renews its lease; refused once it holds no slot. With the
+   * hot state away the lease cannot be renewed, but nothing can be admitted either, so an
+   * admitted stream keeps playing (ended ones are still refused by the database check).
+   */
+  async holdsSlot(session: PlaybackSessionRecord): Promise<Verdict<void>> {
+    try {
+      return (await this.streams.renew(session)) ? grant(undefined) : deny('token_revoked', LOST_SLOT);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return grant(undefined);
+      throw error;
+    }
   }
 
   /** The cheap check, from hot-state marks; undefined when the marks cannot be read. */
@@ -50,7 +71,8 @@ export class SessionLiveness {
         this.hot.isMarked(sessionEndedMark(session.id), now),
         this.hot.isMarked(familyRevokedMark(session.familyId), now),
       ]);
-      return ended || revoked;
+      if (ended || revoked) return true;
+      return !(await this.holdsSlot(session)).ok;
     } catch (error) {
       if (error instanceof StoreUnavailableError) return undefined;
       throw error;

@@ -1,10 +1,10 @@
-/** HTTP for playback: start and stop sessions, and the subscriber's title list. */
+/** HTTP for playback: start, list, keep alive and stop sessions, and the subscriber's title list. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../compose.js';
 import { TOKEN_COOKIE } from '../gateway/routes.js';
 import { bearerToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
-import { entitledTitlesSchema, idSchema, playbackGrantSchema } from '../http/schemas.js';
+import { activeStreamsSchema, entitledTitlesSchema, idSchema, playbackGrantSchema } from '../http/schemas.js';
 import { json, noContent, problems, security } from '../http/openapi.js';
 import type { Principal } from '../identity/service.js';
 
@@ -15,7 +15,7 @@ const titlesSchema = {
   response: { 200: json('the entitled titles', entitledTitlesSchema), ...problems('unauthorized', 'invalid_token', 'token_expired', 'token_revoked') },
 };
 
-export function playbackRoutes(app: FastifyInstance, { identity, playback, catalog, config, rateLimiter }: Services): void {
+export function playbackRoutes(app: FastifyInstance, { identity, playback, streams, catalog, config, rateLimiter }: Services): void {
   async function principal(request: FastifyRequest): Promise<Principal> {
     const verdict = await identity.authenticate(bearerToken(request));
     if (!verdict.ok) fail(verdict);
@@ -42,7 +42,7 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, catal
         },
         response: {
           201: json('a playback session; in cookie token mode a `tg` cookie is also set', playbackGrantSchema),
-          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'mfa_required', 'not_entitled', 'not_found', 'unsupported_media_type', 'rate_limited'),
+          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'mfa_required', 'not_entitled', 'not_found', 'stream_limit_reached', 'unsupported_media_type', 'rate_limited'),
         },
       },
     },
@@ -65,6 +65,43 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, catal
         );
       }
       return reply.code(201).header('cache-control', 'no-store').send(verdict.value.response);
+    },
+  );
+
+  app.get(
+    '/v1/playback',
+    {
+      schema: {
+        summary: "The caller's active streams: those holding a slot under the plan's stream limit, oldest first",
+        tags: ['playback'],
+        security: security.accessToken,
+        response: { 200: json('the active streams', activeStreamsSchema), ...problems('unauthorized', 'invalid_token', 'token_expired', 'token_revoked') },
+      },
+    },
+    async (request, reply) => {
+      const who = await principal(request);
+      return reply.header('cache-control', 'no-store').send({ streams: await streams.active(who.userId) });
+    },
+  );
+
+  app.post<{ Params: { session_id: string } }>(
+    '/v1/playback/:session_id/heartbeat',
+    {
+      schema: {
+        summary: "Keep a stream's slot: a stream with no sign of life for TOLLGATE_STREAM_LEASE_SECONDS stops",
+        tags: ['playback'],
+        security: security.accessToken,
+        params: { type: 'object', properties: { session_id: { type: 'string', maxLength: 64 } } },
+        response: {
+          204: noContent('the stream keeps its slot'),
+          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'not_found', 'stream_limit_reached'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const verdict = await streams.heartbeat((await principal(request)).userId, request.params.session_id);
+      if (!verdict.ok) fail(verdict);
+      return reply.code(204).send();
     },
   );
 

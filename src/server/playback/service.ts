@@ -4,7 +4,8 @@
  * scope and an expiry (optionally the client's network and user agent). Ending the session
  * — or revoking the login it came from — kills those URLs within seconds (see liveness.ts).
  * A session never outlives the login that started it, nor a rental that entitles it: its
- * expiry is capped at the login's end and at the rental's end.
+ * expiry is capped at the login's end and at the rental's end. A session starts only with a
+ * slot under the plan's stream limit (src/server/streams/limiter.ts).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
@@ -15,6 +16,7 @@ import type { DurableStores, HotState, PlaybackSessionRecord } from '../../core/
 import type { Config } from '../config.js';
 import type { Principal } from '../identity/service.js';
 import { entitledUntil } from '../catalog/entitlement.js';
+import type { StreamLimiter } from '../streams/limiter.js';
 import { sessionEndedMark } from './liveness.js';
 import type { PlaybackKeyRing } from './playback-keys.js';
 
@@ -47,6 +49,7 @@ export class PlaybackService {
     private readonly stores: DurableStores,
     private readonly hot: HotState,
     private readonly keys: PlaybackKeyRing,
+    private readonly limiter: StreamLimiter,
     private readonly config: Config,
     private readonly now: () => number,
   ) {}
@@ -64,13 +67,22 @@ export class PlaybackService {
       return deny('not_found', `title "${title.id}" is not packaged for ${protocol} (it has: ${title.protocols.join(', ')})`);
     }
     const now = this.now();
-    // Asked last: a rental's first start is recorded here, so only a start that goes ahead counts.
+    // Entitled at all? A rental's first start is recorded only below, once the start goes ahead.
+    if (plan === undefined || (await entitledUntil(this.stores, principal.user, title.id, now)) === undefined) {
+      return deny('not_entitled', `neither your plan nor a rental covers "${title.id}"`);
+    }
+    const id = randomUUID();
+    const admitted = await this.limiter.admit({ userId: principal.userId, familyId: principal.familyId, streamId: id, plan });
+    if (!admitted.ok) return admitted;
     const entitlementEnd = await entitledUntil(this.stores, principal.user, title.id, now, true);
-    if (entitlementEnd === undefined) return deny('not_entitled', `neither your plan nor a rental covers "${title.id}"`);
-
+    if (entitlementEnd === undefined) {
+      // The rental ended in between: give the slot back.
+      await this.limiter.release({ userId: principal.userId, id });
+      return deny('not_entitled', `neither your plan nor a rental covers "${title.id}"`);
+    }
     const expiresAt = Math.min(now + this.config.playbackTokenTtlSec * 1000, principal.familyExpiresAt, entitlementEnd);
     const session: PlaybackSessionRecord = {
-      id: randomUUID(),
+      id,
       userId: principal.userId,
       familyId: principal.familyId,
       titleId: title.id,
@@ -80,7 +92,11 @@ export class PlaybackService {
       endedAt: null,
       endedReason: null,
     };
-    await this.stores.playbackSessions.create(session);
+    // A slot taken for a session that could not be stored would block the account until it lapses.
+    await this.stores.playbackSessions.create(session).catch(async (error: unknown) => {
+      await this.limiter.release(session).catch(() => undefined);
+      throw error;
+    });
     const token = mintPlaybackToken(
       {
         sid: session.id,
@@ -112,6 +128,7 @@ export class PlaybackService {
     if (session.endedAt === null) await this.stores.playbackSessions.end(session.id, 'stopped', now);
     // Marked even when it had ended before: a retry after a failed mark (503) must take effect.
     await this.hot.mark(sessionEndedMark(session.id), Math.max(1, session.expiresAt - now), now);
+    await this.limiter.release(session);
     return grant(undefined);
   }
 

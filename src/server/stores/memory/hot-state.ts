@@ -7,6 +7,7 @@
  * one-time ids issued before it are answered 'unknown', never 'first'.
  */
 import type { HotState, OnceResult } from '../../../core/ports.js';
+import { MemoryStreamLeases } from './stream-leases.js';
 
 interface Entry {
   count: number;
@@ -16,6 +17,7 @@ interface Entry {
 export class MemoryHotState implements HotState {
   // One map for all three kinds; the key's first letter keeps them apart.
   readonly #entries = new Map<string, Entry>();
+  readonly leases: MemoryStreamLeases;
   readonly #sweepEveryMs: number;
   #nextSweep = 0;
 
@@ -25,6 +27,7 @@ export class MemoryHotState implements HotState {
   constructor(options: { sweepEveryMs?: number; epochStartedAt?: number } = {}) {
     this.#sweepEveryMs = options.sweepEveryMs ?? 10_000;
     this.#epochStartedAt = options.epochStartedAt ?? 0;
+    this.leases = new MemoryStreamLeases(this.#epochStartedAt);
   }
 
   /** Entries held, expired or not (for metrics and tests). */

@@ -21,6 +21,7 @@ import { type Redis, ReplyError } from 'ioredis';
 import type { HotState, OnceResult } from '../../../core/ports.js';
 import { guardStore, StoreUnavailableError } from '../unavailable.js';
 import { RedisEpoch } from './epoch.js';
+import { RedisStreamLeases } from './stream-leases.js';
 
 const PROBE_EVERY_MS = 200;
 
@@ -78,6 +79,7 @@ export class RedisHotState implements HotState {
   #failing: StoreUnavailableError | undefined;
   #closed = false;
   readonly #epoch: RedisEpoch;
+  readonly leases: RedisStreamLeases;
 
   /** Takes ownership of the client: close() quits it. */
   constructor(redis: Redis, prefix = 'tollgate:') {
@@ -88,6 +90,7 @@ export class RedisHotState implements HotState {
     this.#redis = redis as Client;
     this.#prefix = prefix;
     this.#epoch = new RedisEpoch(redis, prefix);
+    this.leases = new RedisStreamLeases(redis, prefix, (command) => this.#run(command), () => this.epochStartedAt());
     // Bumped when the connection closes (marks written from now on may fail) and again when it
     // is ready (the server answering may have restarted empty): a reader that checked the
     // database in between still re-checks once Redis is back.

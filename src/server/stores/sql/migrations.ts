@@ -133,6 +133,14 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (user_id, code_hash))`,
     ],
   },
+  {
+    version: 5,
+    statements: [
+      // Stream limits: what happens at the limit, and what it counts (issue 9).
+      `ALTER TABLE plans ADD COLUMN stream_limit_mode TEXT NOT NULL DEFAULT 'refuse'`,
+      `ALTER TABLE plans ADD COLUMN count_by TEXT NOT NULL DEFAULT 'session'`,
+    ],
+  },
 ];
 
 /** Applies the pending migrations; returns the versions it applied (none when up to date). */

@@ -1,23 +1,27 @@
 /** PlanStore over SQL. `titles` is a JSON array of title ids, or the bare text '*' for all. */
-import type { PlanRecord, PlanStore } from '../../../core/ports.js';
+import type { PlanRecord, PlanStore, StreamCountBy, StreamLimitMode } from '../../../core/ports.js';
 import type { SqlDatabase } from './database.js';
 
 interface PlanRow {
   id: string;
   titles: string;
   max_streams: number | null;
+  stream_limit_mode: StreamLimitMode;
+  count_by: StreamCountBy;
   max_devices: number | null;
   require_mfa: number;
   created_at: number;
   updated_at: number;
 }
 
-const COLUMNS = 'id, titles, max_streams, max_devices, require_mfa, created_at, updated_at';
+const COLUMNS = 'id, titles, max_streams, stream_limit_mode, count_by, max_devices, require_mfa, created_at, updated_at';
 
 const toPlan = (row: PlanRow): PlanRecord => ({
   id: row.id,
   titles: row.titles === '*' ? '*' : (JSON.parse(row.titles) as string[]),
   maxStreams: row.max_streams,
+  streamLimitMode: row.stream_limit_mode,
+  countBy: row.count_by,
   maxDevices: row.max_devices,
   requireMfa: Number(row.require_mfa) === 1,
   createdAt: row.created_at,
@@ -31,13 +35,16 @@ export function sqlPlanStore(db: SqlDatabase): PlanStore {
       const [row] = await db.query<PlanRow>(
         `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET titles = excluded.titles,
-           max_streams = excluded.max_streams, max_devices = excluded.max_devices,
+           max_streams = excluded.max_streams, stream_limit_mode = excluded.stream_limit_mode,
+           count_by = excluded.count_by, max_devices = excluded.max_devices,
            require_mfa = excluded.require_mfa, updated_at = excluded.updated_at
          RETURNING ${COLUMNS}`,
         [
           plan.id,
           plan.titles === '*' ? '*' : JSON.stringify(plan.titles),
           plan.maxStreams,
+          plan.streamLimitMode,
+          plan.countBy,
           plan.maxDevices,
           plan.requireMfa ? 1 : 0,
           plan.createdAt,

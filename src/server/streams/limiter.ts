@@ -1,0 +1,152 @@
+/**
+ * Concurrent stream limits (issue 9), the service side. Threat: one account shared by more
+ * viewers than its plan allows, including through a modified player that never calls the API.
+ * Every stream holds a lease in hot state (StreamLeases: atomic, on the store's clock):
+ *   1. POST /v1/playback admits it (refused at the limit, or the oldest stream ends);
+ *   2. every AES-128 key and license request renews it and is refused once it is gone;
+ *   3. manifests renew it, and the gateway's liveness check every MARK_RECHECK_MS renews it
+ *      too, so segments of an evicted or lapsed stream stop within that time.
+ * A stream whose lease lapsed (no sign of life for the lease period) holds no slot and is
+ * refused. Hot-state loss (a Redis restart keeps nothing; so does an embedded-mode process
+ * restart) is rebuilt from the database, lazily and never past the limit: a live session
+ * started before the hot state's epoch that finds no lease is admitted again, atomically and
+ * in refuse mode, as if it were starting; if the account's slots were taken meanwhile it is
+ * refused. While the hot state is away nothing can be admitted (POST /v1/playback answers 503),
+ * so streams already admitted keep playing (liveness.ts) without the count ever growing.
+ */
+import { deny, denyWith, grant, type Verdict } from '../../core/errors.js';
+import type { AdmitRequest, DurableStores, HotState, PlanRecord, PlaybackSessionRecord, RefreshFamily, StreamLease, StreamLimitMode } from '../../core/ports.js';
+import { sessionEndedMark } from '../playback/liveness.js';
+
+/** One active stream as the API lists it (GET /v1/playback, the 409 body). */
+export interface ActiveStream {
+  readonly session_id: string;
+  readonly title_id: string;
+  readonly device_id: string | null;
+  readonly device_name: string | null;
+  readonly started_at: string;
+  readonly last_seen_at: string;
+}
+
+export const LOST_SLOT = 'the stream no longer holds a slot under the plan\'s stream limit (it ended, was evicted or showed no sign of life)';
+
+export class StreamLimiter {
+  constructor(
+    private readonly stores: DurableStores,
+    private readonly hot: HotState,
+    private readonly settings: { leaseMs: number; endedMarkTtlMs: number },
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Takes a slot for a new stream of the login's device, before the session exists; in
+   * evict_oldest mode the streams it displaced are ended here.
+   */
+  async admit(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }): Promise<Verdict<void>> {
+    const request = await this.request(input, input.plan.streamLimitMode);
+    let outcome = await this.hot.leases.admit(request, this.now());
+    // Slots held by streams that ended another way (their login was revoked, they expired)
+    // until their leases lapse: free them and ask once more, rather than refuse the viewer.
+    if (!outcome.admitted && (await this.releaseDead(input.userId, outcome.active)) > 0) outcome = await this.hot.leases.admit(request, this.now());
+    if (!outcome.admitted) {
+      const unit = input.plan.countBy === 'device' ? 'devices' : 'streams';
+      return denyWith('stream_limit_reached', `your plan allows ${input.plan.maxStreams} ${unit} at once; stop one of the active streams to start this one`, {
+        active_streams: await this.describe(outcome.active),
+      });
+    }
+    for (const evicted of outcome.evicted) await this.end(evicted, 'evicted', this.now());
+    return grant(undefined);
+  }
+
+  /** A sign of life: keeps the stream's slot; false when it holds none any more. */
+  async renew(session: PlaybackSessionRecord): Promise<boolean> {
+    if (await this.hot.leases.renew(session.userId, session.id, this.settings.leaseMs, this.now())) return true;
+    if (session.createdAt >= (await this.hot.leases.knownSince())) return false;
+    // Its lease may have been lost with the hot state: take a slot again if one is free, and
+    // only for a session the database still says is live (an evicted one has ended there).
+    if ((await this.alive(session.id)) === undefined) return false;
+    const user = await this.stores.users.findById(session.userId);
+    const plan = user && (await this.stores.plans.get(user.planId));
+    if (plan === undefined) return false;
+    const request = await this.request({ userId: session.userId, familyId: session.familyId, streamId: session.id, plan }, 'refuse');
+    return (await this.hot.leases.admit(request, this.now())).admitted;
+  }
+
+  private async request(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }, mode: StreamLimitMode): Promise<AdmitRequest> {
+    const family = await this.stores.refreshTokens.getFamily(input.familyId);
+    return {
+      account: input.userId,
+      streamId: input.streamId,
+      // A login without a device id is a device of its own.
+      deviceKey: family?.deviceId != null ? `device:${family.deviceId}` : `login:${input.familyId}`,
+      limit: input.plan.maxStreams,
+      mode,
+      countBy: input.plan.countBy,
+      leaseMs: this.settings.leaseMs,
+    };
+  }
+
+  /** The heartbeat route: a live stream of the user's keeps its slot. */
+  async heartbeat(userId: string, sessionId: string): Promise<Verdict<void>> {
+    const session = await this.stores.playbackSessions.get(sessionId);
+    if (session === undefined || session.userId !== userId) return deny('not_found', 'no such playback session');
+    if (session.endedAt !== null || !(await this.renew(session))) return deny('stream_limit_reached', `${LOST_SLOT}; start playback again`);
+    return grant(undefined);
+  }
+
+  release(session: Pick<PlaybackSessionRecord, 'userId' | 'id'>): Promise<void> {
+    return this.hot.leases.release(session.userId, session.id, this.now());
+  }
+
+  /** The user's streams that hold a slot, oldest first. */
+  async active(userId: string): Promise<ActiveStream[]> {
+    return this.describe(await this.hot.leases.list(userId, this.now()));
+  }
+
+  /** Ends a stream for good: in the database, and marked so every instance's gateway stops it. */
+  private async end(sessionId: string, reason: string, now: number): Promise<void> {
+    await this.stores.playbackSessions.end(sessionId, reason, now);
+    await this.hot.mark(sessionEndedMark(sessionId), this.settings.endedMarkTtlMs, now);
+  }
+
+  /** The session and its login, if both are still live in the database. */
+  private async alive(sessionId: string): Promise<{ session: PlaybackSessionRecord; family: RefreshFamily } | undefined> {
+    const now = this.now();
+    const session = await this.stores.playbackSessions.get(sessionId);
+    if (session === undefined || session.endedAt !== null || now >= session.expiresAt) return undefined;
+    const family = await this.stores.refreshTokens.getFamily(session.familyId);
+    if (family === undefined || family.revokedAt !== null || now >= family.expiresAt) return undefined;
+    return { session, family };
+  }
+
+  /** Releases the leases of streams the database says have ended; returns how many. */
+  private async releaseDead(account: string, leases: readonly StreamLease[]): Promise<number> {
+    let released = 0;
+    for (const lease of leases) {
+      // No session yet: a start on its way to the database (a failed one releases its own lease).
+      if ((await this.stores.playbackSessions.get(lease.streamId)) === undefined || (await this.alive(lease.streamId)) !== undefined) continue;
+      await this.hot.leases.release(account, lease.streamId, this.now());
+      released += 1;
+    }
+    return released;
+  }
+
+  private async describe(leases: readonly StreamLease[]): Promise<ActiveStream[]> {
+    const streams = await Promise.all(
+      leases.map(async (lease) => {
+        const live = await this.alive(lease.streamId);
+        if (live === undefined) return undefined;
+        const { session, family } = live;
+        return {
+          session_id: session.id,
+          title_id: session.titleId,
+          device_id: family.deviceId,
+          device_name: null,
+          started_at: new Date(lease.startedAt).toISOString(),
+          last_seen_at: new Date(lease.lastSeenAt).toISOString(),
+        };
+      }),
+    );
+    return streams.filter((s) => s !== undefined);
+  }
+}
