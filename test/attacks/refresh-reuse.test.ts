@@ -72,8 +72,10 @@ describe.each<Backend>(['sqlite', 'postgres'])('attack: refresh-token reuse on %
   it('never leaves more than one working token after a storm of concurrent retries', async () => {
     const session = await signIn();
     await refresh(session.refresh_token);
-    const storm = await Promise.all(Array.from({ length: 10 }, () => refresh(session.refresh_token)));
-    expect(storm.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+    // Five at once: the most racing retries the store takes for one client (MAX_RETRY_RACES in
+    // src/server/stores/sql/refresh-tokens.ts); more than that is not a lost response.
+    const storm = await Promise.all(Array.from({ length: 5 }, () => refresh(session.refresh_token)));
+    expect(storm.map((r) => r.statusCode)).toEqual(Array(5).fill(200));
     // Trying every token issued: a spent one revokes the login, so at most one can ever work.
     let working = 0;
     for (const r of storm) if ((await refresh(r.json().refresh_token)).statusCode === 200) working++;

@@ -16,7 +16,8 @@ describe('attack: watching a rental past its end', () => {
   let sdKid: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // Leases outlast the clock moves here, so the refusals seen are the rentals' own.
+    t = await startTestApp({ env: { TOLLGATE_STREAM_LEASE_SECONDS: '86400' } });
     hlsKid = (await registerSyntheticTitle(t.services, 'movie')).kid;
     sdKid = (await registerSyntheticDashTitle(t.services, 'drm')).sd.kid;
   });

@@ -33,7 +33,7 @@ export function sqlPlanStore(db: SqlDatabase): PlanStore {
     async upsert(plan) {
       // An update keeps the original created_at: the plan is the same plan, edited.
       const [row] = await db.query<PlanRow>(
-        `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (id) DO UPDATE SET titles = excluded.titles,
            max_streams = excluded.max_streams, stream_limit_mode = excluded.stream_limit_mode,
            count_by = excluded.count_by, max_devices = excluded.max_devices,
