@@ -34,7 +34,7 @@ async function subscriber(app: FastifyInstance, plan: Record<string, unknown>, d
 }
 
 async function viewer(app: FastifyInstance, email: string, password: string, deviceId?: string) {
-  const tokens = (await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password, ...(deviceId ? { device_id: deviceId } : {}) } })).json();
+  const tokens = (await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password, ...(deviceId ? { device_id: deviceId, device_name: `${deviceId} (named)` } : {}) } })).json();
   return { email, password, refreshToken: tokens.refresh_token as string, auth: { authorization: `Bearer ${tokens.access_token as string}` } };
 }
 
@@ -105,7 +105,7 @@ describe('attack: many simultaneous starts on two instances over PostgreSQL and 
     const refused = await start(cluster.b.app, other.auth);
     expectRefused(refused, 'stream_limit_reached');
     expect(refused.json().active_streams).toEqual([
-      { session_id: first.id, title_id: 'film', device_id: 'living-room-tv', device_name: null, started_at: expect.any(String), last_seen_at: expect.any(String) },
+      { session_id: first.id, title_id: 'film', device_id: 'living-room-tv', device_name: 'living-room-tv (named)', started_at: expect.any(String), last_seen_at: expect.any(String) },
     ]);
   });
 

@@ -51,7 +51,7 @@ export class StreamLimiter {
     if (!outcome.admitted) {
       const unit = input.plan.countBy === 'device' ? 'devices' : 'streams';
       return denyWith('stream_limit_reached', `your plan allows ${input.plan.maxStreams} ${unit} at once; stop one of the active streams to start this one`, {
-        active_streams: await this.describe(outcome.active),
+        active_streams: await this.describe(input.userId, outcome.active),
       });
     }
     for (const evicted of outcome.evicted) await this.end(evicted, 'evicted', this.now());
@@ -100,7 +100,7 @@ export class StreamLimiter {
 
   /** The user's streams that hold a slot, oldest first. */
   async active(userId: string): Promise<ActiveStream[]> {
-    return this.describe(await this.hot.leases.list(userId, this.now()));
+    return this.describe(userId, await this.hot.leases.list(userId, this.now()));
   }
 
   /** Ends a stream for good: in the database, and marked so every instance's gateway stops it. */
@@ -131,7 +131,8 @@ export class StreamLimiter {
     return released;
   }
 
-  private async describe(leases: readonly StreamLease[]): Promise<ActiveStream[]> {
+  private async describe(userId: string, leases: readonly StreamLease[]): Promise<ActiveStream[]> {
+    const names = new Map((await this.stores.devices.list(userId)).map((d) => [d.deviceId, d.name]));
     const streams = await Promise.all(
       leases.map(async (lease) => {
         const live = await this.alive(lease.streamId);
@@ -141,7 +142,7 @@ export class StreamLimiter {
           session_id: session.id,
           title_id: session.titleId,
           device_id: family.deviceId,
-          device_name: null,
+          device_name: family.deviceId === null ? null : (names.get(family.deviceId) ?? null),
           started_at: new Date(lease.startedAt).toISOString(),
           last_seen_at: new Date(lease.lastSeenAt).toISOString(),
         };
