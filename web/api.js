@@ -8,12 +8,13 @@
 /** Refresh this long before the access token expires, so a request never races its expiry. */
 const EXPIRY_MARGIN_MS = 30_000;
 
-/** A refusal from the API, carrying the problem+json `code` and `detail`. */
+/** A refusal from the API, carrying the problem+json `code`, `detail` and whole body (e.g. `active_streams`). */
 export class ApiError extends Error {
-  constructor(status, code, detail) {
+  constructor(status, code, detail, problem = null) {
     super(detail);
     this.status = status;
     this.code = code;
+    this.problem = problem;
   }
 }
 
@@ -37,8 +38,9 @@ export class TollgateApi {
     return this.#refresh !== null;
   }
 
-  async login(email, password, deviceId) {
-    const body = { email, password, ...(deviceId ? { device_id: deviceId } : {}) };
+  /** @param {{id?: string, name?: string}} device this browser, so the account can list and limit its devices */
+  async login(email, password, device = {}) {
+    const body = { email, password, ...(device.id ? { device_id: device.id } : {}), ...(device.name ? { device_name: device.name } : {}) };
     this.#keep(await this.#call('POST', '/v1/auth/login', body));
   }
 
@@ -114,6 +116,6 @@ export class TollgateApi {
     const payload = await response.json().catch(() => null);
     if (response.ok && payload !== null) return payload;
     const detail = typeof payload?.detail === 'string' ? payload.detail : `${response.status} ${response.statusText}`.trim();
-    throw new ApiError(response.status, payload?.code ?? 'http_error', detail);
+    throw new ApiError(response.status, payload?.code ?? 'http_error', detail, payload);
   }
 }

@@ -5,7 +5,7 @@
  * CDM's bare request and never handles an entitlement. Clear Key is a software CDM, so the proxy gives it SD and
  * audio keys only, and shaka drops the HD renditions it cannot decrypt instead of failing.
  */
-import { loadScript, refusal, releaseMedia } from './playback.js';
+import { FORWARD_BUFFER_SEC, loadScript, REFUSED, refusal, releaseMedia } from './playback.js';
 
 const CLEAR_KEY = 'org.w3.clearkey';
 
@@ -57,10 +57,16 @@ export async function attachDash(video, grant, onFatal) {
     over = true;
     onFatal(describe(shaka, error));
   };
-  // Recoverable errors are retried by shaka itself.
-  player.addEventListener('error', (event) => event.detail.severity === shaka.util.Error.Severity.CRITICAL && fail(event.detail));
+  // Recoverable errors are retried by shaka itself, except a refusal: the session is over.
+  player.addEventListener('error', (event) => {
+    const critical = event.detail.severity === shaka.util.Error.Severity.CRITICAL;
+    if (critical || REFUSED.has(badStatus(shaka, event.detail)?.data[1])) fail(event.detail);
+  });
   // The MPD names the same URL (the gateway writes it in), but the grant is the authority.
-  player.configure({ drm: { servers: { [CLEAR_KEY]: grant.license_url } } });
+  player.configure({
+    drm: { servers: { [CLEAR_KEY]: grant.license_url } },
+    streaming: { bufferingGoal: FORWARD_BUFFER_SEC },
+  });
   await player.attach(video).catch((error) => {
     player.destroy().catch(() => {});
     throw error;

@@ -9,6 +9,18 @@
 const libraries = new Map();
 
 /**
+ * Seconds of media fetched ahead. A session ended elsewhere (stopped, evicted, revoked) keeps
+ * playing what is already buffered, so this bounds how long it lingers.
+ */
+export const FORWARD_BUFFER_SEC = 30;
+
+/** hls.js settings: the forward buffer capped, however slowly the picture plays. */
+export const HLS_CONFIG = Object.freeze({ maxBufferLength: FORWARD_BUFFER_SEC, maxMaxBufferLength: FORWARD_BUFFER_SEC });
+
+/** Statuses by which Tollgate refuses a token or session: retrying another URL of the same session cannot help. */
+export const REFUSED = new Set([401, 403, 410]);
+
+/**
  * Loads a player library (a classic script setting `window[name]`) once, on the first play:
  * they are large and each is only needed for one protocol.
  */
@@ -49,12 +61,14 @@ export async function attach(video, url, onFatal) {
   }
   const Hls = await loadScript('assets/hls.min.js', 'Hls');
   if (!Hls.isSupported()) throw new Error('This browser cannot play HLS.');
-  const hls = new Hls();
+  const hls = new Hls({ ...HLS_CONFIG });
   let failed = false;
   hls.on(Hls.Events.ERROR, (_event, data) => {
-    if (!data.fatal || failed) return; // hls.js retries non-fatal errors itself
-    failed = true;
     const status = data.response?.code;
+    // hls.js retries non-fatal errors itself, but after a refusal it would only try other
+    // renditions of the same ended session while the page says "Buffering…".
+    if (failed || (!data.fatal && !REFUSED.has(status))) return;
+    failed = true;
     onFatal(refusal(status, data.networkDetails?.responseText) ?? `Playback failed: ${data.details}${status ? ` (HTTP ${status})` : ''}.`);
   });
   hls.loadSource(url);
@@ -82,6 +96,6 @@ export function refusal(status, responseText) {
     // segment responses are binary and have no readable text; fall through
   }
   if (typeof detail === 'string') return `Playback stopped: ${detail}`;
-  if (status === 401 || status === 403 || status === 410) return `Playback stopped: the server refused the stream (HTTP ${status}).`;
+  if (REFUSED.has(status)) return `Playback stopped: the server refused the stream (HTTP ${status}).`;
   return undefined;
 }

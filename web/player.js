@@ -1,18 +1,24 @@
 /**
- * The player page: log in, list the subscriber's titles, play one, stop, log out. Every
+ * The player page: log in, list the subscriber's titles, play one (keeping its stream slot
+ * alive, or offering to stop another screen at the plan's limit), stop, log out. Every
  * message shown comes from the API's problem+json `detail`, so the page never guesses why
  * it was refused. Text from the server is set with textContent only, never as HTML.
  */
 import { ApiError, TollgateApi } from './api.js';
 import { attachDash, clearKeySupported } from './dash.js';
+import { deviceId, deviceName } from './device.js';
+import { HEARTBEAT_SEC, keepAlive } from './heartbeat.js';
 import { attach } from './playback.js';
+import { hideScreens, showScreens } from './screens.js';
 
 const $ = (id) => document.getElementById(id);
 const video = $('video');
 
 let api;
-/** The playing session: its id and the function that releases the media. */
+/** The playing session: its id, and the functions that release the media and stop its heartbeats. */
 let playing = null;
+/** Title names by id, to name the titles other screens are playing. */
+let titleNames = new Map();
 
 /**
  * The API base: ?api=… or <html data-api> for a page hosted elsewhere, else this origin.
@@ -27,18 +33,13 @@ function apiBase() {
   return (url.origin + url.pathname).replace(/\/+$/, '');
 }
 
-/** A random id for this browser, so stream limits can count devices; not a secret. */
-function deviceId() {
-  try {
-    let id = localStorage.getItem('tollgate.device_id');
-    if (id === null) {
-      id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
-      localStorage.setItem('tollgate.device_id', id);
-    }
-    return id;
-  } catch {
-    return undefined; // storage disabled: log in without one
-  }
+/**
+ * Seconds between heartbeats: ?heartbeat=… (tests use a short one), never more than the
+ * default, so a crafted link cannot make the page lose its slot.
+ */
+function heartbeatSec() {
+  const given = Number(new URLSearchParams(location.search).get('heartbeat'));
+  return given >= 1 && given < HEARTBEAT_SEC ? given : HEARTBEAT_SEC;
 }
 
 function showError(error) {
@@ -67,6 +68,7 @@ function action(fn) {
 
 function showLogin() {
   teardown();
+  hideScreens($('screens'));
   $('login').hidden = false;
   $('library').hidden = true;
   $('logout').hidden = true;
@@ -75,6 +77,7 @@ function showLogin() {
 
 async function showLibrary(email) {
   const [{ titles }, clearKey] = await Promise.all([api.request('GET', '/v1/titles'), clearKeySupported()]);
+  titleNames = new Map(titles.map((title) => [title.id, title.name]));
   $('titles').replaceChildren(...titles.map((title) => titleItem(title, protocolFor(title, clearKey))));
   $('empty').hidden = titles.length > 0;
   $('who').textContent = email;
@@ -120,17 +123,32 @@ function duration(seconds) {
 
 async function start(title, protocol) {
   await stop().catch(() => {}); // a failed end of the old session must not block the new one
-  const grant = await api.request('POST', '/v1/playback', { title_id: title.id, protocol });
+  hideScreens($('screens'));
+  let grant;
+  try {
+    grant = await api.request('POST', '/v1/playback', { title_id: title.id, protocol });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== 'stream_limit_reached') throw error;
+    // At the limit: offer to stop a stream elsewhere, then try this one again.
+    const stopThere = (stream) =>
+      action(async () => {
+        await api.request('DELETE', `/v1/playback/${encodeURIComponent(stream.session_id)}`);
+        await start(title, protocol);
+      })();
+    showScreens($('screens'), error.problem?.active_streams ?? [], (id) => titleNames.get(id) ?? id, stopThere);
+    return;
+  }
   $('now-playing').textContent = title.name;
   $('player').hidden = false;
   setStatus('Loading…');
-  playing = { sessionId: grant.session_id, release: null };
+  playing = { sessionId: grant.session_id, release: null, heartbeats: null };
   const session = playing;
   const onFatal = (message) => {
     if (playing !== session) return;
     showError(message);
     void stop().catch(() => {}); // the session may already be gone; the message above says why
   };
+  session.heartbeats = keepAlive(api, grant.session_id, heartbeatSec(), onFatal);
   const attached = protocol === 'dash' ? attachDash(video, grant, onFatal) : attach(video, grant.manifest_url, onFatal);
   const release = await attached.catch(async (error) => {
     if (playing === session) await stop().catch(() => {}); // free the stream slot it took
@@ -151,6 +169,7 @@ async function stop() {
 function teardown() {
   const session = playing;
   playing = null;
+  session?.heartbeats?.();
   session?.release?.();
   $('player').hidden = true;
   setStatus('');
@@ -182,7 +201,7 @@ $('login').addEventListener(
   'submit',
   action(async () => {
     const email = $('email').value.trim();
-    await api.login(email, $('password').value, deviceId());
+    await api.login(email, $('password').value, { id: deviceId(), name: deviceName() });
     $('password').value = '';
     await showLibrary(email);
   }),
