@@ -69,7 +69,7 @@ export async function attach(video, url, onFatal) {
     // renditions of the same ended session while the page says "Buffering…".
     if (failed || (!data.fatal && !REFUSED.has(status))) return;
     failed = true;
-    onFatal(refusal(status, data.networkDetails?.responseText) ?? `Playback failed: ${data.details}${status ? ` (HTTP ${status})` : ''}.`);
+    onFatal(refusal(status, responseText(data.networkDetails)) ?? `Playback failed: ${data.details}${status ? ` (HTTP ${status})` : ''}.`);
   });
   hls.loadSource(url);
   hls.attachMedia(video);
@@ -77,6 +77,15 @@ export async function attach(video, url, onFatal) {
     hls.destroy();
     releaseMedia(video);
   };
+}
+
+/** The text of a failed hls.js request; an XHR for binary (keys, segments) throws when asked for it. */
+function responseText(request) {
+  try {
+    return request?.responseText;
+  } catch {
+    return undefined;
+  }
 }
 
 export function releaseMedia(video) {

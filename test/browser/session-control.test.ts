@@ -52,8 +52,8 @@ describe('session control on the player page', { timeout: 60_000 }, () => {
     return { authorization, sessionId: started.json().session_id as string };
   }
 
-  async function openPage(): Promise<Page> {
-    const query = `?api=${encodeURIComponent(rig.server.url)}&heartbeat=${HEARTBEAT_SEC}`;
+  async function openPage(heartbeatSec = HEARTBEAT_SEC): Promise<Page> {
+    const query = `?api=${encodeURIComponent(rig.server.url)}&heartbeat=${heartbeatSec}`;
     return (await openPlayerPage(rig.browser, `${rig.elsewhere.origin}/${query}`, [])).page;
   }
 
@@ -129,6 +129,26 @@ describe('session control on the player page', { timeout: 60_000 }, () => {
 
       await watchOnTv(who);
       await expect.poll(() => page.textContent('#error'), { timeout: 5_000 }).toMatch(/^Playback stopped: /);
+      expect(await page.isHidden('#player')).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('ends playback with the reason when the gateway refuses a segment or key, instead of buffering on', async () => {
+    const who = await oneScreenSubscriber('refuse');
+    const page = await openPage(20); // no heartbeat in time: the gateway's refusal must be what ends it
+    try {
+      const detail = 'the playback session has ended';
+      await page.route(
+        (url) => url.pathname.startsWith('/v1/stream/') && !url.pathname.endsWith('.m3u8'),
+        (route) => route.fulfill({ status: 403, contentType: 'application/problem+json', body: JSON.stringify({ status: 403, code: 'forbidden', detail }) }),
+      );
+      await logIn(page, who);
+      await page.locator(`li[data-title-id="${TITLE_ID}"]`).waitFor();
+      await pressPlay(page, rig.server.url, TITLE_ID);
+      // A key or segment is binary to hls.js, so the page can name only the refusal's status.
+      await expect.poll(() => page.textContent('#error'), { timeout: 5_000 }).toMatch(/^Playback stopped: .*(HTTP 403|session has ended)/);
       expect(await page.isHidden('#player')).toBe(true);
     } finally {
       await page.close();
