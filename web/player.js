@@ -132,7 +132,9 @@ async function start(title, protocol) {
     // At the limit: offer to stop a stream elsewhere, then try this one again.
     const stopThere = (stream) =>
       action(async () => {
-        await api.request('DELETE', `/v1/playback/${encodeURIComponent(stream.session_id)}`);
+        await api.request('DELETE', `/v1/playback/${encodeURIComponent(stream.session_id)}`).catch((stopError) => {
+          if (!(stopError instanceof ApiError) || stopError.status !== 404) throw stopError; // 404: it had already ended
+        });
         await start(title, protocol);
       })();
     showScreens($('screens'), error.problem?.active_streams ?? [], (id) => titleNames.get(id) ?? id, stopThere);
