@@ -65,7 +65,8 @@ export async function attachDash(video, grant, onFatal) {
   // The MPD names the same URL (the gateway writes it in), but the grant is the authority.
   player.configure({
     drm: { servers: { [CLEAR_KEY]: grant.license_url } },
-    streaming: { bufferingGoal: FORWARD_BUFFER_SEC },
+    // Never more than the cap; shaka's own goal (10 s) is already below it.
+    streaming: { bufferingGoal: Math.min(FORWARD_BUFFER_SEC, 10) },
   });
   await player.attach(video).catch((error) => {
     player.destroy().catch(() => {});
