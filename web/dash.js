@@ -5,7 +5,7 @@
  * CDM's bare request and never handles an entitlement. Clear Key is a software CDM, so the proxy gives it SD and
  * audio keys only, and shaka drops the HD renditions it cannot decrypt instead of failing.
  */
-import { FORWARD_BUFFER_SEC, loadScript, REFUSED, refusal, releaseMedia } from './playback.js';
+import { loadScript, REFUSED, refusal, releaseMedia } from './playback.js';
 
 const CLEAR_KEY = 'org.w3.clearkey';
 
@@ -65,8 +65,6 @@ export async function attachDash(video, grant, onFatal) {
   // The MPD names the same URL (the gateway writes it in), but the grant is the authority.
   player.configure({
     drm: { servers: { [CLEAR_KEY]: grant.license_url } },
-    // Never more than the cap; shaka's own goal (10 s) is already below it.
-    streaming: { bufferingGoal: Math.min(FORWARD_BUFFER_SEC, 10) },
   });
   await player.attach(video).catch((error) => {
     player.destroy().catch(() => {});
