@@ -84,7 +84,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs }),
       ));
   const redisUrl = config.redisUrl;
-  const hot = await (redisUrl === undefined ? openHotState({ timeoutMs: config.redisTimeoutMs, now }) : openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ redisUrl, timeoutMs: config.redisTimeoutMs, now }))).catch(
+  const hot = await (redisUrl === undefined ? openHotState({ timeoutMs: config.redisTimeoutMs, now }) : openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ redisUrl, prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs, now }))).catch(
     async (error: unknown) => {
       await stores.close();
       throw error;

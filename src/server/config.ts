@@ -16,6 +16,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key, so deployments can share one Redis. */
+  readonly redisPrefix: string;
   /** The operator's word that only one instance uses this database (no Redis needed then). */
   readonly singleInstance: boolean;
   readonly adminToken: string | undefined;
@@ -101,6 +103,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * Hole 4: instances sharing a database but each keeping hot state in memory would each accept
  * a single-use entitlement message once and ignore each other's logouts and session ends.
  */
+const REDIS_PREFIX = /^[A-Za-z0-9._:-]{1,64}$/;
+
 export const SHARED_STATE_PROBLEM =
   'TOLLGATE_DATABASE_URL is set without TOLLGATE_REDIS_URL: instances sharing this database would not share ' +
   'single-use license messages, logouts or ended sessions. Set TOLLGATE_REDIS_URL, or TOLLGATE_SINGLE_INSTANCE=true ' +
@@ -154,6 +158,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: resolve(read.string('TOLLGATE_DATA_DIR', './data')),
     databaseUrl,
     redisUrl,
+    redisPrefix: read.string('TOLLGATE_REDIS_PREFIX', 'tollgate:'),
     singleInstance,
     adminToken,
     masterKey,
@@ -192,6 +197,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     ...overrides,
   };
   if (config.databaseUrl !== undefined && config.redisUrl === undefined && !config.singleInstance) problems.push(SHARED_STATE_PROBLEM);
+  if (!REDIS_PREFIX.test(config.redisPrefix)) problems.push('TOLLGATE_REDIS_PREFIX: 1-64 letters, digits and . _ : - (no braces: they would change the Redis Cluster hash slot)');
   if (problems.length > 0) throw new ConfigError(problems);
   const warnings = unknownSettingWarnings(env, read.names);
   if (isWildcard(listenHost) && read.optional('TOLLGATE_PUBLIC_URL') === undefined) {

@@ -21,6 +21,12 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('prefixes Redis keys with tollgate: unless told otherwise, and refuses a prefix that moves hash slots', () => {
+    expect(loadConfig({}).redisPrefix).toBe('tollgate:');
+    expect(loadConfig({ TOLLGATE_REDIS_PREFIX: 'tollgate-staging:' }).redisPrefix).toBe('tollgate-staging:');
+    expect(() => loadConfig({ TOLLGATE_REDIS_PREFIX: 'a{b}:' })).toThrow(/TOLLGATE_REDIS_PREFIX/);
+  });
+
   it('bounds login work by default to two fewer than libuv threads, at least one', () => {
     expect(loadConfig({})).toMatchObject({ loginConcurrency: 2, loginQueue: 64, loginMaxFailuresPerAccountTotal: 100 });
     expect(loadConfig({ UV_THREADPOOL_SIZE: '16' }).loginConcurrency).toBe(14);

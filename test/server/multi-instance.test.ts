@@ -15,6 +15,9 @@ import { ADMIN_TOKEN, login, seedSubscriber, TEST_REDIS_URL } from '../support/a
 import { registerSyntheticDashTitle } from '../support/titles.js';
 
 
+/** This deployment's keys on the shared test Redis, apart from other test files' counters. */
+const REDIS_PREFIX = `tollgate-multi-${Math.random().toString(36).slice(2, 10)}:`;
+
 describe('two instances over one database and Redis', () => {
   let dataDir: string;
   const instances: { services: Services; app: FastifyInstance }[] = [];
@@ -22,7 +25,7 @@ describe('two instances over one database and Redis', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tollgate-multi-'));
-    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: TEST_REDIS_URL, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: 'silent' };
+    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: TEST_REDIS_URL, TOLLGATE_REDIS_PREFIX: REDIS_PREFIX, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: 'silent' };
     for (let i = 0; i < 2; i++) {
       const services = await compose(loadConfig(env));
       instances.push({ services, app: buildApp(services) });
@@ -62,7 +65,7 @@ describe('two instances over one database and Redis', () => {
     const [a] = instances as [(typeof instances)[0]];
     await a.app.listen({ host: '127.0.0.1', port: 0 });
     const licenseServerUrl = `http://127.0.0.1:${(a.app.server.address() as { port: number }).port}/v1/license/clearkey`;
-    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: TEST_REDIS_URL, TOLLGATE_LOG_LEVEL: 'silent', TOLLGATE_LICENSE_SERVER_URL: licenseServerUrl };
+    const env = { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_REDIS_URL: TEST_REDIS_URL, TOLLGATE_REDIS_PREFIX: REDIS_PREFIX, TOLLGATE_LOG_LEVEL: 'silent', TOLLGATE_LICENSE_SERVER_URL: licenseServerUrl };
     const services = await compose(loadConfig(env));
     const proxyApp = buildApp(services);
     try {

@@ -55,6 +55,8 @@ export async function startTestApp(
       TOLLGATE_DATA_DIR: dataDir,
       TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
       TOLLGATE_LOG_LEVEL: 'silent',
+      // Its own keys on a shared Redis, so other test files' counters never reach this app.
+      TOLLGATE_REDIS_PREFIX: `tollgate-${Math.random().toString(36).slice(2, 10)}:`,
       // One instance per database here; tests of several instances bring their own Redis.
       ...(database ? { TOLLGATE_DATABASE_URL: database.url, TOLLGATE_SINGLE_INSTANCE: 'true' } : {}),
       ...options.env,

@@ -3,6 +3,7 @@
  * a test breaks a store under them and checks what clients see. Records every uncaught
  * exception and unhandled rejection of the process, so "no instance died" can be asserted.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,13 +30,16 @@ export interface FaultCluster {
 
 export async function startFaultCluster(env: Record<string, string>, dataDir?: string): Promise<FaultCluster> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'tollgate-fault-')));
+  // The cluster's own keys on a shared Redis: other test files' counters (rate limits per
+  // address, all 127.0.0.1 here) must not reach it.
+  const prefix = `tollgate-${randomBytes(4).toString('hex')}:`;
   const crashes: unknown[] = [];
   const rejected = (error: unknown) => crashes.push(new Error(`unhandled rejection: ${(error as Error)?.stack ?? String(error)}`));
   const thrown = (error: unknown) => crashes.push(new Error(`uncaught exception: ${(error as Error)?.stack ?? String(error)}`));
   process.on('uncaughtException', thrown);
   process.on('unhandledRejection', rejected);
   const start = async (): Promise<Instance> => {
-    const services = await compose(loadConfig({ TOLLGATE_DATA_DIR: dir, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: process.env.FAULT_LOG ?? 'silent', ...env }));
+    const services = await compose(loadConfig({ TOLLGATE_DATA_DIR: dir, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_LOG_LEVEL: process.env.FAULT_LOG ?? 'silent', TOLLGATE_REDIS_PREFIX: prefix, ...env }));
     const app = buildApp(services);
     await app.ready();
     return { app, services };
