@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../src/core/jwt.js';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE } from '../../src/server/identity/service.js';
 import { nodeJwtCrypto } from '../../src/server/keys/jwt-crypto.js';
-import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
+import { login, seedSubscriber, startTestApp, type TestApp, requestLicense } from '../support/app.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 const LOGIN_TTL_SEC = 3600;
@@ -36,13 +36,7 @@ describe('attack: tokens outliving the login that issued them', () => {
       headers: { authorization: `Bearer ${accessToken}` },
       payload: { title_id: titleId, protocol },
     });
-  const license = (url: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: url.replace(t.config.publicUrl, ''),
-      payload: JSON.stringify({ kids: [Buffer.from(sdKid, 'hex').toString('base64url')] }),
-      headers: { 'content-type': 'application/octet-stream' },
-    });
+  const license = (url: string) => requestLicense(t, url, sdKid);
 
   /** Logs in, then moves the clock to a minute before the login ends and refreshes there. */
   async function lastMinuteOfALogin(): Promise<{ accessToken: string; endsAt: number }> {

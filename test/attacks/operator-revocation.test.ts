@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MARK_RECHECK_MS } from '../../src/server/playback/liveness.js';
 import { StoreUnavailableError } from '../../src/server/stores/unavailable.js';
-import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp, requestLicense } from '../support/app.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -25,13 +25,7 @@ describe('attack: watching on after the operator disabled or revoked the account
   afterAll(() => t.close());
 
   const get = (url: string) => t.app.inject({ method: 'GET', url: url.replace(t.config.publicUrl, '') });
-  const license = (url: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: url.replace(t.config.publicUrl, ''),
-      payload: JSON.stringify({ kids: [Buffer.from(sdKid, 'hex').toString('base64url')] }),
-      headers: { 'content-type': 'application/octet-stream' },
-    });
+  const license = (url: string) => requestLicense(t, url, sdKid);
 
   /** A logged-in viewer watching both titles, each URL fetched once (so gateways cache the tokens). */
   async function watching() {

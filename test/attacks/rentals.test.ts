@@ -4,7 +4,7 @@
  * or restarts the playback window by starting again (or many times at once).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp, requestLicense } from '../support/app.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 const HOUR = 3_600_000;
@@ -37,13 +37,7 @@ describe('attack: watching a rental past its end', () => {
   const play = async (auth: () => Promise<Record<string, string>>, titleId: string, protocol = 'hls') =>
     t.app.inject({ method: 'POST', url: '/v1/playback', headers: await auth(), payload: { title_id: titleId, protocol } });
   const get = (url: string) => t.app.inject({ method: 'GET', url: url.replace(t.config.publicUrl, '') });
-  const license = (url: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: url.replace(t.config.publicUrl, ''),
-      payload: JSON.stringify({ kids: [Buffer.from(sdKid, 'hex').toString('base64url')] }),
-      headers: { 'content-type': 'application/octet-stream' },
-    });
+  const license = (url: string) => requestLicense(t, url, sdKid);
 
   it('refuses a start without a rental, and a start once the rental has expired', async () => {
     const { userId, auth } = await renter();

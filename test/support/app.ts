@@ -100,3 +100,13 @@ export async function seedSubscriber(
 export async function login(app: FastifyInstance, email: string, password: string) {
   return app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
 }
+
+/** A player's ClearKey license request for one key id (hex) to a session's license_url. */
+export function requestLicense(t: TestApp, licenseUrl: string, hexKid: string) {
+  return t.app.inject({
+    method: 'POST',
+    url: licenseUrl.replace(t.config.publicUrl, ''),
+    payload: JSON.stringify({ kids: [Buffer.from(hexKid, 'hex').toString('base64url')] }),
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+}
