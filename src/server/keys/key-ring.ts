@@ -81,18 +81,23 @@ export class KeyRing<Sign, Verify> {
   /** The verifying handle for a kid, if the key is current or retired within the retention. */
   async resolve(kid: string): Promise<Verify | undefined> {
     await this.reloadIfOlderThan(RELOAD_INTERVAL_MS);
-    let found = this.usable().find((k) => k.record.kid === kid);
+    let found = this.usableKey(kid);
     if (found === undefined) {
       await this.reloadIfOlderThan(UNKNOWN_KID_RELOAD_MS);
-      found = this.usable().find((k) => k.record.kid === kid);
+      found = this.usableKey(kid);
     }
     return found?.verify;
   }
 
   /** Synchronous, without reloading: is the kid current or retired within the retention? (On the gateway's fast path.) */
   isUsable(kid: string): boolean {
+    return this.usableKey(kid) !== undefined;
+  }
+
+  /** The loaded key of a kid if it still verifies; one pass, no allocation (every cached gateway request asks). */
+  private usableKey(kid: string): Loaded<Sign, Verify> | undefined {
     const oldest = this.options.now() - this.options.retentionMs;
-    return this.keys.some((k) => k.record.kid === kid && verifiesAfter(k.record, oldest));
+    return this.keys.find((k) => k.record.kid === kid && verifiesAfter(k.record, oldest));
   }
 
   /** Records of every usable key, newest first: a published next key, the current one, retired ones. */
