@@ -71,20 +71,14 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services
     tokenInQuery: boolean,
   ): Promise<FastifyReply> => {
     const { title, '*': path } = request.params;
-    const verdict = await gateway.authorize({
-      token,
-      titleId: title,
-      path,
-      ip: request.ip,
-      userAgent: request.headers['user-agent'] ?? '',
-    });
+    const keyMatch = KEY_PATH.exec(path);
+    // Manifests and keys are signs of life that renew the stream's lease; segments are not.
+    const verdict = await gateway.authorize(
+      { token, titleId: title, path, ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
+      keyMatch !== null || isManifest(path),
+    );
     if (!verdict.ok) fail(verdict);
 
-    const keyMatch = KEY_PATH.exec(path);
-    if (keyMatch !== null || isManifest(path)) {
-      const slot = await gateway.renewSlot(verdict.value);
-      if (!slot.ok) fail(slot);
-    }
     if (keyMatch !== null) {
       const key = await gateway.contentKey(verdict.value, keyMatch[1]!);
       if (!key.ok) fail(key);

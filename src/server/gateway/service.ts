@@ -72,28 +72,39 @@ export class GatewayService {
     return this.bindings(entry, request).ok ? entry.session : undefined;
   }
 
-  /** May this request be served? Grants the session it belongs to. */
-  async authorize(request: MediaRequest): Promise<Verdict<PlaybackSessionRecord>> {
+  /**
+   * May this request be served? Grants the session it belongs to. A sign of life (a manifest,
+   * key or license request) also renews the stream's lease and is refused once the stream holds
+   * no slot, so the stream limit holds for players that never call the API (key rotation makes
+   * key and license requests periodic). Every liveness check renews the lease as well, so a
+   * request renews it once, whichever check it takes.
+   */
+  async authorize(request: MediaRequest, signOfLife = false): Promise<Verdict<PlaybackSessionRecord>> {
     const now = this.now();
     let entry = this.cache.get(request.token);
+    let renewed = false;
     if (entry === undefined || now >= entry.claims.exp * 1000) {
       const fresh = await this.admit(request.token, now);
       if (!fresh.ok) return fresh;
       entry = fresh.value;
+      renewed = true; // admitting checked liveness, slot included
     } else if ((await this.keys.resolve(entry.kid)) === undefined) {
       return this.forget(request.token, deny('invalid_token', 'the key of this playback token has been retired'));
     }
     const bindings = this.bindings(entry, request);
     if (!bindings.ok) return bindings;
-    const alive = await this.stillAlive(entry, now);
+    const alive = await this.stillAlive(entry, now, signOfLife && !renewed);
     return alive.ok ? grant(entry.session) : this.forget(request.token, alive);
   }
 
-  /** The liveness check due for a cached token, if any; timestamps move only on success. */
-  private async stillAlive(entry: CachedToken, now: number): Promise<Verdict<void>> {
+  /**
+   * The liveness check due for a cached token, if any (each renews the lease); with none due, a
+   * sign of life renews the lease alone. Timestamps move only on success.
+   */
+  private async stillAlive(entry: CachedToken, now: number, signOfLife: boolean): Promise<Verdict<void>> {
     const generation = this.liveness.marksGeneration();
     if (now - entry.databaseCheckedAt < DATABASE_RECHECK_MS && generation === entry.marksGeneration) {
-      if (now - entry.marksCheckedAt < MARK_RECHECK_MS) return grant(undefined);
+      if (now - entry.marksCheckedAt < MARK_RECHECK_MS) return signOfLife ? this.liveness.holdsSlot(entry.session) : grant(undefined);
       const dead = await this.liveness.markedDead(entry.session);
       if (dead === true) return deny('token_revoked', 'the playback session has ended');
       if (dead === false) {
@@ -106,16 +117,6 @@ export class GatewayService {
     entry.databaseCheckedAt = entry.marksCheckedAt = now;
     entry.marksGeneration = generation;
     return grant(undefined);
-  }
-
-  /**
-   * Manifest, key and license requests are the stream's signs of life: each renews its lease
-   * at once (not on the liveness timer), and is refused once the stream holds no slot, so
-   * the stream limit holds for players that never call the API (key rotation makes key and
-   * license requests periodic).
-   */
-  renewSlot(session: PlaybackSessionRecord): Promise<Verdict<void>> {
-    return this.liveness.holdsSlot(session);
   }
 
   /**

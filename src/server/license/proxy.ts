@@ -70,11 +70,9 @@ export class EntitlementProxy {
 
   /** Authorizes the session and mints its entitlement message (also used by upstream DRM adapters). */
   async entitle(request: Omit<MediaRequest, 'path'>): Promise<Verdict<string>> {
-    const session = await this.gateway.authorize({ ...request, path: 'license' });
-    if (!session.ok) return session;
     // A license request is a sign of life: it keeps the stream's slot, or is refused without one.
-    const slot = await this.gateway.renewSlot(session.value);
-    if (!slot.ok) return slot;
+    const session = await this.gateway.authorize({ ...request, path: 'license' }, true);
+    if (!session.ok) return session;
     // Licenses carry DRM tier keys; an HLS AES-128 session has no business asking for them.
     if (session.value.protocol !== 'dash') {
       return deny('forbidden', 'licenses are for DASH sessions; an HLS session gets its key from the playlist key URI');
