@@ -21,3 +21,4 @@ export * from './drm/index.js';
 export * from './cpix.js';
 export * from './webcrypto.js';
 export * from './cdn/index.js';
+export * from './events.js';
