@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import ipaddr from 'ipaddr.js';
 import { Reader, type Response } from 'maxmind';
 import { EX_CONFIG, StartupError } from '../startup-error.js';
 
@@ -24,7 +25,14 @@ export function countryOfRecord(record: CountryRecord | null): string | undefine
   return typeof code === 'string' && /^[A-Z]{2}$/.test(code) ? code : undefined;
 }
 
-const MAPPED_V4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+const NOT_PUBLIC = new Set(['unspecified', 'broadcast', 'multicast', 'linkLocal', 'loopback', 'carrierGradeNat', 'private', 'reserved', 'uniqueLocal']);
+
+/** The address to look up (IPv4-mapped IPv6 as IPv4), or undefined when it has no country. */
+function publicAddress(ip: string): string | undefined {
+  if (!ipaddr.isValid(ip)) return undefined;
+  const address = ipaddr.process(ip);
+  return NOT_PUBLIC.has(address.range()) ? undefined : address.toString();
+}
 
 /** One reader per file, shared by every composition in the process (the CLI and tests compose often). */
 const loaded = new Map<string, Promise<CountryLookup>>();
@@ -53,12 +61,8 @@ async function open(file: string, shipped: boolean): Promise<CountryLookup> {
     throw new StartupError(`${where} is a "${reader.metadata.databaseType}" database, not a country (or city) one`, EX_CONFIG);
   }
   return (ip) => {
-    const address = MAPPED_V4.exec(ip)?.[1] ?? ip;
-    try {
-      // The shipped database's records ({country_code}) are not among maxmind's typed shapes.
-      return countryOfRecord(reader.get(address) as CountryRecord | null);
-    } catch {
-      return undefined; // not an IP address (never from a socket), so no known country
-    }
+    const address = publicAddress(ip);
+    // The shipped database's records ({country_code}) are not among maxmind's typed shapes.
+    return address === undefined ? undefined : countryOfRecord(reader.get(address) as CountryRecord | null);
   };
 }
