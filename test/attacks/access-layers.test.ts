@@ -136,6 +136,14 @@ for (const mode of ['path', 'query', 'cookie'] as const) {
       }
     });
 
+    it('refuses the upstream DRM license routes of license_url from elsewhere before anything is minted', async () => {
+      const license = (await sessionProbes()).find((p) => p.name === 'license')!;
+      for (const system of ['widevine', 'playready', 'fairplay']) {
+        const probe = { ...license, url: `${license.url}/${system}` };
+        for (const place of PLACES.filter((p) => p.expect !== 200)) await expectAnswer(await send(probe, place.headers), place.expect, `${system} from ${place.name}`);
+      }
+    });
+
     it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
       const spoof = { 'x-forwarded-for': GB, origin: PARTNER };
       const started = await t.app.inject({ method: 'POST', url: '/v1/playback', remoteAddress: '192.0.2.50', headers: { ...auth, ...spoof }, payload: { title_id: 'film' } });

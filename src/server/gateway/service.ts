@@ -1,8 +1,9 @@
 /**
  * The edge gateway's decision for one manifest, segment or key request (flow 3 of docs/ARCHITECTURE.md).
  * Threats: forged or altered playback tokens, tokens used for another title or path, tokens of
- * ended sessions or revoked logins, and keys handed to anyone but a live, entitled session
- * (a disabled account or an ended rental is not entitled).
+ * ended sessions or revoked logins, keys handed to anyone but a live, entitled session
+ * (a disabled account or an ended rental is not entitled), and requests from a country or web
+ * page the title's or plan's access rules refuse (access/guard.ts, on every request).
  *
  * Cheap first: a token seen before is a map lookup plus the binding checks; an unseen token
  * costs one HMAC and one database read of its session, and is then cached until it expires.
