@@ -22,3 +22,4 @@ export * from './cpix.js';
 export * from './webcrypto.js';
 export * from './cdn/index.js';
 export * from './events.js';
+export * from './access-rules.js';

@@ -5,6 +5,7 @@
  * HotState (in-process or Redis). Every implementation passes the contract suite of its port
  * in test/stores/. Times are Unix milliseconds, always passed in.
  */
+import type { AccessRules } from './access-rules.js';
 
 export interface UserRecord {
   readonly id: string;
@@ -31,6 +32,8 @@ export interface PlanRecord {
   readonly streamLimitMode: StreamLimitMode;
   /** What counts against the limit: each stream, or each device (its streams count once). */
   readonly countBy: StreamCountBy;
+  /** Countries and browser origins its subscribers may play from (core/access-rules.ts). */
+  readonly access: AccessRules;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -44,6 +47,8 @@ export interface TitleRecord {
   /** Packaged forms, e.g. ['hls'], ['hls', 'dash']. */
   readonly protocols: readonly string[];
   readonly durationSec: number;
+  /** Countries and browser origins it may be played from (core/access-rules.ts). */
+  readonly access: AccessRules;
   readonly createdAt: number;
 }
 
@@ -165,6 +170,8 @@ export interface TitleStore {
    * keys stop existing when the new ones start. False when there is no such title.
    */
   replace(title: TitleRecord, keys: readonly ContentKeyRecord[]): Promise<boolean>;
+  /** Sets a title's access rules (a replaced title keeps them); false when there is no such title. */
+  setAccess(id: string, access: AccessRules): Promise<boolean>;
   /** Removes a title and its keys. */
   remove(id: string): Promise<void>;
   contentKey(kid: string): Promise<ContentKeyRecord | undefined>;

@@ -52,7 +52,9 @@ export interface Config {
   /** How often each instance deletes them. */
   readonly pruneIntervalSec: number;
   /** Bind playback tokens to the client's address: off, exact, or its /24 (IPv4) or /64 (IPv6). */
-  readonly playbackBindIp: 'off' | 'exact' | 'prefix';
+  readonly bindIp: BindIp;
+  /** The operator's MaxMind country database (.mmdb); undefined = the CC0 one shipped through npm. */
+  readonly geoipDb: string | undefined;
   readonly playbackBindUserAgent: boolean;
   /** Memory for packaged media files the gateway keeps in memory, in MiB. */
   readonly mediaCacheMb: number;
@@ -78,6 +80,9 @@ export interface Config {
   /** Limits of the HTTP server's connections (applied by app.ts). */
   readonly http: HttpLimits;
 }
+
+export type BindIp = 'off' | 'exact' | 'prefix';
+const BIND_IP: readonly BindIp[] = ['off', 'exact', 'prefix'];
 
 export interface HttpLimits {
   /** An idle keep-alive connection is closed after this; longer than a load balancer's idle timeout. */
@@ -181,7 +186,8 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     streamLeaseSec: read.integer('TOLLGATE_STREAM_LEASE_SECONDS', 60, 1, 86400),
     pruneRetentionSec: read.integer('TOLLGATE_PRUNE_RETENTION', 7 * 86400, 0, 3650 * 86400),
     pruneIntervalSec: read.integer('TOLLGATE_PRUNE_INTERVAL', 300, 10, 86400),
-    playbackBindIp: read.oneOf('TOLLGATE_PLAYBACK_BIND_IP', 'off', ['off', 'exact', 'prefix'] as const),
+    bindIp: read.oneOf('TOLLGATE_BIND_IP', read.oneOf(DEPRECATED_BIND_IP, 'prefix', BIND_IP), BIND_IP),
+    geoipDb: optionalPath(read.optional('TOLLGATE_GEOIP_DB')),
     playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
     mediaCacheMb: read.integer('TOLLGATE_MEDIA_CACHE_MB', 256, 0, 65536),
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),
@@ -200,6 +206,9 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (!REDIS_PREFIX.test(config.redisPrefix)) problems.push('TOLLGATE_REDIS_PREFIX: 1-64 letters, digits and . _ : - (no braces: they would change the Redis Cluster hash slot)');
   if (problems.length > 0) throw new ConfigError(problems);
   const warnings = unknownSettingWarnings(env, read.names);
+  if (read.optional(DEPRECATED_BIND_IP) !== undefined) {
+    warnings.push(`${DEPRECATED_BIND_IP} is deprecated: use TOLLGATE_BIND_IP${read.optional('TOLLGATE_BIND_IP') === undefined ? '' : ', which is also set and wins'}`);
+  }
   if (isWildcard(listenHost) && read.optional('TOLLGATE_PUBLIC_URL') === undefined) {
     warnings.push(
       `TOLLGATE_HOST=${listenHost} listens on every interface, but URLs handed to players say ${config.publicUrl}: ` +
@@ -207,6 +216,13 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     );
   }
   return { config: Object.freeze(config), warnings };
+}
+
+/** The first name of TOLLGATE_BIND_IP, still read (with a warning) when the new name is unset. */
+const DEPRECATED_BIND_IP = 'TOLLGATE_PLAYBACK_BIND_IP';
+
+function optionalPath(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolve(path);
 }
 
 function isWildcard(host: string): boolean {

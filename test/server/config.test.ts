@@ -55,6 +55,25 @@ describe('configuration', () => {
     expect(config.trustProxy).toEqual(['10.0.0.1', '192.168.0.0/16', '::1']);
   });
 
+  it('binds playback tokens to the client network by default, reads the first name of the setting with a warning', () => {
+    expect(loadConfig({}).bindIp).toBe('prefix');
+    expect(loadConfig({ TOLLGATE_BIND_IP: 'off' }).bindIp).toBe('off');
+    expect(loadConfig({ TOLLGATE_BIND_IP: 'exact' }).bindIp).toBe('exact');
+    expect(() => loadConfig({ TOLLGATE_BIND_IP: 'subnet' })).toThrow(/TOLLGATE_BIND_IP: "subnet" must be one of off, exact, prefix/);
+    const old = readConfig({ TOLLGATE_PLAYBACK_BIND_IP: 'exact' });
+    expect(old.config.bindIp).toBe('exact');
+    expect(old.warnings).toEqual(['TOLLGATE_PLAYBACK_BIND_IP is deprecated: use TOLLGATE_BIND_IP']);
+    const both = readConfig({ TOLLGATE_PLAYBACK_BIND_IP: 'exact', TOLLGATE_BIND_IP: 'off' });
+    expect(both.config.bindIp).toBe('off');
+    expect(both.warnings).toEqual(['TOLLGATE_PLAYBACK_BIND_IP is deprecated: use TOLLGATE_BIND_IP, which is also set and wins']);
+  });
+
+  it('uses the shipped country database unless TOLLGATE_GEOIP_DB names a file (resolved to an absolute path)', () => {
+    expect(loadConfig({}).geoipDb).toBeUndefined();
+    expect(loadConfig({ TOLLGATE_GEOIP_DB: '/srv/GeoLite2-Country.mmdb' }).geoipDb).toBe('/srv/GeoLite2-Country.mmdb');
+    expect(loadConfig({ TOLLGATE_GEOIP_DB: 'geo/GeoLite2-Country.mmdb' }).geoipDb).toMatch(/^\/.*\/geo\/GeoLite2-Country\.mmdb$/);
+  });
+
   it('lists every bad value by variable, without echoing the master key', () => {
     let error: unknown;
     try {

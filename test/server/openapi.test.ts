@@ -234,6 +234,10 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
     valid: () => ({ method: 'GET', url: '/v1/admin/titles', headers: admin }),
     invalid: () => ({ method: 'GET', url: '/v1/admin/titles', headers: { authorization: 'Bearer wrong' } }),
   },
+  'PATCH /v1/admin/titles/{id}': {
+    valid: () => ({ method: 'PATCH', url: '/v1/admin/titles/movie', headers: admin, payload: { countries: { block: ['us'] }, allowed_origins: [] } }),
+    invalid: () => ({ method: 'PATCH', url: '/v1/admin/titles/movie', headers: admin, payload: { countries: { allow: ['UK'] } } }),
+  },
   'GET /v1/admin/users': {
     valid: () => ({ method: 'GET', url: `/v1/admin/users?email=${encodeURIComponent(f.email)}`, headers: admin }),
     invalid: () => ({ method: 'GET', url: '/v1/admin/users?email=not-an-email', headers: admin }),

@@ -141,6 +141,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE plans ADD COLUMN count_by TEXT NOT NULL DEFAULT 'session'`,
     ],
   },
+  {
+    version: 6,
+    statements: [
+      // Access layers (issue 10): country allow/block lists and browser origins, as JSON.
+      `ALTER TABLE plans ADD COLUMN countries TEXT NOT NULL DEFAULT '{}'`,
+      `ALTER TABLE plans ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE titles ADD COLUMN countries TEXT NOT NULL DEFAULT '{}'`,
+      `ALTER TABLE titles ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]'`,
+    ],
+  },
 ];
 
 /** Applies the pending migrations; returns the versions it applied (none when up to date). */
