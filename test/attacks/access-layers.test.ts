@@ -9,7 +9,9 @@
  * 8.8.8.8 US, 193.0.6.139 NL) sent through a trusted proxy's X-Forwarded-For:
  * start, or use a session started in an allowed country, from a refused one; spoof
  * X-Forwarded-For from a peer that is not a trusted proxy; write country codes in lower case;
- * play from another page by Origin, by Referer alone, or from an opaque origin (Origin: null).
+ * play from another page by Origin, by Referer alone, or from an opaque origin (Origin: null);
+ * and, under the default address binding (TOLLGATE_BIND_IP=prefix), take a session's URLs to
+ * another /24 or /64.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES_RECHECK_MS } from '../../src/server/access/guard.js';
@@ -208,5 +210,38 @@ describe('attack: country codes and origins an operator gets wrong', () => {
     expect((await t.app.inject({ method: 'PATCH', url: '/v1/admin/titles/nope', headers: admin, payload: {} })).statusCode).toBe(404);
     const listed = (await t.app.inject({ method: 'GET', url: '/v1/admin/titles', headers: admin })).json().titles[0];
     expect(listed).toMatchObject({ countries: { block: ['US'] }, allowed_origins: ['https://player.example.com'] });
+  });
+});
+
+describe('attack: a playback URL taken to another network, under the default address binding', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { TOLLGATE_TRUST_PROXY: '127.0.0.1' } });
+    await registerSyntheticTitleAs(t.services, 'film', ['hls', 'dash']);
+  });
+  afterAll(() => t.close());
+
+  it('serves the /24 (IPv4) or /64 (IPv6) the session started from and refuses every other network', async () => {
+    const viewer = await seedSubscriber(t.app, { titles: ['film'] });
+    const bearer = `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}`;
+    for (const [from, sameNetwork, otherNetwork] of [
+      ['198.51.100.7', '198.51.100.250', '198.51.101.7'],
+      ['2001:db8:1:2::7', '2001:db8:1:2:ffff::1', '2001:db8:1:3::7'],
+    ] as const) {
+      for (const protocol of ['hls', 'dash'] as const) {
+        const started = await t.app.inject({ method: 'POST', url: '/v1/playback', headers: { authorization: bearer, 'x-forwarded-for': from }, payload: { title_id: 'film', protocol } });
+        expect(started.statusCode).toBe(201);
+        const manifest = started.json().manifest_url.replace(t.config.publicUrl, '');
+        const get = (address: string) => t.app.inject({ method: 'GET', url: manifest, headers: { 'x-forwarded-for': address } });
+        expect((await get(sameNetwork)).statusCode, `${protocol} from ${sameNetwork}`).toBe(200);
+        const elsewhere = await get(otherNetwork);
+        expect(elsewhere.statusCode, `${protocol} from ${otherNetwork}`).toBe(401);
+        expect(elsewhere.json().code).toBe('invalid_token');
+        if (protocol === 'dash') {
+          const license = await t.app.inject({ method: 'POST', url: started.json().license_url.replace(t.config.publicUrl, ''), headers: { 'x-forwarded-for': otherNetwork, 'content-type': 'application/octet-stream' }, payload: JSON.stringify({ kids: ['AAAAAAAAAAAAAAAAAAAAAA'] }) });
+          expect(license.statusCode, `license from ${otherNetwork}`).toBe(401);
+        }
+      }
+    }
   });
 });
