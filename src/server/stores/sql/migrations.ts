@@ -141,6 +141,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE plans ADD COLUMN count_by TEXT NOT NULL DEFAULT 'session'`,
     ],
   },
+  {
+    version: 9,
+    statements: [
+      // Replacing a confirmed second factor: the new secret waits here until its first code,
+      // so the account is never without a factor in between (issue 9).
+      `ALTER TABLE user_mfa ADD COLUMN pending_secret TEXT`,
+    ],
+  },
 ];
 
 /** Applies the pending migrations; returns the versions it applied (none when up to date). */
