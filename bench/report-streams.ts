@@ -52,7 +52,7 @@ export function renderStreams(r: StreamsResult, run: { date: Date; command: stri
   );
   out.push('What the scripts run, per operation (INFO commandstats, commands called from scripts):', '');
   for (const [label, p] of [['admission', r.admit], ['renewal', r.renew]] as const) {
-    out.push(`- ${label}: ${p.commands.slice(0, 8).map((c) => `${c.command} ${(c.share * 100).toFixed(0)} % (${(c.calls / p.ops).toFixed(1)}×, ${c.usecPerCall.toFixed(2)} µs)`).join(', ')}`);
+    out.push(`- ${label}: ${p.commands.filter((c) => c.calls * 100 >= p.ops).slice(0, 8).map((c) => `${c.command} ${(c.share * 100).toFixed(0)} % (${(c.calls / p.ops).toFixed(1)}×, ${c.usecPerCall.toFixed(2)} µs)`).join(', ')}`);
   }
   out.push('', STREAMS_END);
   return out.join('\n');
