@@ -19,6 +19,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { serviceRoutes } from './http/service-routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import { accountRoutes } from './identity/account-routes.js';
+import { mfaRoutes } from './identity/mfa-routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { licenseRoutes } from './license/routes.js';
 import { playbackRoutes } from './playback/routes.js';
@@ -151,6 +152,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     serviceRoutes(scope, services);
     identityRoutes(scope, services);
     accountRoutes(scope, services);
+    mfaRoutes(scope, services);
     playbackRoutes(scope, services);
     gatewayRoutes(scope, services);
     licenseRoutes(scope, services);

@@ -151,6 +151,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE titles ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]'`,
     ],
   },
+  {
+    version: 9,
+    statements: [
+      // Replacing a confirmed second factor: the new secret waits here until its first code,
+      // so the account is never without a factor in between (issue 9).
+      `ALTER TABLE user_mfa ADD COLUMN pending_secret TEXT`,
+    ],
+  },
 ];
 
 /** Applies the pending migrations; returns the versions it applied (none when up to date). */
