@@ -7,11 +7,14 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { unknownSettingWarnings } from './config-names.js';
 import { Reader } from './config-reader.js';
+import { readTls, type TlsFiles } from './config-tls.js';
 import type { RateLimits } from './http/rate-limit.js';
 
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** PEM certificate chain and key: the server speaks HTTPS (config-tls.ts); undefined = HTTP. */
+  readonly tls: TlsFiles | undefined;
   readonly publicUrl: string;
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
@@ -124,7 +127,9 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   const port = read.integer('TOLLGATE_PORT', 8080, 0, 65535);
   const listenHost = overrides.host ?? host;
   const listenPort = overrides.port ?? port;
-  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `http://${reachableHost(listenHost)}:${listenPort}`, ['http:', 'https:']);
+  const tls = readTls(read, problems);
+  const scheme = (overrides.tls ?? tls) === undefined ? 'http' : 'https';
+  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `${scheme}://${reachableHost(listenHost)}:${listenPort}`, ['http:', 'https:']);
   const databaseUrl = read.optionalUrl('TOLLGATE_DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = read.optionalUrl('TOLLGATE_REDIS_URL', ['redis:', 'rediss:']);
   const singleInstance = read.oneOf('TOLLGATE_SINGLE_INSTANCE', 'false', ['true', 'false'] as const) === 'true';
@@ -154,6 +159,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   const config: Config = {
     host,
     port,
+    tls,
     publicUrl: publicUrl.replace(/\/$/, ''),
     dataDir: resolve(read.string('TOLLGATE_DATA_DIR', './data')),
     databaseUrl,
