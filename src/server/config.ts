@@ -48,6 +48,8 @@ export interface Config {
   /** How playback tokens travel: in the URL path (default), the query string, or a cookie. */
   readonly tokenMode: 'path' | 'query' | 'cookie';
   readonly playbackTokenTtlSec: number;
+  /** The playback token minted: compact (tgp1.…, default) or its JWT form; the gateway accepts both. */
+  readonly playbackTokenFormat: 'compact' | 'jwt';
   /** A stream with no sign of life (heartbeat, manifest, key, license) for this long stops counting and stops playing. */
   readonly streamLeaseSec: number;
   /** How long ended playback sessions and ended logins are kept before they are deleted. */
@@ -184,6 +186,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginQueue: read.integer('TOLLGATE_LOGIN_QUEUE', 64, 0, 100_000),
     tokenMode: read.oneOf('TOLLGATE_TOKEN_MODE', 'path', ['path', 'query', 'cookie'] as const),
     playbackTokenTtlSec: read.integer('TOLLGATE_PLAYBACK_TOKEN_TTL', 6 * 3600, 60, 48 * 3600),
+    playbackTokenFormat: read.oneOf('TOLLGATE_PLAYBACK_TOKEN_FORMAT', 'compact', ['compact', 'jwt'] as const),
     streamLeaseSec: read.integer('TOLLGATE_STREAM_LEASE_SECONDS', 60, 1, 86400),
     pruneRetentionSec: read.integer('TOLLGATE_PRUNE_RETENTION', 7 * 86400, 0, 3650 * 86400),
     pruneIntervalSec: read.integer('TOLLGATE_PRUNE_INTERVAL', 300, 10, 86400),
