@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/server/config.js';
 import { type RunningServer, startServer } from '../../src/server/main.js';
+import { startTestApp } from '../support/app.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls.js';
 
 const run = promisify(execFile);
@@ -147,6 +148,16 @@ describe('serving HTTPS', () => {
 });
 
 describe('without TLS', () => {
+  it('sends HSTS when the public URL is https (TLS ended by a proxy in front)', async () => {
+    const t = await startTestApp({ env: { TOLLGATE_PUBLIC_URL: 'https://tv.example.com' } });
+    try {
+      const response = await t.app.inject({ method: 'GET', url: '/healthz' });
+      expect(response.headers['strict-transport-security']).toBe('max-age=31536000');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('sends no HSTS while the public URL is plain http', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-plain-'));
     const server = await startServer(loadConfig({ TOLLGATE_DATA_DIR: dataDir, TOLLGATE_PORT: '0', TOLLGATE_LOG_LEVEL: 'silent' }));

@@ -60,7 +60,11 @@ export async function completeAsync<T>(plan: CdnPlan<T>, operations: CdnOperatio
   return grant(plan.finish(await perform(plan.request, operations)));
 }
 
-function perform<R>(request: CdnCryptoRequest, operations: { hmac: (h: CdnHash, k: Uint8Array, d: Uint8Array) => R; md5: (d: Uint8Array) => R } | ((h: 'sha1' | 'sha256', d: Uint8Array) => R)): R {
+/** Either kind of operations, answering R: bytes (sync) or a promise of them (async). */
+type Operations<R> = { hmac(hash: CdnHash, key: Uint8Array, data: Uint8Array): R; md5(data: Uint8Array): R } | ((hash: 'sha1' | 'sha256', data: Uint8Array) => R);
+
+/** Runs the request with the operations the caller passed; a mismatch is the caller's bug, so it throws. */
+function perform<R>(request: CdnCryptoRequest, operations: Operations<R>): R {
   if (request.op === 'rsa') {
     if (typeof operations !== 'function') throw new TypeError('CloudFront signing needs an RSA signer');
     return operations(request.hash, request.data);
