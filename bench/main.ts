@@ -147,6 +147,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       say(`\n== playback-token check vs raw HMAC-SHA256 (${iterations.toLocaleString('en-US')} calls x 5 rounds)`);
       token = benchTokenCheck({ iterations, rounds: 5 });
       say(`verifyPlaybackToken ${fmt(token.verifyPerSec)}/s, createHmac ${fmt(token.hmacPerSec)}/s: ${token.ratio.toFixed(2)}x (target >= ${TARGET_TOKEN}x)`);
+      say(`verifyPlaybackJwt ${fmt(token.jwtVerifyPerSec)}/s (${token.jwtTokenLength} characters against ${token.tokenLength})`);
     }
     const profileDir = values.profile && doHttp ? tempDir('profile') : undefined;
     const http = doHttp

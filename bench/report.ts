@@ -110,6 +110,7 @@ export function renderResults(r: Results): string {
     );
     out.push('| operation | ops/s |', '|---|--:|');
     out.push(`| \`verifyPlaybackToken\` (uncached: structure, kid, HMAC, constant-time compare, claims, expiry) | ${n(t.verifyPerSec)} |`);
+    out.push(`| \`verifyPlaybackJwt\` (the JWT form, ${t.jwtTokenLength} characters: the same steps, strict JSON header and claims) | ${n(t.jwtVerifyPerSec)} |`);
     out.push(`| \`createHmac('sha256', key).update(s).digest()\`, s of ${t.macInputLength} characters | ${n(t.hmacPerSec)} |`);
     out.push('');
   }

@@ -7,11 +7,14 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { unknownSettingWarnings } from './config-names.js';
 import { Reader } from './config-reader.js';
+import { readTls, type TlsFiles } from './config-tls.js';
 import type { RateLimits } from './http/rate-limit.js';
 
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** PEM certificate chain and key: the server speaks HTTPS (config-tls.ts); undefined = HTTP. */
+  readonly tls: TlsFiles | undefined;
   readonly publicUrl: string;
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
@@ -45,6 +48,8 @@ export interface Config {
   /** How playback tokens travel: in the URL path (default), the query string, or a cookie. */
   readonly tokenMode: 'path' | 'query' | 'cookie';
   readonly playbackTokenTtlSec: number;
+  /** The playback token minted: compact (tgp1.…, default) or its JWT form; the gateway accepts both. */
+  readonly playbackTokenFormat: 'compact' | 'jwt';
   /** A stream with no sign of life (heartbeat, manifest, key, license) for this long stops counting and stops playing. */
   readonly streamLeaseSec: number;
   /** How long ended playback sessions and ended logins are kept before they are deleted. */
@@ -129,7 +134,9 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   const port = read.integer('TOLLGATE_PORT', 8080, 0, 65535);
   const listenHost = overrides.host ?? host;
   const listenPort = overrides.port ?? port;
-  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `http://${reachableHost(listenHost)}:${listenPort}`, ['http:', 'https:']);
+  const tls = readTls(read, problems);
+  const scheme = (overrides.tls ?? tls) === undefined ? 'http' : 'https';
+  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `${scheme}://${reachableHost(listenHost)}:${listenPort}`, ['http:', 'https:']);
   const databaseUrl = read.optionalUrl('TOLLGATE_DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = read.optionalUrl('TOLLGATE_REDIS_URL', ['redis:', 'rediss:']);
   const singleInstance = read.oneOf('TOLLGATE_SINGLE_INSTANCE', 'false', ['true', 'false'] as const) === 'true';
@@ -159,6 +166,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   const config: Config = {
     host,
     port,
+    tls,
     publicUrl: publicUrl.replace(/\/$/, ''),
     dataDir: resolve(read.string('TOLLGATE_DATA_DIR', './data')),
     databaseUrl,
@@ -183,6 +191,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginQueue: read.integer('TOLLGATE_LOGIN_QUEUE', 64, 0, 100_000),
     tokenMode: read.oneOf('TOLLGATE_TOKEN_MODE', 'path', ['path', 'query', 'cookie'] as const),
     playbackTokenTtlSec: read.integer('TOLLGATE_PLAYBACK_TOKEN_TTL', 6 * 3600, 60, 48 * 3600),
+    playbackTokenFormat: read.oneOf('TOLLGATE_PLAYBACK_TOKEN_FORMAT', 'compact', ['compact', 'jwt'] as const),
     streamLeaseSec: read.integer('TOLLGATE_STREAM_LEASE_SECONDS', 60, 1, 86400),
     pruneRetentionSec: read.integer('TOLLGATE_PRUNE_RETENTION', 7 * 86400, 0, 3650 * 86400),
     pruneIntervalSec: read.integer('TOLLGATE_PRUNE_INTERVAL', 300, 10, 86400),

@@ -21,6 +21,12 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('mints compact playback tokens unless told to mint the JWT form', () => {
+    expect(loadConfig({}).playbackTokenFormat).toBe('compact');
+    expect(loadConfig({ TOLLGATE_PLAYBACK_TOKEN_FORMAT: 'jwt' }).playbackTokenFormat).toBe('jwt');
+    expect(() => loadConfig({ TOLLGATE_PLAYBACK_TOKEN_FORMAT: 'JWT' })).toThrow(/TOLLGATE_PLAYBACK_TOKEN_FORMAT: "JWT" must be one of compact, jwt/);
+  });
+
   it('prefixes Redis keys with tollgate: unless told otherwise, and refuses a prefix that moves hash slots', () => {
     expect(loadConfig({}).redisPrefix).toBe('tollgate:');
     expect(loadConfig({ TOLLGATE_REDIS_PREFIX: 'tollgate-staging:' }).redisPrefix).toBe('tollgate-staging:');

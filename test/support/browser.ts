@@ -31,11 +31,11 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Launches Chromium, or fails loudly: browser tests are never skipped for want of one. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium is not at ${CHROMIUM_PATH}: install Debian's chromium package (.ci/run does) or set TOLLGATE_TEST_CHROMIUM`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** A port nobody listens on right now, for a server whose public URL must be known before it starts. */

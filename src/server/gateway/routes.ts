@@ -36,7 +36,7 @@ const streamSchema = {
   tags: ['gateway'],
   params: {
     type: 'object',
-    properties: { token: { type: 'string', description: 'the playback token (tgp1.…)' }, title: titleParam, '*': filePath },
+    properties: { token: { type: 'string', description: 'the playback token (tgp1.… or its JWT form)' }, title: titleParam, '*': filePath },
   },
   response: mediaResponses(),
 };

@@ -18,7 +18,8 @@ import { HLS_KEY_LABEL } from '../../core/drm/policy.js';
 import { type Denial, deny, grant, type Verdict } from '../../core/errors.js';
 import { checkBindings } from '../../core/playback-token-bindings.js';
 import { hashUserAgent } from '../../core/playback-token-crypto.js';
-import { PLAYBACK_TOKEN_PREFIX, type PlaybackClaims, verifyPlaybackToken } from '../../core/playback-token.js';
+import { playbackTokenKid, verifyAnyPlaybackToken } from '../../core/playback-token-formats.js';
+import type { PlaybackClaims } from '../../core/playback-token.js';
 import type { DurableStores, PlaybackSessionRecord } from '../../core/ports.js';
 import { entitledUntil } from '../catalog/entitlement.js';
 import { DATABASE_RECHECK_MS, MARK_RECHECK_MS, type SessionLiveness } from '../playback/liveness.js';
@@ -174,9 +175,10 @@ export class GatewayService {
 
   private async admit(token: string, now: number): Promise<Verdict<CachedToken>> {
     const generation = this.liveness.marksGeneration();
-    const kid = token.startsWith(PLAYBACK_TOKEN_PREFIX) ? token.slice(PLAYBACK_TOKEN_PREFIX.length, token.indexOf('.', PLAYBACK_TOKEN_PREFIX.length)) : '';
+    // Either format (the compact default or the JWT form); the verifier re-checks the kid's shape.
+    const kid = playbackTokenKid(token) ?? '';
     const secret = kid === '' || kid.length > 64 ? undefined : await this.keys.resolve(kid);
-    const verdict = verifyPlaybackToken(token, { now: Math.floor(now / 1000), resolveKey: () => secret, hmac: nodeHmac });
+    const verdict = verifyAnyPlaybackToken(token, { now: Math.floor(now / 1000), resolveKey: () => secret, hmac: nodeHmac });
     if (!verdict.ok) return verdict;
     const alive = await this.liveness.check(verdict.value.sid);
     if (!alive.ok) return alive;

@@ -18,7 +18,7 @@ import { clearKeyLicenseSchema, clearKeyRequestSchema } from '../http/schemas.js
 const MAX_MESSAGE_LENGTH = 32 * 1024;
 
 const sessionParams = {
-  token: { type: 'string', description: 'the playback token (tgp1.…), as written into license_url' },
+  token: { type: 'string', description: 'the playback token (tgp1.… or its JWT form), as written into license_url' },
   title: { type: 'string', description: 'the title id' },
 };
 const sessionDenials = ['bad_request', 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'geo_blocked', 'origin_not_allowed', 'not_found', 'rate_limited', 'bad_gateway', 'unavailable'] as const;

@@ -11,6 +11,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import { hashUserAgent, type HmacSha256 } from '../../core/playback-token-crypto.js';
 import { ipNetworkOf } from '../../core/playback-token-ip.js';
+import { mintPlaybackJwt } from '../../core/playback-token-jwt.js';
 import { mintPlaybackToken } from '../../core/playback-token.js';
 import type { DurableStores, HotState, PlaybackSessionRecord } from '../../core/ports.js';
 import type { AccessGuard, ClientPlace } from '../access/guard.js';
@@ -100,16 +101,10 @@ export class PlaybackService {
       await this.limiter.release(session).catch(() => undefined);
       throw error;
     });
-    const token = mintPlaybackToken(
-      {
-        sid: session.id,
-        titleId: title.id,
-        exp: Math.floor(expiresAt / 1000),
-        ...this.bindings(client),
-      },
-      await this.keys.current(),
-      nodeHmac,
-    );
+    const claims = { sid: session.id, titleId: title.id, exp: Math.floor(expiresAt / 1000), ...this.bindings(client) };
+    const key = await this.keys.current();
+    const token =
+      this.config.playbackTokenFormat === 'jwt' ? mintPlaybackJwt(claims, key, Math.floor(now / 1000), nodeHmac) : mintPlaybackToken(claims, key, nodeHmac);
     return grant({
       token,
       response: {
