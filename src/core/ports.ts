@@ -289,7 +289,7 @@ export interface AlertRecord {
   readonly ip: string | null;
   /** Event ids, oldest first (at most ALERT_EVIDENCE_LIMIT). */
   readonly evidence: readonly string[];
-  readonly actionsTaken: readonly string[];
+  readonly actionsTaken: readonly AlertAction[];
   readonly status: 'open' | 'resolved';
   /** Raised by a detector in dry-run mode: no response was taken. */
   readonly dryRun: boolean;
@@ -301,6 +301,17 @@ export interface AlertRecord {
 }
 
 export const ALERT_EVIDENCE_LIMIT = 50;
+
+/** A response taken (or, in dry-run, only named) for an alert, and how the operator undoes it. */
+export interface AlertAction {
+  readonly action: string;
+  /** The session, user, address or network it applied to. */
+  readonly target: string;
+  readonly at: number;
+  readonly dryRun: boolean;
+  /** The admin call that reverses it, when one does (e.g. `DELETE /v1/admin/blocks/{id}`). */
+  readonly undo?: string;
+}
 
 export type NewAlert = Pick<AlertRecord, 'id' | 'detector' | 'subject' | 'severity' | 'summary' | 'userId' | 'sessionId' | 'ip' | 'evidence' | 'dryRun'>;
 
@@ -324,7 +335,7 @@ export interface WatchtowerStore {
    * than that is resolved first, so a new one opens.
    */
   raiseAlert(alert: NewAlert, sinceAt: number, now: number): Promise<{ alert: AlertRecord; opened: boolean }>;
-  addActions(alertId: string, actions: readonly string[]): Promise<void>;
+  addActions(alertId: string, actions: readonly AlertAction[]): Promise<void>;
   listAlerts(filter: { status?: 'open' | 'resolved' }, limit: number): Promise<AlertRecord[]>;
   /** Undefined when there is no such alert; resolving a resolved one changes nothing. */
   resolveAlert(id: string, now: number): Promise<AlertRecord | undefined>;

@@ -42,9 +42,11 @@ export function watchtowerStoreContract(newTarget: NewSqlTarget): void {
     it('records actions and resolves once', async () => {
       const store = ctx.stores.watchtower;
       const { alert: a } = await store.raiseAlert(alert(), 0, 1_000);
-      await store.addActions(a.id, ['end_session:s1']);
-      await store.addActions(a.id, ['block_network:blk-1']);
-      expect((await store.resolveAlert(a.id, 2_000))?.actionsTaken).toEqual(['end_session:s1', 'block_network:blk-1']);
+      const ended = { action: 'end_session', target: 's1', at: 1_000, dryRun: false };
+      const blocked = { action: 'block_network', target: '203.0.113.0/24', at: 1_000, dryRun: false, undo: 'DELETE /v1/admin/blocks/b1' };
+      await store.addActions(a.id, [ended]);
+      await store.addActions(a.id, [blocked]);
+      expect((await store.resolveAlert(a.id, 2_000))?.actionsTaken).toEqual([ended, blocked]);
       expect(await store.resolveAlert(a.id, 3_000)).toMatchObject({ status: 'resolved', resolvedAt: 2_000 });
       expect(await store.resolveAlert('no-such-alert', 3_000)).toBeUndefined();
     });

@@ -7,6 +7,7 @@ import { adminTitlesSchema, emailSchema, idSchema, planSchema, userSchema } from
 import { adminDenials, json, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
 import { operatorRoutes } from './operator-routes.js';
+import { watchtowerRoutes } from '../monitor/routes.js';
 import type { StreamCountBy, StreamLimitMode } from '../../core/ports.js';
 
 const plansSchema = {
@@ -98,5 +99,6 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
 
     admin.get('/v1/admin/titles', { schema: titlesSchema }, async () => ({ titles: await catalog.titlesWithKeys() }));
     operatorRoutes(admin, services);
+    watchtowerRoutes(admin, services);
   });
 }

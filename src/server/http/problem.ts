@@ -18,6 +18,7 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   mfa_required: { status: 401, title: 'Second factor required' },
   not_entitled: { status: 403, title: 'Not entitled' },
   forbidden: { status: 403, title: 'Forbidden' },
+  address_blocked: { status: 403, title: 'Address blocked' },
   not_found: { status: 404, title: 'Not found' },
   request_timeout: { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },

@@ -4,7 +4,7 @@
  * writes one transaction at a time), and an insert that loses a race to another instance's is
  * retried once, then finds that alert open and adds to it.
  */
-import { ALERT_EVIDENCE_LIMIT, type AlertRecord, type NewAlert, type WatchtowerStore } from '../../../core/ports.js';
+import { ALERT_EVIDENCE_LIMIT, type AlertAction, type AlertRecord, type NewAlert, type WatchtowerStore } from '../../../core/ports.js';
 import type { SqlDatabase } from './database.js';
 
 interface AlertRow {
@@ -38,7 +38,7 @@ const toAlert = (r: AlertRow): AlertRecord => ({
   sessionId: r.session_id,
   ip: r.ip,
   evidence: JSON.parse(r.evidence) as string[],
-  actionsTaken: JSON.parse(r.actions_taken) as string[],
+  actionsTaken: JSON.parse(r.actions_taken) as AlertAction[],
   status: r.status,
   dryRun: r.dry_run === 1 || r.dry_run === true,
   hits: r.hits,
@@ -83,7 +83,7 @@ export function sqlAlertStore(db: SqlDatabase): AlertMethods {
       db.transaction(async (tx) => {
         const [row] = await tx.query<{ actions_taken: string }>('SELECT actions_taken FROM alerts WHERE id = $1', [id]);
         if (row === undefined) return;
-        await tx.query('UPDATE alerts SET actions_taken = $2 WHERE id = $1', [id, JSON.stringify([...(JSON.parse(row.actions_taken) as string[]), ...actions])]);
+        await tx.query('UPDATE alerts SET actions_taken = $2 WHERE id = $1', [id, JSON.stringify([...(JSON.parse(row.actions_taken) as AlertAction[]), ...actions])]);
       }),
     async listAlerts(filter, limit) {
       const rows =
