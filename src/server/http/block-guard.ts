@@ -9,7 +9,8 @@ import type { FastifyRequest } from 'fastify';
 import { TollgateError } from '../../core/errors.js';
 import type { BlockList } from '../monitor/block-list.js';
 
-const GUARDED = ['/v1/auth/', '/v1/playback', '/v1/stream/', '/v1/media/', '/v1/license/'];
+// Logout stays open: giving up a login only takes access away.
+const GUARDED = ['/v1/auth/login', '/v1/auth/refresh', '/v1/playback', '/v1/stream/', '/v1/media/', '/v1/license/'];
 
 export function blockGuard(blocks: BlockList, now: () => number): (request: FastifyRequest) => Promise<void> {
   return async (request) => {

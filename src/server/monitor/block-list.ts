@@ -31,6 +31,16 @@ export class BlockList {
   /** The live block covering this address, from memory (a stale copy starts a re-read). */
   blocked(ip: string): BlockRecord | undefined {
     if (this.now() - this.readAt >= REFRESH_MS) void this.refresh().catch(() => undefined);
+    return this.match(ip);
+  }
+
+  /** blocked(), after re-reading the blocks if the copy is stale (the full request path). */
+  async check(ip: string): Promise<BlockRecord | undefined> {
+    if (this.now() - this.readAt >= REFRESH_MS) await this.refresh().catch(() => undefined);
+    return this.match(ip);
+  }
+
+  private match(ip: string): BlockRecord | undefined {
     if (this.byNetwork.size === 0) return undefined;
     const now = this.now();
     // Keys are canonical per family, so an IPv4 key never matches an IPv6 block or back.
@@ -40,12 +50,6 @@ export class BlockList {
       if (block !== undefined && block.expiresAt > now) return block;
     }
     return undefined;
-  }
-
-  /** blocked(), after re-reading the blocks if the copy is stale (the full request path). */
-  async check(ip: string): Promise<BlockRecord | undefined> {
-    if (this.now() - this.readAt >= REFRESH_MS) await this.refresh().catch(() => undefined);
-    return this.blocked(ip);
   }
 
   /** Blocks `network` (an address or CIDR) for `minutes`; undefined when it is not one. */
