@@ -89,3 +89,18 @@ describe('copied_url', () => {
     expect(run(d(), ips.map((ip, i) => ev({ sessionId: 's1', userId: 'u1', ip, at: T0 + i * 2 * SEC })))).toEqual([]);
   });
 });
+
+describe('KeyedWindow (detector memory)', () => {
+  it('is bounded: past maxKeys the least recently touched key is forgotten, past maxPerKey the oldest entries', async () => {
+    const { KeyedWindow } = await import('../../../src/core/detectors/window.js');
+    const w = new KeyedWindow<number>(60_000, 2, 3);
+    w.add('a', 1, 1);
+    w.add('b', 2, 2);
+    w.add('a', 3, 3);
+    w.add('c', 4, 4); // forgets b, the least recently touched
+    expect(w.add('b', 5, 5)).toHaveLength(1);
+    expect(w.add('x', 6, 0)).toHaveLength(1);
+    for (let i = 0; i < 5; i++) w.add('y', 10 + i, i);
+    expect(w.add('y', 20, 9).map((e) => e.value)).toEqual([3, 4, 9]);
+  });
+});
