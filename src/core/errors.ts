@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'mfa_required',
   'rate_limited',
   'forbidden',
+  'address_blocked',
   'unauthorized',
   'payload_too_large',
   'range_not_satisfiable',

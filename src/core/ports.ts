@@ -291,6 +291,83 @@ export interface MfaStore {
   useRecoveryCode(userId: string, codeHash: string, now: number): Promise<boolean>;
 }
 
+/** An alert the watchtower raised from a detector's finding (CONTRACT.md, "Monitoring"). */
+export interface AlertRecord {
+  readonly id: string;
+  readonly detector: string;
+  /** What it is about; one open alert per detector and subject. */
+  readonly subject: string;
+  readonly severity: 'low' | 'medium' | 'high';
+  readonly summary: string;
+  readonly userId: string | null;
+  readonly sessionId: string | null;
+  readonly ip: string | null;
+  /** Event ids, oldest first (at most ALERT_EVIDENCE_LIMIT). */
+  readonly evidence: readonly string[];
+  readonly actionsTaken: readonly AlertAction[];
+  readonly status: 'open' | 'resolved';
+  /** Raised by a detector in dry-run mode: no response was taken. */
+  readonly dryRun: boolean;
+  /** How many findings it stands for. */
+  readonly hits: number;
+  readonly createdAt: number;
+  readonly lastAt: number;
+  readonly resolvedAt: number | null;
+}
+
+export const ALERT_EVIDENCE_LIMIT = 50;
+
+/** A response taken (or, in dry-run, only named) for an alert, and how the operator undoes it. */
+export interface AlertAction {
+  readonly action: string;
+  /** The session, user, address or network it applied to. */
+  readonly target: string;
+  readonly at: number;
+  readonly dryRun: boolean;
+  /** The admin call that reverses it, when one does (e.g. `DELETE /v1/admin/blocks/{id}`). */
+  readonly undo?: string;
+}
+
+export type NewAlert = Pick<AlertRecord, 'id' | 'detector' | 'subject' | 'severity' | 'summary' | 'userId' | 'sessionId' | 'ip' | 'evidence' | 'dryRun'>;
+
+/** An address or network refused at login, playback start and the gateway until it expires. */
+export interface BlockRecord {
+  readonly id: string;
+  /** An address or a CIDR network (canonical text, playback-token-ip.ts). */
+  readonly network: string;
+  readonly reason: string;
+  readonly alertId: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly liftedAt: number | null;
+}
+
+/** Alerts, blocks, MFA step-ups and sensitive titles: the watchtower's durable state. */
+export interface WatchtowerStore {
+  /**
+   * Opens an alert; or, when one is open for the same detector and subject and was last raised
+   * at or after `sinceAt`, adds this one's evidence to it (`opened: false`). An open alert older
+   * than that is resolved first, so a new one opens.
+   */
+  raiseAlert(alert: NewAlert, sinceAt: number, now: number): Promise<{ alert: AlertRecord; opened: boolean }>;
+  addActions(alertId: string, actions: readonly AlertAction[]): Promise<void>;
+  listAlerts(filter: { status?: 'open' | 'resolved' }, limit: number): Promise<AlertRecord[]>;
+  /** Undefined when there is no such alert; resolving a resolved one changes nothing. */
+  resolveAlert(id: string, now: number): Promise<AlertRecord | undefined>;
+  addBlock(block: BlockRecord): Promise<void>;
+  /** Blocks not lifted and not expired at `now`. */
+  activeBlocks(now: number): Promise<BlockRecord[]>;
+  /** False when there is no such live block. */
+  liftBlock(id: string, now: number): Promise<boolean>;
+  /** The user's next playback starts need a login with a second factor, until cleared. */
+  requireMfa(userId: string, alertId: string | null, now: number): Promise<void>;
+  mfaRequired(userId: string): Promise<boolean>;
+  clearMfaRequirement(userId: string): Promise<boolean>;
+  /** False when there is no such title. */
+  setSensitive(titleId: string, sensitive: boolean): Promise<boolean>;
+  sensitiveTitles(): Promise<string[]>;
+}
+
 /** The durable stores together, with their lifecycle. */
 export interface DurableStores {
   readonly users: UserStore;
@@ -302,6 +379,7 @@ export interface DurableStores {
   readonly rentals: RentalStore;
   readonly devices: DeviceStore;
   readonly mfa: MfaStore;
+  readonly watchtower: WatchtowerStore;
   /** Throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

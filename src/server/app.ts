@@ -11,6 +11,7 @@ import type { TlsFiles } from './config-tls.js';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import proxyAddr from '@fastify/proxy-addr';
+import { blockGuard } from './http/block-guard.js';
 import { corsPolicy, registerCors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
 import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.js';
@@ -80,6 +81,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     security,
     metrics: services.httpMetrics,
     clientIp: clientIpOf(config.trustProxy),
+    blocked: (ip) => services.blocks.blocked(ip) !== undefined,
   });
   const app = Fastify({
     serverFactory: (handler) =>
@@ -134,6 +136,8 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   app.addHook('onRequest', (request, _reply, done) => {
     done(request.url.length > MAX_URL_LENGTH ? new TollgateError('uri_too_long', `the URL is over ${MAX_URL_LENGTH} characters`) : undefined);
   });
+
+  app.addHook('onRequest', blockGuard(services.blocks, services.now));
 
   app.setErrorHandler((error, request, reply) => {
     const { problem, retryAfter, unexpected } = problemFromError(error);

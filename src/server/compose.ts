@@ -24,7 +24,10 @@ import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/
 import { MediaFiles } from './gateway/files.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
+import { BlockList } from './monitor/block-list.js';
 import { MetricsRegistry } from './monitor/metrics.js';
+import type { RecordEvent } from './monitor/responses.js';
+import { Watchtower } from './monitor/watchtower.js';
 import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
 import { PlaybackService } from './playback/service.js';
@@ -54,6 +57,10 @@ export interface Services {
   readonly rateLimiter: RateLimiter;
   readonly metrics: MetricsRegistry;
   readonly httpMetrics: HttpMetrics;
+  /** Blocked addresses and networks, enforced at login, playback start and the gateway. */
+  readonly blocks: BlockList;
+  /** Detectors, alerts and automatic responses: give it every decision event (observe). */
+  readonly watchtower: Watchtower;
   /** Deletes ended sessions and logins; the server starts its timer (main.ts). */
   readonly pruner: Pruner;
   readonly now: () => number;
@@ -65,6 +72,10 @@ export interface Services {
 export interface ComposeOptions {
   /** The clock, in Unix milliseconds; tests move it. */
   readonly now?: () => number;
+  /** Where the watchtower's automatic responses are recorded as `action` events (the event recorder). */
+  readonly recordAction?: RecordEvent;
+  /** Where the watchtower reports failures to store, act or deliver (stderr by default). */
+  readonly warn?: (message: string) => void;
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Services> {
@@ -145,6 +156,18 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     : inProcessBackend(licenseServer);
   const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
   const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
+  const operator = new OperatorService(stores, hot, identity, now);
+  const blocks = new BlockList(stores.watchtower, now);
+  const watchtower = new Watchtower({
+    config: config.watchtower,
+    store: stores.watchtower,
+    operator,
+    blocks,
+    metrics,
+    record: options.recordAction ?? (() => undefined),
+    now,
+    warn: options.warn ?? ((message) => process.stderr.write(`${message}\n`)),
+  });
   const pruner = new Pruner(stores, { retentionMs: config.pruneRetentionSec * 1000, intervalMs: config.pruneIntervalSec * 1000, now });
 
   return {
@@ -156,7 +179,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     identity,
     mfa,
     catalog,
-    operator: new OperatorService(stores, hot, identity, now),
+    operator,
     playbackKeys,
     playback,
     streams,
@@ -168,6 +191,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     rateLimiter,
     metrics,
     httpMetrics: new HttpMetrics(metrics),
+    blocks,
+    watchtower,
     pruner,
     now,
     notices,

@@ -9,6 +9,7 @@ import { unknownSettingWarnings } from './config-names.js';
 import { Reader } from './config-reader.js';
 import { readTls, type TlsFiles } from './config-tls.js';
 import type { RateLimits } from './http/rate-limit.js';
+import { readWatchtowerConfig, type WatchtowerConfig } from './monitor/watchtower-config.js';
 
 export interface Config {
   readonly host: string;
@@ -84,6 +85,8 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Limits of the HTTP server's connections (applied by app.ts). */
   readonly http: HttpLimits;
+  /** Detectors, alerts and the alert webhook (monitor/watchtower-config.ts). */
+  readonly watchtower: WatchtowerConfig;
 }
 
 export type BindIp = 'off' | 'exact' | 'prefix';
@@ -209,6 +212,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     diskMinFreeMb: read.integer('TOLLGATE_DISK_MIN_FREE_MB', 64, 0, 1_048_576),
     logLevel,
     http: read.httpLimits(),
+    watchtower: readWatchtowerConfig(read, problems),
     ...overrides,
   };
   if (config.databaseUrl !== undefined && config.redisUrl === undefined && !config.singleInstance) problems.push(SHARED_STATE_PROBLEM);

@@ -132,4 +132,25 @@ describe('configuration', () => {
     });
     expect(loadConfig({ TOLLGATE_HOST: '::1' }).publicUrl).toBe('http://[::1]:8080');
   });
+
+  it('reads the watchtower settings: detectors as JSON, alert dedupe, and a signed webhook', () => {
+    const defaults = loadConfig({}).watchtower;
+    expect(defaults).toMatchObject({ dedupeSec: 3600, webhookUrl: undefined, webhookSecret: undefined, webhookAttempts: 6 });
+    expect(defaults.detectors.impossible_travel).toMatchObject({ enabled: true, dryRun: false, responses: [], thresholds: { max_speed_kmh: 1000 } });
+    const set = loadConfig({
+      TOLLGATE_DETECTORS: '{"credential_stuffing":{"responses":["block_address"],"block_minutes":15}}',
+      TOLLGATE_ALERT_DEDUPE_SECONDS: '600',
+      TOLLGATE_ALERT_WEBHOOK_URL: 'https://siem.example.com/hook',
+      TOLLGATE_ALERT_WEBHOOK_SECRET: 'a-long-enough-secret',
+      TOLLGATE_ALERT_WEBHOOK_ATTEMPTS: '3',
+    }).watchtower;
+    expect(set).toMatchObject({ dedupeSec: 600, webhookUrl: 'https://siem.example.com/hook', webhookAttempts: 3 });
+    expect(set.detectors.credential_stuffing).toMatchObject({ responses: ['block_address'], blockMinutes: 15 });
+    const bad = () => loadConfig({ TOLLGATE_DETECTORS: '{"spikes":{"factor":0}}', TOLLGATE_ALERT_WEBHOOK_URL: 'ftp://x', TOLLGATE_ALERT_WEBHOOK_ATTEMPTS: '99' });
+    expect(bad).toThrow(/TOLLGATE_DETECTORS: spikes.factor: must be a number from 1 to 10000/);
+    expect(bad).toThrow(/TOLLGATE_ALERT_WEBHOOK_URL/);
+    expect(bad).toThrow(/TOLLGATE_ALERT_WEBHOOK_ATTEMPTS/);
+    // The secret is never echoed in a problem.
+    expect(() => loadConfig({ TOLLGATE_ALERT_WEBHOOK_URL: 'https://x.example/h', TOLLGATE_ALERT_WEBHOOK_SECRET: 'shortsecret' })).toThrow(/^(?![\s\S]*shortsecret)[\s\S]*TOLLGATE_ALERT_WEBHOOK_SECRET/);
+  });
 });

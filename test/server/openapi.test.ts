@@ -132,7 +132,7 @@ describe('the OpenAPI document', () => {
   });
 });
 
-type Call = InjectOptions & { method: 'GET' | 'POST' | 'PATCH' | 'DELETE' };
+type Call = InjectOptions & { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' };
 /** A representative right call and wrong call of each route ("right" may be conditional). */
 const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () => Call | Promise<Call> }> = {
   'GET /openapi.json': { valid: () => ({ method: 'GET', url: '/openapi.json' }) },
@@ -284,6 +284,44 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
       return { method: 'DELETE', url: `/v1/admin/sessions/${session_id}`, headers: admin };
     },
     invalid: () => ({ method: 'DELETE', url: '/v1/admin/sessions/no-such-session', headers: admin }),
+  },
+  'GET /v1/admin/alerts': {
+    valid: async () => {
+      await services.stores.watchtower.raiseAlert({ id: randomUUID(), detector: 'spikes', subject: `title:${randomUUID()}`, severity: 'medium', summary: 'a spike', userId: null, sessionId: null, ip: null, evidence: ['e1'], dryRun: false }, 0, services.now());
+      return { method: 'GET', url: '/v1/admin/alerts?status=open', headers: admin };
+    },
+    invalid: () => ({ method: 'GET', url: '/v1/admin/alerts?status=closed', headers: admin }),
+  },
+  'POST /v1/admin/alerts/{alert_id}/resolve': {
+    valid: async () => {
+      const { alert } = await services.stores.watchtower.raiseAlert({ id: randomUUID(), detector: 'spikes', subject: `title:${randomUUID()}`, severity: 'medium', summary: 'a spike', userId: null, sessionId: null, ip: null, evidence: [], dryRun: false }, 0, services.now());
+      return { method: 'POST', url: `/v1/admin/alerts/${alert.id}/resolve`, headers: admin };
+    },
+    invalid: () => ({ method: 'POST', url: '/v1/admin/alerts/no-such-alert/resolve', headers: admin }),
+  },
+  'GET /v1/admin/blocks': { valid: () => ({ method: 'GET', url: '/v1/admin/blocks', headers: admin }), invalid: () => ({ method: 'GET', url: '/v1/admin/blocks' }) },
+  'POST /v1/admin/blocks': {
+    valid: () => ({ method: 'POST', url: '/v1/admin/blocks', headers: admin, payload: { network: '192.0.2.0/24', minutes: 5, reason: 'openapi test' } }),
+    invalid: () => ({ method: 'POST', url: '/v1/admin/blocks', headers: admin, payload: { network: 'nowhere', minutes: 5 } }),
+  },
+  'DELETE /v1/admin/blocks/{block_id}': {
+    valid: async () => {
+      const block = await app.inject({ method: 'POST', url: '/v1/admin/blocks', headers: admin, payload: { network: '198.51.100.0/24', minutes: 5 } });
+      return { method: 'DELETE', url: `/v1/admin/blocks/${block.json().id}`, headers: admin };
+    },
+    invalid: () => ({ method: 'DELETE', url: '/v1/admin/blocks/no-such-block', headers: admin }),
+  },
+  'PUT /v1/admin/titles/{title_id}/sensitive': {
+    valid: () => ({ method: 'PUT', url: '/v1/admin/titles/drm/sensitive', headers: admin, payload: { sensitive: false } }),
+    invalid: () => ({ method: 'PUT', url: '/v1/admin/titles/drm/sensitive', headers: admin, payload: { sensitive: 'yes' } }),
+  },
+  'DELETE /v1/admin/users/{user_id}/mfa-requirement': {
+    valid: async () => {
+      const other = await seedSubscriber(app, { titles: '*' });
+      await services.stores.watchtower.requireMfa(other.userId, null, services.now());
+      return { method: 'DELETE', url: `/v1/admin/users/${other.userId}/mfa-requirement`, headers: admin };
+    },
+    invalid: () => ({ method: 'DELETE', url: '/v1/admin/users/no-such-user/mfa-requirement', headers: admin }),
   },
 };
 

@@ -51,9 +51,12 @@ describe('PostgreSQL', () => {
       [schema],
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'alerts',
+      'blocks',
       'content_keys',
       'devices',
       'mfa_recovery_codes',
+      'mfa_step_ups',
       'plans',
       'playback_sessions',
       'refresh_families',

@@ -10,6 +10,7 @@ import { signingKeyStoreContract } from './signing-keys.contract.js';
 import { sqlDatabaseContract } from './sql-database.contract.js';
 import { titleStoreContract } from './titles.contract.js';
 import { userStoreContract } from './users.contract.js';
+import { watchtowerStoreContract } from './watchtower.contract.js';
 
 export function sqlContracts(newTarget: NewSqlTarget): void {
   sqlDatabaseContract(newTarget);
@@ -22,4 +23,5 @@ export function sqlContracts(newTarget: NewSqlTarget): void {
   operatorStoreContract(newTarget);
   deviceStoreContract(newTarget);
   mfaStoreContract(newTarget);
+  watchtowerStoreContract(newTarget);
 }

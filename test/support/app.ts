@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
-import { compose, type Services } from '../../src/server/compose.js';
+import { compose, type ComposeOptions, type Services } from '../../src/server/compose.js';
 import { type Config, loadConfig } from '../../src/server/config.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -46,7 +46,7 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
 }
 
 export async function startTestApp(
-  options: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config> } = {},
+  options: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config>; compose?: Omit<ComposeOptions, 'now'> } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   const database = options.backend === 'postgres' ? await freshPostgresDatabase() : undefined;
@@ -64,7 +64,7 @@ export async function startTestApp(
     options.overrides,
   );
   const clock = { now: Date.now() };
-  const services = await compose(config, { now: () => clock.now });
+  const services = await compose(config, { ...options.compose, now: () => clock.now });
   const app = buildApp(services);
   await app.ready();
   return {

@@ -25,6 +25,8 @@ export interface FastPathDeps {
   readonly metrics: HttpMetrics;
   /** The client address as the full path would see it; undefined = take the full path. */
   clientIp(request: IncomingMessage): string | undefined;
+  /** Whether the address is blocked (monitor/block-list.ts): then the full path refuses it. */
+  blocked(ip: string): boolean;
 }
 
 /** Answers the request and returns true, or returns false having touched nothing. */
@@ -41,7 +43,7 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
     const path = url.slice(titleEnd + 1);
     if (isManifest(path)) return false;
     const ip = deps.clientIp(request);
-    if (ip === undefined) return false;
+    if (ip === undefined || deps.blocked(ip)) return false;
     const session = deps.gateway.authorizeCached({
       token: url.slice(PREFIX.length, tokenEnd),
       titleId,

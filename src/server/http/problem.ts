@@ -20,6 +20,7 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   forbidden: { status: 403, title: 'Forbidden' },
   geo_blocked: { status: 403, title: 'Not available in your country' },
   origin_not_allowed: { status: 403, title: 'Origin not allowed' },
+  address_blocked: { status: 403, title: 'Address blocked' },
   not_found: { status: 404, title: 'Not found' },
   request_timeout: { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },

@@ -64,6 +64,10 @@ export class PlaybackService {
     if (plan?.requireMfa === true && !principal.mfa) {
       return deny('mfa_required', 'your plan plays only for logins with a second factor: turn on two-factor login and log in with a code');
     }
+    // The watchtower's require_mfa response (monitor/responses.ts), until the operator clears it.
+    if (!principal.mfa && (await this.stores.watchtower.mfaRequired(principal.userId))) {
+      return deny('mfa_required', 'unusual activity on this account: log in again with a code from your authenticator app to play');
+    }
     const protocol = input.protocol ?? title.protocols[0] ?? 'hls';
     if (!title.protocols.includes(protocol)) {
       return deny('not_found', `title "${title.id}" is not packaged for ${protocol} (it has: ${title.protocols.join(', ')})`);

@@ -22,6 +22,7 @@ import { sqlSigningKeyStore } from './sql/signing-keys.js';
 import { openSqlite } from './sql/sqlite.js';
 import { sqlTitleStore } from './sql/titles.js';
 import { sqlUserStore } from './sql/users.js';
+import { sqlWatchtowerStore } from './sql/watchtower.js';
 
 export interface DurableStoreOptions {
   /** postgres://… — selects PostgreSQL. */
@@ -59,6 +60,7 @@ export function sqlDurableStores(db: SqlDatabase): DurableStores {
     rentals: sqlRentalStore(db),
     devices: sqlDeviceStore(db),
     mfa: sqlMfaStore(db),
+    watchtower: sqlWatchtowerStore(db),
     async ping() {
       await db.query('SELECT 1');
     },

@@ -152,6 +152,46 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 8,
+    statements: [
+      // The watchtower (issue 11): alerts, blocks, MFA step-ups, sensitive titles.
+      `CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        detector TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        user_id TEXT,
+        session_id TEXT,
+        ip TEXT,
+        evidence TEXT NOT NULL,
+        actions_taken TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+        dry_run INTEGER NOT NULL,
+        hits INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_at BIGINT NOT NULL,
+        resolved_at BIGINT)`,
+      // One open alert per detector and subject, even with several instances raising at once.
+      `CREATE UNIQUE INDEX alerts_open ON alerts (detector, subject) WHERE status = 'open'`,
+      `CREATE INDEX alerts_status_created ON alerts (status, created_at)`,
+      `CREATE TABLE blocks (
+        id TEXT PRIMARY KEY,
+        network TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        alert_id TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        lifted_at BIGINT)`,
+      `CREATE INDEX blocks_live ON blocks (expires_at) WHERE lifted_at IS NULL`,
+      `CREATE TABLE mfa_step_ups (
+        user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        alert_id TEXT,
+        created_at BIGINT NOT NULL)`,
+      `ALTER TABLE titles ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0`,
+    ],
+  },
+  {
     version: 9,
     statements: [
       // Replacing a confirmed second factor: the new secret waits here until its first code,
