@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { enrolMfa, totpCode, wrongCode } from '../support/mfa.js';
 import { registerSyntheticTitle } from '../support/titles.js';
+import { RECENT_LOGIN_MS } from '../../src/server/identity/mfa-routes.js';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const STEP_MS = 30_000;
@@ -170,8 +171,17 @@ describe('attack: changing the second factor with a stolen access token', () => 
     return { ...v, ...enrolled };
   }
 
-  it('cannot enrol an authenticator on an account without one: no password is 400, a wrong one 401, and nothing is stored', async () => {
+  it('lets a login under 5 minutes old enrol without the password, as the contract\'s body-less call does', async () => {
     const v = await victim();
+    t.clock.now += RECENT_LOGIN_MS - 1_000;
+    const started = await enrol(v.accessToken);
+    expect(started.statusCode, started.body).toBe(200);
+    expect(started.json().secret).toMatch(/^[A-Z2-7]+$/);
+  });
+
+  it('cannot enrol an authenticator on an account without one from an older login: no password is 400, a wrong one 401, and nothing is stored', async () => {
+    const v = await victim();
+    t.clock.now += RECENT_LOGIN_MS + 1_000; // the thief's token is from a login the owner made a while ago
     const bare = await enrol(v.accessToken);
     expect(bare.statusCode).toBe(400);
     const empty = await enrol(v.accessToken, {});
@@ -188,6 +198,8 @@ describe('attack: changing the second factor with a stolen access token', () => 
   it('cannot replace the victim\'s authenticator with the password alone (401 mfa_required) or a wrong code; the factor stays', async () => {
     const v = await victimWithMfa();
     const before = await t.services.stores.mfa.get(v.userId);
+    // Not even from a fresh login without the password.
+    expect((await enrol(v.accessToken)).statusCode).toBe(400);
     const noCode = await enrol(v.accessToken, { password: v.password });
     expect(noCode.statusCode).toBe(401);
     expect(noCode.json().code).toBe('mfa_required');

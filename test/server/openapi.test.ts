@@ -164,7 +164,7 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
   },
   'POST /v1/me/mfa': {
     valid: () => ({ method: 'POST', url: '/v1/me/mfa', headers: f.auth, payload: { password: f.password } }),
-    invalid: () => ({ method: 'POST', url: '/v1/me/mfa', headers: f.auth, payload: {} }),
+    invalid: () => ({ method: 'POST', url: '/v1/me/mfa', headers: f.auth, payload: { password: 'not the password' } }),
   },
   'DELETE /v1/me/mfa': {
     valid: async () => {

@@ -17,14 +17,22 @@ const code = { type: 'string', minLength: 1, maxLength: 32, description: 'a curr
 /** What proving the owner can answer: the same as a login. */
 const ownerDenials = ['bad_request', 'invalid_credentials', 'mfa_required', 'rate_limited', 'unavailable', 'unsupported_media_type', ...tokenDenials] as const;
 
+/**
+ * A login this recent may start a first enrolment without the password, as CONTRACT.md's
+ * body-less call does right after login; an older one (whose access token has had time to leak)
+ * must prove the owner again.
+ */
+export const RECENT_LOGIN_MS = 5 * 60_000;
+
 const enrolSchema = {
   summary: 'Start TOTP enrolment: a new secret, confirmed with POST /v1/me/mfa/confirm',
   description:
-    'Needs the password, and when two-factor login is already on, a current code (`totp`): the new secret then replaces the ' +
-    'old one once confirmed, and the old one works until then.',
+    'A first enrolment needs the password unless the login is under 5 minutes old. When two-factor login is already on it ' +
+    'needs the password and a current code (`totp`): the new secret then replaces the old one once confirmed, and the old ' +
+    'one works until then.',
   tags: ['identity'],
   security: security.accessToken,
-  body: { type: 'object', additionalProperties: false, required: ['password'], properties: { password, totp: code } },
+  body: { type: 'object', additionalProperties: false, properties: { password, totp: code } },
   response: {
     200: json('the secret, also as an otpauth:// URL for a QR code', {
       type: 'object',
@@ -58,12 +66,25 @@ const removeSchema = {
   response: { 204: noContent('two-factor login is off'), ...problems(...ownerDenials, 'conflict') },
 };
 
-export function mfaRoutes(app: FastifyInstance, { identity, mfa }: Services): void {
-  app.post<{ Body: { password: string; totp?: string } }>('/v1/me/mfa', { schema: enrolSchema }, async (request, reply) => {
+export function mfaRoutes(app: FastifyInstance, services: Services): void {
+  const { identity, mfa } = services;
+  // CONTRACT.md's call has no body at all: it is validated as an empty object.
+  const noBodyIsEmpty = async (request: { body: unknown }) => {
+    request.body ??= {};
+  };
+  app.post<{ Body: { password?: string; totp?: string } }>('/v1/me/mfa', { schema: enrolSchema, preValidation: noBodyIsEmpty }, async (request, reply) => {
     const who = await principalOf(identity, request);
-    const owner = await identity.confirmOwner(who, request.body.password, request.body.totp, request.ip);
-    if (!owner.ok) fail(owner);
-    const verdict = await mfa.enrol(who.userId, who.user.email, owner.value === 'passed');
+    const { password, totp } = request.body;
+    let replacing = false;
+    if (password === undefined) {
+      if (services.now() - who.loggedInAt > RECENT_LOGIN_MS) fail(deny('bad_request', "send the account's password: this login is more than 5 minutes old"));
+      if ((await mfa.check(who.userId, undefined)) !== 'off') fail(deny('bad_request', "send the account's password and a current code (totp) to replace the second factor"));
+    } else {
+      const owner = await identity.confirmOwner(who, password, totp, request.ip);
+      if (!owner.ok) fail(owner);
+      replacing = owner.value === 'passed';
+    }
+    const verdict = await mfa.enrol(who.userId, who.user.email, replacing);
     if (!verdict.ok) fail(verdict);
     return reply.header('cache-control', 'no-store').send(verdict.value);
   });

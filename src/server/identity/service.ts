@@ -80,6 +80,8 @@ export interface Principal {
   readonly familyExpiresAt: number;
   /** The device the login was made on, when it named one. */
   readonly deviceId: string | null;
+  /** When the login was made (Unix ms): refreshes keep it. */
+  readonly loggedInAt: number;
   /** The login passed a second factor. */
   readonly mfa: boolean;
   readonly user: UserRecord;
@@ -247,7 +249,7 @@ export class IdentityService {
     const user = await this.stores.users.findById(sub);
     if (user === undefined) return deny('token_revoked', 'the user of this token no longer exists');
     if (user.disabledAt !== null) return deny('token_revoked', 'this account is disabled');
-    return grant({ userId: sub, familyId: sid, familyExpiresAt: family.expiresAt, deviceId: family.deviceId, mfa: family.mfa, user });
+    return grant({ userId: sub, familyId: sid, familyExpiresAt: family.expiresAt, deviceId: family.deviceId, loggedInAt: family.createdAt, mfa: family.mfa, user });
   }
 
   /** Retention a retired access key needs: its tokens' lifetime plus clock leeway. */
