@@ -61,7 +61,7 @@ export class StreamLimiter {
   /** A sign of life: keeps the stream's slot; false when it holds none any more. */
   async renew(session: PlaybackSessionRecord): Promise<boolean> {
     if (await this.hot.leases.renew(session.userId, session.id, this.settings.leaseMs, this.now())) return true;
-    if (session.createdAt >= (await this.hot.leases.knownSince())) return false;
+    if (session.createdAt >= (await this.hot.leases.knownSince(session.userId))) return false;
     // Its lease may have been lost with the hot state: take a slot again if one is free, and
     // only for a session the database still says is live (an evicted one has ended there).
     if ((await this.alive(session.id)) === undefined) return false;
