@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisHotState } from '../../src/server/stores/redis/hot-state.js';
-import { ADMIN_TOKEN, freshPostgresDatabase } from '../support/app.js';
+import { ADMIN_TOKEN, freshPostgresDatabase, presentEntitlement } from '../support/app.js';
 import { type FaultCluster, startFaultCluster } from '../support/fault-cluster.js';
 import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster.js';
 import { evictRounds, limitedViewer, refuseRounds } from '../support/stream-bursts.js';
@@ -67,13 +67,7 @@ describe('two instances over PostgreSQL and a Redis Cluster', () => {
   it('accepts a single-use license message on one instance and refuses it on the other', async () => {
     const minted = await instances.a.services.proxy.mint({ titleId: 'drm', sid: 'cluster', licenseEndsAt: Date.now() + 60_000 });
     if (!minted.ok) throw new Error(minted.detail);
-    const post = (app: FastifyInstance) =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/license/clearkey',
-        headers: { 'content-type': 'application/json', 'x-tollgate-entitlement': minted.value },
-        payload: JSON.stringify({ kids: [Buffer.from(keys.sd.kid, 'hex').toString('base64url')] }),
-      });
+    const post = (app: FastifyInstance) => presentEntitlement(app, minted.value, keys.sd.kid);
     expect((await post(instances.b.app)).statusCode).toBe(200);
     const replay = await post(instances.a.app);
     expect(replay.statusCode).toBe(401);
