@@ -20,24 +20,41 @@
  * instance clocks must agree with Redis's within the clock-skew bound, as for tokens.
  */
 import { onConnectionChange, type RedisClient } from './client.js';
-import { keySlot, SLOTS, slotTag } from './slots.js';
+import { keySlot, slotTag } from './slots.js';
 
-/** Epochs read at once when a cluster instance starts. */
-const READ_BATCH = 1_024;
+/** Epochs per script when a cluster instance starts: small enough to answer within the command timeout. */
+const NODE_BATCH = 512;
+
+// The epoch in one key, given the run_id of the server running the script.
+const EPOCH_OF = `
+local function epochOf(key, runId)
+  local current = redis.call('GET', key)
+  if current and string.sub(current, string.find(current, ':', 1, true) + 1) == runId then
+    return current
+  end
+  local now = redis.call('TIME')
+  local value = (tonumber(now[1]) + 1) .. ':' .. runId
+  redis.call('SET', key, value)
+  return value
+end
+local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+`;
 
 // INFO inside the script: the run_id and the epoch come from one server, atomically.
-const EPOCH_SCRIPT = `
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-local current = redis.call('GET', KEYS[1])
-if current and string.sub(current, string.find(current, ':', 1, true) + 1) == runId then
-  return current
-end
-local now = redis.call('TIME')
-local value = (tonumber(now[1]) + 1) .. ':' .. runId
-redis.call('SET', KEYS[1], value)
-return value`;
+const EPOCH_SCRIPT = `${EPOCH_OF}
+return epochOf(KEYS[1], runId)`;
 
-type Client = RedisClient & { tollgateEpoch(key: string): Promise<string> };
+// Every slot a cluster node serves at once, one INFO for all (INFO is most of an epoch read's
+// cost). The keys (ARGV) span slots of the node that KEYS[1], the first of them, routes to:
+// a cluster refuses declared keys of several slots, and Redis 7's script flag lets the script
+// touch the others on its node.
+const NODE_EPOCHS_SCRIPT = `#!lua flags=allow-cross-slot-keys
+${EPOCH_OF}
+local values = {}
+for i, key in ipairs(ARGV) do values[i] = epochOf(key, runId) end
+return values`;
+
+type Client = RedisClient & { tollgateEpoch(key: string): Promise<string>; tollgateNodeEpochs(first: string, ...keys: string[]): Promise<string[]> };
 
 export interface Epoch {
   /** The key's value, compared on every use to notice a flush or failover in between. */
@@ -56,6 +73,7 @@ export class RedisEpochs {
 
   constructor(redis: RedisClient, prefix: string) {
     redis.defineCommand('tollgateEpoch', { numberOfKeys: 1, lua: EPOCH_SCRIPT });
+    redis.defineCommand('tollgateNodeEpochs', { numberOfKeys: 1, lua: NODE_EPOCHS_SCRIPT });
     this.#redis = redis as Client;
     this.#prefix = prefix;
     onConnectionChange(redis, (event) => {
@@ -91,12 +109,35 @@ export class RedisEpochs {
 
   /**
    * Reads every epoch, so that each begins (when missing) before this instance mints anything:
-   * the one of a server, or all 16384 of a cluster (once per instance start, in batches).
+   * the one of a server, or all 16384 of a cluster, one script per node.
    */
   async readAll(): Promise<void> {
-    if (!this.#redis.isCluster) return void (await this.current(''));
-    for (let slot = 0; slot < SLOTS; slot += READ_BATCH) {
-      await Promise.all(Array.from({ length: Math.min(READ_BATCH, SLOTS - slot) }, (_, i) => this.current(`{${slotTag(slot + i)}}`)));
+    if (this.#redis.isCluster) {
+      for (const slots of await this.#slotsByNode()) await this.#readNode(slots);
+    }
+    await this.current('');
+  }
+
+  /** The slots each cluster node serves, as the cluster says now. */
+  async #slotsByNode(): Promise<number[][]> {
+    const byNode = new Map<string, number[]>();
+    for (const [from, to, [host, port] = []] of await this.#redis.cluster('SLOTS')) {
+      const node = `${host}:${port}`;
+      const slots = byNode.get(node) ?? [];
+      for (let slot = from; slot <= to; slot++) slots.push(slot);
+      byNode.set(node, slots);
+    }
+    return [...byNode.values()];
+  }
+
+  async #readNode(slots: readonly number[]): Promise<void> {
+    for (let from = 0; from < slots.length; from += NODE_BATCH) {
+      const keys = slots.slice(from, from + NODE_BATCH).map((slot) => this.keyFor(`{${slotTag(slot)}}`));
+      const generation = this.#generation;
+      // Slots moving meanwhile (a resharding) fail the script, and with it this start.
+      const values = await this.#redis.tollgateNodeEpochs(keys[0]!, ...keys);
+      if (generation !== this.#generation) return;
+      for (const [i, value] of values.entries()) this.#current.set(keys[i]!, Promise.resolve(toEpoch(value)));
     }
   }
 
@@ -110,7 +151,11 @@ export class RedisEpochs {
       const generation = this.#generation;
       const value = await this.#redis.tollgateEpoch(at);
       // An answer from before a reconnection may describe a server that is gone.
-      if (generation === this.#generation) return { value, startedAt: Number(value.slice(0, value.indexOf(':'))) * 1000 };
+      if (generation === this.#generation) return toEpoch(value);
     }
   }
+}
+
+function toEpoch(value: string): Epoch {
+  return { value, startedAt: Number(value.slice(0, value.indexOf(':'))) * 1000 };
 }
