@@ -72,7 +72,7 @@ export class PlaybackService {
       return deny('not_entitled', `neither your plan nor a rental covers "${title.id}"`);
     }
     const id = randomUUID();
-    const admitted = await this.limiter.admit({ userId: principal.userId, familyId: principal.familyId, streamId: id, plan });
+    const admitted = await this.limiter.admit({ userId: principal.userId, familyId: principal.familyId, deviceId: principal.deviceId, streamId: id, plan });
     if (!admitted.ok) return admitted;
     const entitlementEnd = await entitledUntil(this.stores, principal.user, title.id, now, true);
     if (entitlementEnd === undefined) {

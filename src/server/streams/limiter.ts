@@ -18,6 +18,15 @@ import { deny, denyWith, grant, type Verdict } from '../../core/errors.js';
 import type { AdmitRequest, DurableStores, HotState, PlanRecord, PlaybackSessionRecord, RefreshFamily, StreamLease, StreamLimitMode } from '../../core/ports.js';
 import { sessionEndedMark } from '../playback/liveness.js';
 
+/** A stream to admit: its account, login (and that login's device, if it named one) and plan. */
+export interface StreamStart {
+  readonly userId: string;
+  readonly familyId: string;
+  readonly deviceId: string | null;
+  readonly streamId: string;
+  readonly plan: PlanRecord;
+}
+
 /** A live stream's session and login. */
 type Live = { session: PlaybackSessionRecord; family: RefreshFamily };
 type StreamState = Live | 'starting' | undefined;
@@ -46,8 +55,8 @@ export class StreamLimiter {
    * Takes a slot for a new stream of the login's device, before the session exists; in
    * evict_oldest mode the streams it displaced are ended here.
    */
-  async admit(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }): Promise<Verdict<void>> {
-    const request = await this.request(input, input.plan.streamLimitMode);
+  async admit(input: StreamStart): Promise<Verdict<void>> {
+    const request = this.request(input, input.plan.streamLimitMode);
     let outcome = await this.hot.leases.admit(request, this.now());
     // Slots held by streams that ended another way (their login was revoked, they expired)
     // until their leases lapse: free them and ask once more, rather than refuse the viewer.
@@ -73,21 +82,21 @@ export class StreamLimiter {
     if (session.createdAt >= (await this.hot.leases.knownSince(session.userId))) return false;
     // Its lease may have been lost with the hot state: take a slot again if one is free, and
     // only for a session the database still says is live (an evicted one has ended there).
-    if ((await this.alive(session.id)) === undefined) return false;
+    const live = await this.alive(session.id);
+    if (live === undefined) return false;
     const user = await this.stores.users.findById(session.userId);
     const plan = user && (await this.stores.plans.get(user.planId));
     if (plan === undefined) return false;
-    const request = await this.request({ userId: session.userId, familyId: session.familyId, streamId: session.id, plan }, 'refuse');
+    const request = this.request({ userId: session.userId, familyId: session.familyId, deviceId: live.family.deviceId, streamId: session.id, plan }, 'refuse');
     return (await this.hot.leases.admit(request, this.now())).admitted;
   }
 
-  private async request(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }, mode: StreamLimitMode): Promise<AdmitRequest> {
-    const family = await this.stores.refreshTokens.getFamily(input.familyId);
+  private request(input: StreamStart, mode: StreamLimitMode): AdmitRequest {
     return {
       account: input.userId,
       streamId: input.streamId,
       // A login without a device id is a device of its own.
-      deviceKey: family?.deviceId != null ? `device:${family.deviceId}` : `login:${input.familyId}`,
+      deviceKey: input.deviceId !== null ? `device:${input.deviceId}` : `login:${input.familyId}`,
       limit: input.plan.maxStreams,
       mode,
       countBy: input.plan.countBy,
