@@ -13,6 +13,7 @@ export const TOOLS: readonly Tool[] = [
   { name: 'nginx', versionArgs: ['-v'], install: 'apt-get install nginx-light' },
   { name: 'wrk', versionArgs: ['--version'], install: 'apt-get install wrk' },
   { name: 'ffmpeg', versionArgs: ['-version'], install: 'apt-get install ffmpeg' },
+  { name: 'redis-server', versionArgs: ['--version'], install: 'apt-get install redis-server' },
 ];
 
 /** The first line a tool prints about its version, or undefined when it is not on PATH. */

@@ -6,7 +6,8 @@
  *   2. the uncached playback-token check vs one raw HMAC-SHA256;
  *   3. ClearKey licenses through license_url, per second and per server CPU-second, p50/p99;
  *   4. the packager's CENC and HLS AES-128 encryption in MB/s against copying the same bytes;
- * then rewrites the results section of docs/BENCHMARKS.md.
+ *   5. stream leases on a real Redis: admission and renewal per Redis CPU-second, p99, bytes per stream;
+ * then rewrites the results sections of docs/BENCHMARKS.md.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ import { benchPackager, type PackagerResult } from './packager.js';
 import { cleanUp, tempDir } from './processes.js';
 import { type ProfileSummary, summariseProfile } from './profile.js';
 import { END, renderResults, START, TARGET_TOKEN, writeResults } from './report.js';
+import { benchStreams, type StreamsOptions } from './streams.js';
+import { renderStreams, STREAMS_END, STREAMS_START } from './report-streams.js';
 import { benchTokenCheck, type TokenBenchResult } from './token.js';
 import type { LoadOptions } from './wrk.js';
 
@@ -32,17 +35,23 @@ const USAGE = `usage: npm run bench -- [options]
   --iterations N    token check: calls per round (default 200000)
   --license-connections N
                     wrk connections for the license run (default 50)
-  --only PART       run one part, http, token, license or packager; the doc is then left alone
+  --accounts N      stream leases: accounts, taken round-robin (default 10000)
+  --streams-per-account N
+                    stream leases: streams admitted per account, its limit too (default 2)
+  --renewals N      stream leases: renewals per round (default 100000)
+  --in-flight N     stream leases: operations in flight over one connection (default 32)
+  --only PART       run one part, http, token, license, packager or streams; the doc is then
+                    left alone, except that streams rewrites its own section
   --no-write        print only, leave docs/BENCHMARKS.md alone
   --no-floors       skip the reference bare node:http servers (no token check) that show
                     how much of the gap to nginx is Node's own HTTP and file serving
   --profile         also take a V8 CPU profile of the Tollgate processes (http, license) and
                     print where their time goes (sampling slows them, so the doc is left alone)
 
-Needs nginx, wrk and ffmpeg (Debian/Ubuntu: apt-get install nginx-light wrk ffmpeg).
+Needs nginx, wrk, ffmpeg and redis-server (Debian/Ubuntu: apt-get install nginx-light wrk ffmpeg redis-server).
 `;
 
-const PARTS: readonly string[] = ['http', 'token', 'license', 'packager'];
+const PARTS: readonly string[] = ['http', 'token', 'license', 'packager', 'streams'];
 
 const root = new URL('../..', import.meta.url).pathname;
 export const DOC = join(root, 'docs', 'BENCHMARKS.md');
@@ -61,6 +70,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         iterations: { type: 'string', default: '200000' },
         rounds: { type: 'string', default: '3' },
         'license-connections': { type: 'string', default: '50' },
+        accounts: { type: 'string', default: '10000' },
+        'streams-per-account': { type: 'string', default: '2' },
+        renewals: { type: 'string', default: '100000' },
+        'in-flight': { type: 'string', default: '32' },
         only: { type: 'string' },
         'no-write': { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
@@ -89,6 +102,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let iterations: number;
   let rounds: number;
   let licenseConnections: number;
+  let streamsOptions: StreamsOptions;
   try {
     load = {
       durationSec: int('duration', values.duration!, 1, 300),
@@ -100,6 +114,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     iterations = int('iterations', values.iterations!, 1000, 100_000_000);
     rounds = int('rounds', values.rounds!, 1, 20);
     licenseConnections = int('license-connections', values['license-connections']!, 1, 1000);
+    streamsOptions = {
+      accounts: int('accounts', values.accounts!, 1, 10_000_000),
+      streamsPerAccount: int('streams-per-account', values['streams-per-account']!, 1, 100),
+      renewals: int('renewals', values.renewals!, 1000, 100_000_000),
+      inFlight: int('in-flight', values['in-flight']!, 1, 10_000),
+      rounds,
+    };
     if (values.only !== undefined && !PARTS.includes(values.only)) throw new RangeError(`--only must be one of ${PARTS.join(', ')}`);
   } catch (error) {
     process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}`);
@@ -110,7 +131,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const doToken = doPart('token');
   const doLicense = doPart('license');
   const doPackager = doPart('packager');
-  const tools = [...(doHttp ? ['nginx'] : []), ...(doHttp || doLicense ? ['wrk'] : []), ...(doHttp || doLicense || doPackager ? ['ffmpeg'] : [])];
+  const doStreams = doPart('streams');
+  const tools = [...(doHttp ? ['nginx'] : []), ...(doStreams ? ['redis-server'] : []), ...(doHttp || doLicense ? ['wrk'] : []), ...(doHttp || doLicense || doPackager ? ['ffmpeg'] : [])];
   const missing = missingTools(tools);
   if (missing.length > 0) {
     process.stderr.write(`bench: cannot run ${values.only ?? 'the bench'}:\n  ${missing.join('\n  ')}\n`);
@@ -125,6 +147,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       say(`\n== playback-token check vs raw HMAC-SHA256 (${iterations.toLocaleString('en-US')} calls x 5 rounds)`);
       token = benchTokenCheck({ iterations, rounds: 5 });
       say(`verifyPlaybackToken ${fmt(token.verifyPerSec)}/s, createHmac ${fmt(token.hmacPerSec)}/s: ${token.ratio.toFixed(2)}x (target >= ${TARGET_TOKEN}x)`);
+      say(`verifyPlaybackJwt ${fmt(token.jwtVerifyPerSec)}/s (${token.jwtTokenLength} characters against ${token.tokenLength})`);
     }
     const profileDir = values.profile && doHttp ? tempDir('profile') : undefined;
     const http = doHttp
@@ -139,8 +162,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (licenseProfileDir !== undefined) printProfile('Tollgate process answering licenses', summariseProfile(licenseProfileDir));
     }
     const packager: PackagerResult | undefined = doPackager ? await benchPackager({ rounds: 5, secondsPerRound: 1 }) : undefined;
+    const streams = doStreams ? await benchStreams(streamsOptions) : undefined;
 
     const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+    const skeleton = `# Benchmarks\n\n${START}\n${END}\n`;
+    if (streams !== undefined && !values['no-write'] && !values.profile) {
+      const section = renderStreams(streams, { date: new Date(), command, machine, loadAfter: loadAverage() });
+      writeResults(DOC, section, skeleton, { start: STREAMS_START, end: STREAMS_END });
+      say(`\nwrote the stream-lease results into ${DOC}`);
+    }
+    if (values.only === 'streams') return 0;
     const section = renderResults({
       date: new Date(),
       command,
@@ -156,7 +187,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (values['no-write'] || values.only !== undefined || values.profile) {
       say('\n(docs/BENCHMARKS.md left alone)');
     } else {
-      writeResults(DOC, section, `# Benchmarks\n\n${START}\n${END}\n`);
+      writeResults(DOC, section, skeleton);
       say(`\nwrote the results into ${DOC}`);
     }
     return 0;

@@ -110,6 +110,7 @@ export function renderResults(r: Results): string {
     );
     out.push('| operation | ops/s |', '|---|--:|');
     out.push(`| \`verifyPlaybackToken\` (uncached: structure, kid, HMAC, constant-time compare, claims, expiry) | ${n(t.verifyPerSec)} |`);
+    out.push(`| \`verifyPlaybackJwt\` (the JWT form, ${t.jwtTokenLength} characters: the same steps, strict JSON header and claims) | ${n(t.jwtVerifyPerSec)} |`);
     out.push(`| \`createHmac('sha256', key).update(s).digest()\`, s of ${t.macInputLength} characters | ${n(t.hmacPerSec)} |`);
     out.push('');
   }
@@ -119,14 +120,14 @@ export function renderResults(r: Results): string {
   return out.join('\n');
 }
 
-/** Replaces the results section of the doc (or appends one), keeping everything else. */
-export function writeResults(docPath: string, section: string, skeleton: string): void {
+/** Replaces a section of the doc between its markers (or appends it), keeping everything else. */
+export function writeResults(docPath: string, section: string, skeleton: string, markers: { start: string; end: string } = { start: START, end: END }): void {
   const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : skeleton;
-  const start = doc.indexOf(START);
-  const end = doc.indexOf(END);
+  const start = doc.indexOf(markers.start);
+  const end = doc.indexOf(markers.end);
   const next =
     start >= 0 && end > start
-      ? `${doc.slice(0, start)}${section}${doc.slice(end + END.length)}`
+      ? `${doc.slice(0, start)}${section}${doc.slice(end + markers.end.length)}`
       : `${doc.trimEnd()}\n\n${section}\n`;
   writeFileSync(docPath, next);
 }

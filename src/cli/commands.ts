@@ -4,6 +4,7 @@ import { type Command, flags, oneOf, parse, print, refuse, required, UsageError,
 import { ID_PATTERN } from '../server/http/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../server/identity/passwords.js';
 import { startServer, stopOnSignals } from '../server/main.js';
+import { ACCESS_FLAGS, ACCESS_USAGE, accessFlags } from './access-flags.js';
 import { cdnSign } from './cdn-sign.js';
 import { runDemo } from './demo.js';
 import { exportCpix } from './keys-export.js';
@@ -58,7 +59,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'plans add',
-    usage: 'plans add --id ID (--titles a,b,c | --all) [--max-streams N] [--stream-limit-mode refuse|evict_oldest] [--count-by session|device] [--max-devices N] [--require-mfa | --no-require-mfa]',
+    usage: `plans add --id ID (--titles a,b,c | --all) [--max-streams N] [--stream-limit-mode refuse|evict_oldest] [--count-by session|device] [--max-devices N] [--require-mfa | --no-require-mfa] ${ACCESS_USAGE}`,
     summary: 'create or update a plan',
     run: async (args, config) => {
       const v = flags(args, {
@@ -71,6 +72,7 @@ export const COMMANDS: readonly Command[] = [
         'no-require-mfa': { type: 'boolean' },
         'stream-limit-mode': { type: 'string' },
         'count-by': { type: 'string' },
+        ...ACCESS_FLAGS,
       });
       const id = required(v, 'id');
       if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--id may use letters, digits, . _ - (max 64)');
@@ -83,7 +85,18 @@ export const COMMANDS: readonly Command[] = [
       const streamLimitMode = oneOf(v['stream-limit-mode'], '--stream-limit-mode', ['refuse', 'evict_oldest'] as const);
       const countBy = oneOf(v['count-by'], '--count-by', ['session', 'device'] as const);
       return withServices(config, async ({ catalog }) => {
-        print(await catalog.upsertPlan({ id, titles, maxStreams, maxDevices, requireMfa, ...(streamLimitMode ? { streamLimitMode } : {}), ...(countBy ? { countBy } : {}) }));
+        const verdict = await catalog.upsertPlan({
+          id,
+          titles,
+          maxStreams,
+          maxDevices,
+          requireMfa,
+          ...(streamLimitMode ? { streamLimitMode } : {}),
+          ...(countBy ? { countBy } : {}),
+          ...accessFlags(v),
+        });
+        if (!verdict.ok) return refuse(verdict.detail);
+        print(verdict.value);
         return 0;
       });
     },

@@ -1,9 +1,10 @@
 /**
  * The operator's commands (issue 9): find users with their streams, disable, enable or revoke
- * them, list streams, grant rentals. Each finds the user by email and makes one service call,
- * the same as the admin API's routes.
+ * them, reset their second factor, list streams, grant rentals. Each finds the user by email
+ * and makes one service call, the same as the admin API's routes.
  */
 import { isValidEmail } from '../core/email.js';
+import type { Verdict } from '../core/errors.js';
 import type { UserRecord } from '../core/ports.js';
 import { grantRental, MAX_RENTAL_HOURS } from '../server/catalog/rentals.js';
 import type { Services } from '../server/compose.js';
@@ -32,21 +33,28 @@ function withUser(config: Parameters<Command['run']>[1], address: string, fn: (s
   });
 }
 
-/** `users disable` and `users enable`. */
-function switchCommand(name: 'disable' | 'enable', summary: string): Command {
+/** `users disable|enable|revoke|mfa-reset`: one operator action on the user found by email, then what it did. */
+function userAction<T>(
+  name: string,
+  summary: string,
+  act: (operator: Services['operator'], userId: string) => Promise<Verdict<T>>,
+  show: (user: UserRecord, value: T) => object,
+): Command {
   return {
     name: `users ${name}`,
     usage: `users ${name} --email E`,
     summary,
     run: async (args, config) =>
       withUser(config, email(flags(args, { email: { type: 'string' } })), async ({ operator }, user) => {
-        const verdict = await operator.updateUser(user.id, { disabled: name === 'disable' });
+        const verdict = await act(operator, user.id);
         if (!verdict.ok) return refuse(verdict.detail);
-        print(verdict.value);
+        print(show(user, verdict.value));
         return 0;
       }),
   };
 }
+
+const done = (more: object) => (user: UserRecord) => ({ user_id: user.id, email: user.email, ...more });
 
 export const OPERATOR_COMMANDS: readonly Command[] = [
   {
@@ -62,20 +70,10 @@ export const OPERATOR_COMMANDS: readonly Command[] = [
       });
     },
   },
-  switchCommand('disable', 'disable a user: no logins, refreshes or tokens; every login and stream ends'),
-  switchCommand('enable', 'enable a disabled user again (it logs in anew)'),
-  {
-    name: 'users revoke',
-    usage: 'users revoke --email E',
-    summary: 'end every login and stream of a user (it may log in again)',
-    run: async (args, config) =>
-      withUser(config, email(flags(args, { email: { type: 'string' } })), async ({ operator }, user) => {
-        const verdict = await operator.revokeUser(user.id);
-        if (!verdict.ok) return refuse(verdict.detail);
-        print({ user_id: user.id, email: user.email, revoked: true });
-        return 0;
-      }),
-  },
+  userAction('disable', 'disable a user: no logins, refreshes or tokens; every login and stream ends', (operator, id) => operator.updateUser(id, { disabled: true }), (_, view) => view),
+  userAction('enable', 'enable a disabled user again (it logs in anew)', (operator, id) => operator.updateUser(id, { disabled: false }), (_, view) => view),
+  userAction('revoke', 'end every login and stream of a user (it may log in again)', (operator, id) => operator.revokeUser(id), done({ revoked: true })),
+  userAction('mfa-reset', "turn a user's two-factor login off (lost authenticator); every login and stream ends", (operator, id) => operator.resetMfa(id), done({ mfa: false, revoked: true })),
   {
     name: 'sessions list',
     usage: 'sessions list [--email E]',

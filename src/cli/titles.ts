@@ -1,5 +1,6 @@
-/** `tollgate titles list|remove`: what is registered, and taking a title down for good. */
+/** `tollgate titles list|set|remove`: what is registered, its access rules, and taking a title down for good. */
 import { removeTitle } from '../server/catalog/remove.js';
+import { ACCESS_FLAGS, ACCESS_USAGE, accessFlags } from './access-flags.js';
 import { type Command, flags, parse, print, refuse, withServices } from './args.js';
 
 export const TITLE_COMMANDS: readonly Command[] = [
@@ -11,6 +12,20 @@ export const TITLE_COMMANDS: readonly Command[] = [
       flags(args, {});
       return withServices(config, async ({ catalog }) => {
         print({ titles: await catalog.titlesWithKeys() });
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'titles set',
+    usage: `titles set ID ${ACCESS_USAGE}`,
+    summary: 'change the countries and browser origins a title may be played from',
+    run: async (args, config) => {
+      const { values, positionals } = parse(args, ACCESS_FLAGS, 1);
+      return withServices(config, async ({ catalog }) => {
+        const verdict = await catalog.setTitleAccess(positionals[0]!, accessFlags(values));
+        if (!verdict.ok) return refuse(verdict.detail);
+        print(verdict.value);
         return 0;
       });
     },

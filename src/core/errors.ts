@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'conflict',
   'stream_limit_reached',
   'device_limit_reached',
+  'geo_blocked',
+  'origin_not_allowed',
   'mfa_required',
   'rate_limited',
   'forbidden',

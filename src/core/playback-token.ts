@@ -83,27 +83,42 @@ const MIN_LENGTH = PLAYBACK_TOKEN_PREFIX.length + 4 + MAC_LENGTH;
  * the caller, never a client's doing.
  */
 export function mintPlaybackToken(claims: PlaybackTokenInput, key: PlaybackKey, hmac: HmacSha256): string {
-  if (!isBase64urlText(key.kid, 0, key.kid.length)) throw new TypeError('mintPlaybackToken: kid must be 1-64 base64url characters');
-  if (!Number.isSafeInteger(claims.exp) || claims.exp <= 0) throw new TypeError('mintPlaybackToken: exp must be a positive integer');
+  const c = canonicalPlaybackClaims(claims, key, 'mintPlaybackToken');
+  const text = [c.exp, c.sid, c.titleId, c.scope, c.ip ?? '', c.uaHash ?? ''].join(FIELD_SEPARATOR);
+  const signed = `${PLAYBACK_TOKEN_PREFIX}${key.kid}.${encodeBase64url(utf8(text))}`;
+  return withMac(signed, key, hmac, 'mintPlaybackToken');
+}
+
+/**
+ * The claims as every playback-token format writes them (this one and the JWT form,
+ * playback-token-jwt.ts): scope normalised, ip masked and canonical. Throws TypeError on
+ * claims a verifier would refuse or misread — a bug in the caller, never a client's doing.
+ */
+export function canonicalPlaybackClaims(claims: PlaybackTokenInput, key: PlaybackKey, caller: string): PlaybackClaims {
+  if (!isBase64urlText(key.kid, 0, key.kid.length)) throw new TypeError(`${caller}: kid must be 1-64 base64url characters`);
+  if (!Number.isSafeInteger(claims.exp) || claims.exp <= 0) throw new TypeError(`${caller}: exp must be a positive integer`);
   if (!isPlainField(claims.sid) || !isPlainField(claims.titleId)) {
-    throw new TypeError('mintPlaybackToken: sid and titleId must be non-empty, without control characters');
+    throw new TypeError(`${caller}: sid and titleId must be non-empty, without control characters`);
   }
   const scope = normalizeScope(claims.scope ?? '');
-  if (scope === undefined) throw new TypeError('mintPlaybackToken: scope must be a plain relative path');
-  let ip = '';
+  if (scope === undefined) throw new TypeError(`${caller}: scope must be a plain relative path`);
+  let ip: string | undefined;
   if (claims.ip !== undefined) {
     const net = parseIpNetwork(claims.ip);
-    if (net === undefined) throw new TypeError('mintPlaybackToken: ip must be an address or address/bits');
+    if (net === undefined) throw new TypeError(`${caller}: ip must be an address or address/bits`);
     ip = formatIpNetwork(net);
   }
-  const uaHash = claims.uaHash ?? '';
-  if (uaHash !== '' && !isBase64urlText(uaHash, 0, uaHash.length)) throw new TypeError('mintPlaybackToken: uaHash must come from hashUserAgent');
-  const text = [claims.exp, claims.sid, claims.titleId, scope, ip, uaHash].join(FIELD_SEPARATOR);
-  const signed = `${PLAYBACK_TOKEN_PREFIX}${key.kid}.${encodeBase64url(utf8(text))}`;
+  const uaHash = claims.uaHash;
+  if (uaHash !== undefined && !isBase64urlText(uaHash, 0, uaHash.length)) throw new TypeError(`${caller}: uaHash must come from hashUserAgent`);
+  return { sid: claims.sid, titleId: claims.titleId, scope, exp: claims.exp, ...(ip !== undefined ? { ip } : {}), ...(uaHash !== undefined ? { uaHash } : {}) };
+}
+
+/** signed + '.' + base64url(HMAC-SHA256(secret, signed)), within the length every format keeps to. */
+export function withMac(signed: string, key: PlaybackKey, hmac: HmacSha256, caller: string): string {
   const mac = hmac(key.secret, signed);
-  if (mac.length !== 32) throw new TypeError('mintPlaybackToken: hmac must return 32 bytes');
+  if (mac.length !== 32) throw new TypeError(`${caller}: hmac must return 32 bytes`);
   const token = `${signed}.${encodeBase64url(mac)}`;
-  if (token.length > MAX_PLAYBACK_TOKEN_LENGTH) throw new TypeError('mintPlaybackToken: claims too long for a token');
+  if (token.length > MAX_PLAYBACK_TOKEN_LENGTH) throw new TypeError(`${caller}: claims too long for a token`);
   return token;
 }
 
@@ -133,7 +148,7 @@ export async function verifyPlaybackTokenAsync(token: string, ctx: PlaybackVerif
 }
 
 /** A NaN clock would make every expiry check pass: fail closed, loudly. */
-function checkClock(now: number, leeway: number | undefined, caller: string): void {
+export function checkClock(now: number, leeway: number | undefined, caller: string): void {
   if (!Number.isFinite(now) || !((leeway ?? 0) >= 0)) throw new TypeError(`${caller}: now and leeway must be finite, leeway >= 0`);
 }
 
@@ -220,7 +235,7 @@ function parseExp(text: string, end: number): number | undefined {
 }
 
 /** base64url characters only, 1–64 of them, in text[start, end): kids and uaHash. */
-function isBase64urlText(text: string, start: number, end: number): boolean {
+export function isBase64urlText(text: string, start: number, end: number): boolean {
   if (end <= start || end - start > MAX_KID_LENGTH) return false;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
@@ -231,7 +246,7 @@ function isBase64urlText(text: string, start: number, end: number): boolean {
 }
 
 /** Non-empty and free of control characters (LF is the field separator). */
-function isPlainField(value: string): boolean {
+export function isPlainField(value: string): boolean {
   if (typeof value !== 'string' || value.length === 0) return false;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);

@@ -5,6 +5,7 @@
  * HotState (in-process or Redis). Every implementation passes the contract suite of its port
  * in test/stores/. Times are Unix milliseconds, always passed in.
  */
+import type { AccessRules } from './access-rules.js';
 
 export interface UserRecord {
   readonly id: string;
@@ -31,6 +32,8 @@ export interface PlanRecord {
   readonly streamLimitMode: StreamLimitMode;
   /** What counts against the limit: each stream, or each device (its streams count once). */
   readonly countBy: StreamCountBy;
+  /** Countries and browser origins its subscribers may play from (core/access-rules.ts). */
+  readonly access: AccessRules;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -44,6 +47,8 @@ export interface TitleRecord {
   /** Packaged forms, e.g. ['hls'], ['hls', 'dash']. */
   readonly protocols: readonly string[];
   readonly durationSec: number;
+  /** Countries and browser origins it may be played from (core/access-rules.ts). */
+  readonly access: AccessRules;
   readonly createdAt: number;
 }
 
@@ -165,6 +170,8 @@ export interface TitleStore {
    * keys stop existing when the new ones start. False when there is no such title.
    */
   replace(title: TitleRecord, keys: readonly ContentKeyRecord[]): Promise<boolean>;
+  /** Sets a title's access rules (a replaced title keeps them); false when there is no such title. */
+  setAccess(id: string, access: AccessRules): Promise<boolean>;
   /** Removes a title and its keys. */
   remove(id: string): Promise<void>;
   contentKey(kid: string): Promise<ContentKeyRecord | undefined>;
@@ -259,17 +266,25 @@ export interface MfaRecord {
   readonly confirmedAt: number | null;
   /** The newest TOTP time step accepted: a code of that step or an earlier one is refused. */
   readonly lastStep: number | null;
+  /** A replacement secret waiting for its first code; the confirmed one stays in force until then. */
+  readonly pendingSecret: string | null;
 }
 
 export interface MfaStore {
   get(userId: string): Promise<MfaRecord | undefined>;
   /** Starts (or restarts) enrolment with a new secret; false when MFA is already confirmed. */
   begin(userId: string, sealedSecret: string, now: number): Promise<boolean>;
+  /** Sets a confirmed factor's pending replacement; false when no factor is confirmed. */
+  beginReplacement(userId: string, sealedSecret: string): Promise<boolean>;
   /**
-   * Confirms a pending enrolment with the code of `step` (which counts as used) and stores the
-   * recovery codes' hashes, replacing any earlier ones; false when not pending or the step is used.
+   * Confirms the secret waiting for its first code (a first enrolment, or a replacement, which
+   * then takes the confirmed one's place) with the code of `step` (which counts as used) and
+   * stores the recovery codes' hashes, replacing any earlier ones; false when `sealedSecret` is
+   * not the one waiting (another enrolment raced it) or, for a first enrolment, the step is used.
    */
-  confirm(userId: string, step: number, recoveryCodeHashes: readonly string[], now: number): Promise<boolean>;
+  confirm(userId: string, sealedSecret: string, step: number, recoveryCodeHashes: readonly string[], now: number): Promise<boolean>;
+  /** Turns the factor off: the secret, any pending one and the recovery codes go; false when there was none. */
+  remove(userId: string): Promise<boolean>;
   /** Atomically accepts a TOTP step newer than the last accepted one; false for a replay. */
   useStep(userId: string, step: number): Promise<boolean>;
   /** Atomically spends an unused recovery code; false when unknown or spent. */

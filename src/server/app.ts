@@ -7,7 +7,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
 import type { HttpLimits } from './config.js';
+import type { TlsFiles } from './config-tls.js';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import proxyAddr from '@fastify/proxy-addr';
 import { corsPolicy, registerCors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -19,6 +21,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { serviceRoutes } from './http/service-routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import { accountRoutes } from './identity/account-routes.js';
+import { mfaRoutes } from './identity/mfa-routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { licenseRoutes } from './license/routes.js';
 import { playbackRoutes } from './playback/routes.js';
@@ -47,10 +50,12 @@ function clientIpOf(trustProxy: readonly string[]): (request: IncomingMessage) =
  * which then sends requests into closed connections: sporadic 502s), hold a slow body for
  * 300 s and accept any number of connections. These come from configuration instead.
  */
-function createLimitedServer(limits: HttpLimits, listener: RequestListener): Server {
+function createLimitedServer(limits: HttpLimits, tls: TlsFiles | undefined, listener: RequestListener): Server {
   // Node checks the header and request deadlines every connectionsCheckingInterval (30 s by
   // default, which would let a slow body live up to twice its deadline); check every second.
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1000 }, listener);
+  const options = { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1000 };
+  // https.Server is an http.Server underneath (same limits, same listener), over TLS.
+  const server = tls === undefined ? createServer(options, listener) : createTlsServer({ ...options, cert: tls.cert, key: tls.key }, listener);
   server.keepAliveTimeout = limits.keepAliveTimeoutSec * 1000;
   server.headersTimeout = limits.headersTimeoutSec * 1000;
   server.requestTimeout = limits.requestTimeoutSec * 1000;
@@ -66,7 +71,7 @@ export interface AppOptions {
 export function buildApp(services: Services, options: AppOptions = {}): FastifyInstance {
   const { config } = services;
   const cors = corsPolicy(config.corsOrigins.length > 0 ? config.corsOrigins : [new URL(config.publicUrl).origin]);
-  const security = securityHeaders(config.publicUrl);
+  const security = securityHeaders(config.publicUrl, config.tls !== undefined);
   const errorHeaders = { cors, security };
   const fastPath = createFastPath({
     gateway: services.gateway,
@@ -78,7 +83,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   });
   const app = Fastify({
     serverFactory: (handler) =>
-      createLimitedServer(config.http, (request, response) => {
+      createLimitedServer(config.http, config.tls, (request, response) => {
         if (!fastPath(request, response)) handler(request, response);
       }),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -151,6 +156,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     serviceRoutes(scope, services);
     identityRoutes(scope, services);
     accountRoutes(scope, services);
+    mfaRoutes(scope, services);
     playbackRoutes(scope, services);
     gatewayRoutes(scope, services);
     licenseRoutes(scope, services);

@@ -4,6 +4,8 @@
  */
 import { join } from 'node:path';
 import type { DurableStores, HotState } from '../core/ports.js';
+import { AccessGuard } from './access/guard.js';
+import { loadCountryLookup } from './access/geo.js';
 import { OperatorService } from './admin/operator.js';
 import { CatalogService } from './catalog/service.js';
 import { recoverStaging } from './catalog/staging-area.js';
@@ -78,6 +80,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     }
   }
   const sealer = createSealer(masterKey);
+  // Before any store opens: an unreadable country database is a configuration error (exit 78).
+  const countryOf = await loadCountryLookup(config.geoipDb);
   const stores = await (config.databaseUrl === undefined
     ? openStore('the embedded database', 'TOLLGATE_DATA_DIR', config.dataDir, () => openDurableStores({ dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs }))
     : openStore('PostgreSQL', 'TOLLGATE_DATABASE_URL', config.databaseUrl, () =>
@@ -130,8 +134,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const metrics = new MetricsRegistry();
   const playbackKeys = new PlaybackKeyRing(stores.signingKeys, sealer, { retentionMs: (config.playbackTokenTtlSec + 60) * 1000, now });
   const streams = new StreamLimiter(stores, hot, { leaseMs: config.streamLeaseSec * 1000, endedMarkTtlMs: config.playbackTokenTtlSec * 1000 }, now);
-  const playback = new PlaybackService(stores, hot, playbackKeys, streams, config, now);
-  const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now);
+  const access = new AccessGuard(stores, countryOf, new URL(config.publicUrl).origin, now);
+  const playback = new PlaybackService(stores, hot, playbackKeys, streams, access, config, now);
+  const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now, access);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);
   const backend = config.licenseServerUrl

@@ -7,11 +7,14 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { unknownSettingWarnings } from './config-names.js';
 import { Reader } from './config-reader.js';
+import { readTls, type TlsFiles } from './config-tls.js';
 import type { RateLimits } from './http/rate-limit.js';
 
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** PEM certificate chain and key: the server speaks HTTPS (config-tls.ts); undefined = HTTP. */
+  readonly tls: TlsFiles | undefined;
   readonly publicUrl: string;
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
@@ -47,6 +50,8 @@ export interface Config {
   /** How playback tokens travel: in the URL path (default), the query string, or a cookie. */
   readonly tokenMode: 'path' | 'query' | 'cookie';
   readonly playbackTokenTtlSec: number;
+  /** The playback token minted: compact (tgp1.…, default) or its JWT form; the gateway accepts both. */
+  readonly playbackTokenFormat: 'compact' | 'jwt';
   /** A stream with no sign of life (heartbeat, manifest, key, license) for this long stops counting and stops playing. */
   readonly streamLeaseSec: number;
   /** How long ended playback sessions and ended logins are kept before they are deleted. */
@@ -54,7 +59,9 @@ export interface Config {
   /** How often each instance deletes them. */
   readonly pruneIntervalSec: number;
   /** Bind playback tokens to the client's address: off, exact, or its /24 (IPv4) or /64 (IPv6). */
-  readonly playbackBindIp: 'off' | 'exact' | 'prefix';
+  readonly bindIp: BindIp;
+  /** The operator's MaxMind country database (.mmdb); undefined = the CC0 one shipped through npm. */
+  readonly geoipDb: string | undefined;
   readonly playbackBindUserAgent: boolean;
   /** Memory for packaged media files the gateway keeps in memory, in MiB. */
   readonly mediaCacheMb: number;
@@ -80,6 +87,9 @@ export interface Config {
   /** Limits of the HTTP server's connections (applied by app.ts). */
   readonly http: HttpLimits;
 }
+
+export type BindIp = 'off' | 'exact' | 'prefix';
+const BIND_IP: readonly BindIp[] = ['off', 'exact', 'prefix'];
 
 export interface HttpLimits {
   /** An idle keep-alive connection is closed after this; longer than a load balancer's idle timeout. */
@@ -126,7 +136,9 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   const port = read.integer('TOLLGATE_PORT', 8080, 0, 65535);
   const listenHost = overrides.host ?? host;
   const listenPort = overrides.port ?? port;
-  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `http://${reachableHost(listenHost)}:${listenPort}`, ['http:', 'https:']);
+  const tls = readTls(read, problems);
+  const scheme = (overrides.tls ?? tls) === undefined ? 'http' : 'https';
+  const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `${scheme}://${reachableHost(listenHost)}:${listenPort}`, ['http:', 'https:']);
   const databaseUrl = read.optionalUrl('TOLLGATE_DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = read.optionalUrl('TOLLGATE_REDIS_URL', ['redis:', 'rediss:']);
   const redisClusterNodes = read.redisClusterNodes('TOLLGATE_REDIS_CLUSTER_NODES');
@@ -158,6 +170,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   const config: Config = {
     host,
     port,
+    tls,
     publicUrl: publicUrl.replace(/\/$/, ''),
     dataDir: resolve(read.string('TOLLGATE_DATA_DIR', './data')),
     databaseUrl,
@@ -183,10 +196,12 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginQueue: read.integer('TOLLGATE_LOGIN_QUEUE', 64, 0, 100_000),
     tokenMode: read.oneOf('TOLLGATE_TOKEN_MODE', 'path', ['path', 'query', 'cookie'] as const),
     playbackTokenTtlSec: read.integer('TOLLGATE_PLAYBACK_TOKEN_TTL', 6 * 3600, 60, 48 * 3600),
+    playbackTokenFormat: read.oneOf('TOLLGATE_PLAYBACK_TOKEN_FORMAT', 'compact', ['compact', 'jwt'] as const),
     streamLeaseSec: read.integer('TOLLGATE_STREAM_LEASE_SECONDS', 60, 1, 86400),
     pruneRetentionSec: read.integer('TOLLGATE_PRUNE_RETENTION', 7 * 86400, 0, 3650 * 86400),
     pruneIntervalSec: read.integer('TOLLGATE_PRUNE_INTERVAL', 300, 10, 86400),
-    playbackBindIp: read.oneOf('TOLLGATE_PLAYBACK_BIND_IP', 'off', ['off', 'exact', 'prefix'] as const),
+    bindIp: read.oneOf('TOLLGATE_BIND_IP', read.oneOf(DEPRECATED_BIND_IP, 'prefix', BIND_IP), BIND_IP),
+    geoipDb: optionalPath(read.optional('TOLLGATE_GEOIP_DB')),
     playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
     mediaCacheMb: read.integer('TOLLGATE_MEDIA_CACHE_MB', 256, 0, 65536),
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),
@@ -206,6 +221,9 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (!REDIS_PREFIX.test(config.redisPrefix)) problems.push('TOLLGATE_REDIS_PREFIX: 1-64 letters, digits and . _ : - (no braces: they would change the Redis Cluster hash slot)');
   if (problems.length > 0) throw new ConfigError(problems);
   const warnings = unknownSettingWarnings(env, read.names);
+  if (read.optional(DEPRECATED_BIND_IP) !== undefined) {
+    warnings.push(`${DEPRECATED_BIND_IP} is deprecated: use TOLLGATE_BIND_IP${read.optional('TOLLGATE_BIND_IP') === undefined ? '' : ', which is also set and wins'}`);
+  }
   if (isWildcard(listenHost) && read.optional('TOLLGATE_PUBLIC_URL') === undefined) {
     warnings.push(
       `TOLLGATE_HOST=${listenHost} listens on every interface, but URLs handed to players say ${config.publicUrl}: ` +
@@ -213,6 +231,13 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     );
   }
   return { config: Object.freeze(config), warnings };
+}
+
+/** The first name of TOLLGATE_BIND_IP, still read (with a warning) when the new name is unset. */
+const DEPRECATED_BIND_IP = 'TOLLGATE_PLAYBACK_BIND_IP';
+
+function optionalPath(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolve(path);
 }
 
 function isWildcard(host: string): boolean {

@@ -35,7 +35,7 @@ export async function startServer(config: Config, services?: Services): Promise<
   return {
     app,
     services: composed,
-    url: `http://${reachableHost(config.host)}:${port}`,
+    url: `${config.tls === undefined ? 'http' : 'https'}://${reachableHost(config.host)}:${port}`,
     stop() {
       stopping ??= app.close().then(() => composed.close());
       return stopping;

@@ -6,6 +6,8 @@
 
 /** sysexits: a service this one needs is unavailable (a store that cannot be reached). */
 export const EX_UNAVAILABLE = 69;
+/** sysexits: a configuration error (a setting points at something unusable). */
+export const EX_CONFIG = 78;
 
 export class StartupError extends Error {
   constructor(

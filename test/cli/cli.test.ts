@@ -34,9 +34,9 @@ describe('the tollgate command', () => {
   it('creates plans and users that can log in, with a 0600 master key', async () => {
     const plan = await tollgate('plans', 'add', '--id', 'family', '--titles', 'a,b', '--max-streams', '3', '--stream-limit-mode', 'evict_oldest', '--count-by', 'device');
     expect(plan.code).toBe(0);
-    expect(JSON.parse(plan.stdout)).toEqual({ id: 'family', titles: ['a', 'b'], max_streams: 3, stream_limit_mode: 'evict_oldest', count_by: 'device', max_devices: null, require_mfa: false });
+    expect(JSON.parse(plan.stdout)).toEqual({ id: 'family', titles: ['a', 'b'], max_streams: 3, stream_limit_mode: 'evict_oldest', count_by: 'device', max_devices: null, require_mfa: false, countries: {}, allowed_origins: [] });
     const strict = await tollgate('plans', 'add', '--id', 'strict', '--all', '--max-devices', '5', '--require-mfa');
-    expect(JSON.parse(strict.stdout)).toEqual({ id: 'strict', titles: '*', max_streams: null, stream_limit_mode: 'refuse', count_by: 'session', max_devices: 5, require_mfa: true });
+    expect(JSON.parse(strict.stdout)).toEqual({ id: 'strict', titles: '*', max_streams: null, stream_limit_mode: 'refuse', count_by: 'session', max_devices: 5, require_mfa: true, countries: {}, allowed_origins: [] });
     const relaxed = await tollgate('plans', 'add', '--id', 'strict', '--all', '--no-require-mfa');
     expect(JSON.parse(relaxed.stdout)).toMatchObject({ max_devices: 5, require_mfa: false });
     expect((await tollgate('plans', 'add', '--id', 'strict', '--all', '--max-devices', '0')).code).not.toBe(0);

@@ -1,5 +1,5 @@
 /**
- * `tollgate users list|disable|enable|revoke`, `sessions list` and `rentals add`, run as an
+ * `tollgate users list|disable|enable|revoke|mfa-reset`, `sessions list` and `rentals add`, run as an
  * operator would, beside a running instance on the same data directory.
  */
 import { execFile } from 'node:child_process';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
+import { enrolMfa } from '../support/mfa.js';
 import { registerSyntheticTitle } from '../support/titles.js';
 
 const run = promisify(execFile);
@@ -81,5 +82,19 @@ describe('tollgate users, sessions and rentals', () => {
     expect(JSON.parse((await tollgate('users', 'enable', '--email', viewer.email)).stdout)).toMatchObject({ disabled: false });
     expect((await login(t.app, viewer.email, viewer.password)).statusCode).toBe(200);
     expect((await tollgate('users', 'disable', '--email', 'not-an-email')).code).toBe(2);
+  });
+
+  it('resets a user\'s second factor: every login ends, and the password alone logs in', async () => {
+    const other = await seedSubscriber(t.app, { plan: 'movies', titles: ['movie'] });
+    const auth = { authorization: `Bearer ${(await login(t.app, other.email, other.password)).json().access_token}` };
+    await enrolMfa(t.app, auth, other.password, t.clock.now);
+    expect((await login(t.app, other.email, other.password)).json().code).toBe('mfa_required');
+    const res = await tollgate('users', 'mfa-reset', '--email', other.email);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(res.stdout)).toEqual({ user_id: other.userId, email: other.email, mfa: false, revoked: true });
+    expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: auth })).json().code).toBe('token_revoked');
+    expect((await login(t.app, other.email, other.password)).statusCode).toBe(200);
+    expect((await tollgate('users', 'mfa-reset', '--email', 'nobody@example.com')).code).toBe(1);
+    expect((await tollgate('users', 'mfa-reset')).code).toBe(2);
   });
 });

@@ -2,15 +2,25 @@
  * `tollgate/core` runs in an edge worker: compiled as for dist/ and loaded into a V8 context
  * with only the Web APIs an edge runtime has (test/support/edge-runtime.mjs), it verifies the
  * playback token and the access token a running server minted, with WebCrypto alone and the
- * keys an operator hands it (`tollgate keys edge`, the JWKS).
+ * keys an operator hands it (`tollgate keys edge`, the JWKS), in either playback-token format;
+ * and it signs CDN URLs in all five formats on WebCrypto exactly as the server does on node:crypto.
  */
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signAkamaiToken } from '../../src/core/cdn/akamai.js';
+import { signCat } from '../../src/core/cdn/cat.js';
+import { signCloudflareUrl } from '../../src/core/cdn/cloudflare.js';
+import { signCloudFront } from '../../src/core/cdn/cloudfront.js';
+import { signNginxSecureLink } from '../../src/core/cdn/nginx.js';
+import { mintPlaybackJwt } from '../../src/core/playback-token-jwt.js';
+import { nodeCdnCrypto, rsaSignerFromPem } from '../../src/server/edge/cdn-crypto.js';
+import { nodeHmac } from '../../src/server/playback/service.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { registerSyntheticTitle } from '../support/titles.js';
 
@@ -99,6 +109,67 @@ describe('tollgate/core in an edge worker (WebCrypto only, no Node built-ins)', 
         return { ok: ok.ok, title: ok.ok && ok.value.titleId, binding: binding.ok, forged: forged.code, expired: expired.code };
       };`;
     expect(await runAtEdge(coreDir, worker)).toEqual({ ok: true, title: 'movie', binding: true, forged: 'invalid_token', expired: 'token_expired' });
+  });
+
+  it('verifies the JWT form of a playback token with the same secrets, and refuses it altered', async () => {
+    const now = Math.floor(t.clock.now / 1000);
+    const claims = { sid: 'ses-edge', titleId: 'movie', exp: now + 600, ip: '127.0.0.1' };
+    const jwt = mintPlaybackJwt(claims, await t.services.playbackKeys.current(), now, nodeHmac);
+    const retitled = `${jwt.split('.')[0]}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()), video_id: 'other' })).toString('base64url')}.${jwt.split('.')[2]}`;
+    const secrets = (await t.services.playbackKeys.verifyingSecrets()).map((k) => ({ kid: k.kid, secret: Buffer.from(k.secret).toString('base64url') }));
+    const worker = `
+      import { verifyAnyPlaybackTokenAsync, decodeBase64url, webCryptoHmacSha256 } from 'tollgate/core';
+      const secrets = new Map(${JSON.stringify(secrets)}.map((k) => [k.kid, decodeBase64url(k.secret)]));
+      const ctx = { now: ${now}, hmac: webCryptoHmacSha256(), resolveKey: async (kid) => secrets.get(kid) };
+      export default async () => {
+        const ok = await verifyAnyPlaybackTokenAsync('${jwt}', ctx);
+        const altered = await verifyAnyPlaybackTokenAsync('${retitled}', ctx);
+        return { ok: ok.ok && ok.value, altered: altered.code };
+      };`;
+    expect(await runAtEdge(coreDir, worker)).toEqual({ ok: { sid: 'ses-edge', titleId: 'movie', scope: '', exp: now + 600, ip: '127.0.0.1' }, altered: 'invalid_token' });
+  });
+
+  it('signs CDN URLs in every format on WebCrypto byte for byte as node:crypto does', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64url');
+    const catKey = Buffer.alloc(32, 5);
+    const inputs = {
+      akamai: [
+        { key: '52a1'.repeat(8), acl: '/vod/movie1/*', expires: 1700000300 },
+        { key: '52a1'.repeat(8), url: '/vod/a b.ts', expires: 1700000300, start: 1700000000, algorithm: 'md5', escapeEarly: true, ip: '203.0.113.7' },
+        { key: '52a1'.repeat(8), acl: '/*', expires: 1700000300, algorithm: 'sha1', sessionId: 's-1' },
+      ],
+      cloudflare: [{ url: '/download/cat.jpg', secret: 'mysecrettoken', timestamp: 1484063787 }, { url: '/vod/a.ts?x=1', secret: 'k', timestamp: 1700000000, urlSafe: true }],
+      nginx: [{ url: '/s/link', secret: 'secret', expires: 2147483647, ip: '127.0.0.1' }, { url: '/vod/%ff.ts', secret: 's', expires: 1700000000 }],
+      cloudfront: [
+        { url: 'https://d111111abcdef8.cloudfront.net/vod/movie1/index.m3u8', keyPairId: 'K2JCJMDEHXQW5F', expires: 1700000300 },
+        { url: 'https://cdn.example.com/vod/*', keyPairId: 'K2JCJMDEHXQW5F', expires: 1700000300, starts: 1600000000, ip: '198.51.100.0/24', hashAlgorithm: 'SHA256' },
+      ],
+      cat: [{ iss: 'tollgate', exp: 1700000300, iat: 1700000000, catu: [{ part: 'path', match: 'prefix', value: '/vod/movie1/' }], catreplay: 1 }],
+    } as const;
+    const rsa = rsaSignerFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const expected = {
+      akamai: inputs.akamai.map((o) => signAkamaiToken(o, nodeCdnCrypto)),
+      cloudflare: inputs.cloudflare.map((o) => signCloudflareUrl(o, nodeCdnCrypto)),
+      nginx: inputs.nginx.map((o) => signNginxSecureLink(o, nodeCdnCrypto)),
+      cloudfront: inputs.cloudfront.map((o) => signCloudFront(o, rsa)),
+      cat: inputs.cat.map((c) => signCat(c, { kid: 'k1', key: catKey, cwtTag: true }, nodeCdnCrypto)),
+    };
+    for (const verdicts of Object.values(expected)) for (const v of verdicts) expect(v.ok).toBe(true);
+    const worker = `
+      import * as core from 'tollgate/core';
+      const inputs = ${JSON.stringify(inputs)};
+      const crypto = core.webCryptoCdnCrypto();
+      const rsa = core.webCryptoRsaSigner(core.decodeBase64url('${pkcs8}'));
+      const catKey = core.decodeBase64url('${catKey.toString('base64url')}');
+      export default async () => ({
+        akamai: await Promise.all(inputs.akamai.map((o) => core.signAkamaiTokenAsync(o, crypto))),
+        cloudflare: await Promise.all(inputs.cloudflare.map((o) => core.signCloudflareUrlAsync(o, crypto))),
+        nginx: await Promise.all(inputs.nginx.map((o) => core.signNginxSecureLinkAsync(o, crypto))),
+        cloudfront: await Promise.all(inputs.cloudfront.map((o) => core.signCloudFrontAsync(o, rsa))),
+        cat: await Promise.all(inputs.cat.map((c) => core.signCatAsync(c, { kid: 'k1', key: catKey, cwtTag: true }, crypto))),
+      });`;
+    expect(await runAtEdge(coreDir, worker)).toEqual(expected);
   });
 
   it('verifies an access token against the published JWKS', async () => {

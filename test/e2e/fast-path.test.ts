@@ -64,7 +64,7 @@ describe('gateway fast path', () => {
 
 describe('gateway fast path behind a trusted proxy, with address-bound tokens', () => {
   it('reads the client address as the full path does and never serves another address', async () => {
-    const t = await startTestApp({ env: { TOLLGATE_TRUST_PROXY: '127.0.0.1', TOLLGATE_PLAYBACK_BIND_IP: 'exact' } });
+    const t = await startTestApp({ env: { TOLLGATE_TRUST_PROXY: '127.0.0.1', TOLLGATE_BIND_IP: 'exact' } });
     try {
       await registerSyntheticTitle(t.services, 'movie');
       await t.app.listen({ host: '127.0.0.1', port: 0 });

@@ -21,6 +21,12 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('mints compact playback tokens unless told to mint the JWT form', () => {
+    expect(loadConfig({}).playbackTokenFormat).toBe('compact');
+    expect(loadConfig({ TOLLGATE_PLAYBACK_TOKEN_FORMAT: 'jwt' }).playbackTokenFormat).toBe('jwt');
+    expect(() => loadConfig({ TOLLGATE_PLAYBACK_TOKEN_FORMAT: 'JWT' })).toThrow(/TOLLGATE_PLAYBACK_TOKEN_FORMAT: "JWT" must be one of compact, jwt/);
+  });
+
   it('prefixes Redis keys with tollgate: unless told otherwise, and refuses a prefix that moves hash slots', () => {
     expect(loadConfig({}).redisPrefix).toBe('tollgate:');
     expect(loadConfig({ TOLLGATE_REDIS_PREFIX: 'tollgate-staging:' }).redisPrefix).toBe('tollgate-staging:');
@@ -70,6 +76,25 @@ describe('configuration', () => {
     expect(config.masterKey).toHaveLength(32);
     expect(config.corsOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
     expect(config.trustProxy).toEqual(['10.0.0.1', '192.168.0.0/16', '::1']);
+  });
+
+  it('binds playback tokens to the client network by default, reads the first name of the setting with a warning', () => {
+    expect(loadConfig({}).bindIp).toBe('prefix');
+    expect(loadConfig({ TOLLGATE_BIND_IP: 'off' }).bindIp).toBe('off');
+    expect(loadConfig({ TOLLGATE_BIND_IP: 'exact' }).bindIp).toBe('exact');
+    expect(() => loadConfig({ TOLLGATE_BIND_IP: 'subnet' })).toThrow(/TOLLGATE_BIND_IP: "subnet" must be one of off, exact, prefix/);
+    const old = readConfig({ TOLLGATE_PLAYBACK_BIND_IP: 'exact' });
+    expect(old.config.bindIp).toBe('exact');
+    expect(old.warnings).toEqual(['TOLLGATE_PLAYBACK_BIND_IP is deprecated: use TOLLGATE_BIND_IP']);
+    const both = readConfig({ TOLLGATE_PLAYBACK_BIND_IP: 'exact', TOLLGATE_BIND_IP: 'off' });
+    expect(both.config.bindIp).toBe('off');
+    expect(both.warnings).toEqual(['TOLLGATE_PLAYBACK_BIND_IP is deprecated: use TOLLGATE_BIND_IP, which is also set and wins']);
+  });
+
+  it('uses the shipped country database unless TOLLGATE_GEOIP_DB names a file (resolved to an absolute path)', () => {
+    expect(loadConfig({}).geoipDb).toBeUndefined();
+    expect(loadConfig({ TOLLGATE_GEOIP_DB: '/srv/GeoLite2-Country.mmdb' }).geoipDb).toBe('/srv/GeoLite2-Country.mmdb');
+    expect(loadConfig({ TOLLGATE_GEOIP_DB: 'geo/GeoLite2-Country.mmdb' }).geoipDb).toMatch(/^\/.*\/geo\/GeoLite2-Country\.mmdb$/);
   });
 
   it('lists every bad value by variable, without echoing the master key', () => {

@@ -121,11 +121,11 @@ describe('HTTP conventions', () => {
 
   it('creates and updates plans, refuses users on missing plans and duplicate emails', async () => {
     const plan = await t.app.inject({ method: 'POST', url: '/v1/admin/plans', headers: admin, payload: { id: 'gold', titles: '*', max_streams: 4 } });
-    expect(plan.json()).toEqual({ id: 'gold', titles: '*', max_streams: 4, stream_limit_mode: 'refuse', count_by: 'session', max_devices: null, require_mfa: false });
+    expect(plan.json()).toEqual({ id: 'gold', titles: '*', max_streams: 4, stream_limit_mode: 'refuse', count_by: 'session', max_devices: null, require_mfa: false, countries: {}, allowed_origins: [] });
     const evicting = await t.app.inject({ method: 'POST', url: '/v1/admin/plans', headers: admin, payload: { id: 'gold', titles: '*', stream_limit_mode: 'evict_oldest', count_by: 'device', max_devices: null, require_mfa: false } });
-    expect(evicting.json()).toEqual({ id: 'gold', titles: '*', max_streams: 4, stream_limit_mode: 'evict_oldest', count_by: 'device', max_devices: null, require_mfa: false });
+    expect(evicting.json()).toEqual({ id: 'gold', titles: '*', max_streams: 4, stream_limit_mode: 'evict_oldest', count_by: 'device', max_devices: null, require_mfa: false, countries: {}, allowed_origins: [] });
     const updated = await t.app.inject({ method: 'POST', url: '/v1/admin/plans', headers: admin, payload: { id: 'gold', titles: ['a', 'a', 'b'] } });
-    expect(updated.json()).toEqual({ id: 'gold', titles: ['a', 'b'], max_streams: 4, stream_limit_mode: 'evict_oldest', count_by: 'device', max_devices: null, require_mfa: false });
+    expect(updated.json()).toEqual({ id: 'gold', titles: ['a', 'b'], max_streams: 4, stream_limit_mode: 'evict_oldest', count_by: 'device', max_devices: null, require_mfa: false, countries: {}, allowed_origins: [] });
     expectProblem(await t.app.inject({ method: 'POST', url: '/v1/admin/plans', headers: admin, payload: { id: 'gold', titles: '*', count_by: 'ip' } }), 400, 'bad_request');
     const missing = await t.app.inject({ method: 'POST', url: '/v1/admin/users', headers: admin, payload: { email: 'x@example.com', password: 'long enough', plan_id: 'nope' } });
     expectProblem(missing, 404, 'not_found');

@@ -17,7 +17,7 @@ import { buildApp } from '../../src/server/app.js';
 import { compose, type Services } from '../../src/server/compose.js';
 import { loadConfig } from '../../src/server/config.js';
 import { ADMIN_TOKEN, login, seedSubscriber } from '../support/app.js';
-import { totpCode } from '../support/mfa.js';
+import { enrolMfa, totpCode } from '../support/mfa.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema: object }> }>; tags?: string[]; security?: unknown[] };
@@ -162,13 +162,26 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
     },
     invalid: () => ({ method: 'DELETE', url: '/v1/devices/no-such-device', headers: f.auth }),
   },
-  'POST /v1/me/mfa': { valid: () => ({ method: 'POST', url: '/v1/me/mfa', headers: f.auth }), invalid: () => ({ method: 'POST', url: '/v1/me/mfa' }) },
+  'POST /v1/me/mfa': {
+    valid: () => ({ method: 'POST', url: '/v1/me/mfa', headers: f.auth, payload: { password: f.password } }),
+    invalid: () => ({ method: 'POST', url: '/v1/me/mfa', headers: f.auth, payload: {} }),
+  },
+  'DELETE /v1/me/mfa': {
+    valid: async () => {
+      const other = await seedSubscriber(app, { plan: 'second-factor', titles: '*' });
+      const auth = { authorization: `Bearer ${(await login(app, other.email, other.password)).json().access_token}` };
+      const { recoveryCodes } = await enrolMfa(app, auth, other.password, services.now());
+      return { method: 'DELETE', url: '/v1/me/mfa', headers: auth, payload: { password: other.password, totp: recoveryCodes[0] } };
+    },
+    // Two-factor login is not on for the viewer.
+    invalid: () => ({ method: 'DELETE', url: '/v1/me/mfa', headers: f.auth, payload: { password: f.password, totp: '123456' } }),
+  },
   'POST /v1/me/mfa/confirm': {
     valid: async () => {
       // Its own subscriber: confirming turns two-factor login on, which the viewer's calls do not expect.
       const other = await seedSubscriber(app, { plan: 'second-factor', titles: '*' });
       const auth = { authorization: `Bearer ${(await login(app, other.email, other.password)).json().access_token}` };
-      const { secret } = (await app.inject({ method: 'POST', url: '/v1/me/mfa', headers: auth })).json();
+      const { secret } = (await app.inject({ method: 'POST', url: '/v1/me/mfa', headers: auth, payload: { password: other.password } })).json();
       return { method: 'POST', url: '/v1/me/mfa/confirm', headers: auth, payload: { totp: totpCode(secret, services.now()) } };
     },
     invalid: () => ({ method: 'POST', url: '/v1/me/mfa/confirm', headers: f.auth, payload: { totp: 'abc' } }),
@@ -234,6 +247,10 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
     valid: () => ({ method: 'GET', url: '/v1/admin/titles', headers: admin }),
     invalid: () => ({ method: 'GET', url: '/v1/admin/titles', headers: { authorization: 'Bearer wrong' } }),
   },
+  'PATCH /v1/admin/titles/{id}': {
+    valid: () => ({ method: 'PATCH', url: '/v1/admin/titles/movie', headers: admin, payload: { countries: { block: ['us'] }, allowed_origins: [] } }),
+    invalid: () => ({ method: 'PATCH', url: '/v1/admin/titles/movie', headers: admin, payload: { countries: { allow: ['UK'] } } }),
+  },
   'GET /v1/admin/users': {
     valid: () => ({ method: 'GET', url: `/v1/admin/users?email=${encodeURIComponent(f.email)}`, headers: admin }),
     invalid: () => ({ method: 'GET', url: '/v1/admin/users?email=not-an-email', headers: admin }),
@@ -248,6 +265,10 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
       return { method: 'POST', url: `/v1/admin/users/${other.userId}/revoke`, headers: admin };
     },
     invalid: () => ({ method: 'POST', url: '/v1/admin/users/no-such-user/revoke', headers: admin }),
+  },
+  'DELETE /v1/admin/users/{user_id}/mfa': {
+    valid: async () => ({ method: 'DELETE', url: `/v1/admin/users/${(await seedSubscriber(app, { plan: 'second-factor', titles: '*' })).userId}/mfa`, headers: admin }),
+    invalid: () => ({ method: 'DELETE', url: '/v1/admin/users/no-such-user/mfa', headers: admin }),
   },
   'POST /v1/admin/users/{user_id}/rentals': {
     valid: () => ({ method: 'POST', url: `/v1/admin/users/${f.userId}/rentals`, headers: admin, payload: { title_id: 'movie', hours: 48, playback_hours: 24 } }),

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach } from 'vitest';
+import { NO_ACCESS_RULES } from '../../src/core/access-rules.js';
 import type { DurableStores, PlanRecord, UserRecord } from '../../src/core/ports.js';
 import type { SqlDatabase } from '../../src/server/stores/sql/database.js';
 
@@ -52,7 +53,7 @@ export function useStores(newTarget: NewSqlTarget) {
 }
 
 export function plan(overrides: Partial<PlanRecord> = {}): PlanRecord {
-  return { id: id('plan'), titles: ['t1', 't2'], maxStreams: 2, streamLimitMode: 'refuse', countBy: 'session', maxDevices: null, requireMfa: false, createdAt: 1_000, updatedAt: 1_000, ...overrides };
+  return { id: id('plan'), titles: ['t1', 't2'], maxStreams: 2, streamLimitMode: 'refuse', countBy: 'session', maxDevices: null, requireMfa: false, access: NO_ACCESS_RULES, createdAt: 1_000, updatedAt: 1_000, ...overrides };
 }
 
 export function user(planId: string, overrides: Partial<UserRecord> = {}): UserRecord {

@@ -32,6 +32,16 @@ export function planStoreContract(newTarget: NewSqlTarget): void {
       expect((await ctx.stores.plans.get(none.id))?.titles).toEqual([]);
     });
 
+    it('stores country lists and browser origins, and replaces them on upsert', async () => {
+      const access = { countries: { allow: ['DE', 'FR'], block: ['GB'] }, allowedOrigins: ['https://player.example.com', 'http://localhost:8080'] };
+      const p = plan({ access });
+      expect(await ctx.stores.plans.upsert(p)).toEqual(p);
+      expect((await ctx.stores.plans.get(p.id))?.access).toEqual(access);
+      const only = { countries: { block: ['US'] }, allowedOrigins: [] };
+      expect((await ctx.stores.plans.upsert({ ...p, access: only, updatedAt: 2_000 })).access).toEqual(only);
+      expect((await ctx.stores.plans.list())[0]?.access).toEqual(only);
+    });
+
     it('returns undefined for an unknown plan and lists plans by id', async () => {
       expect(await ctx.stores.plans.get('nope')).toBeUndefined();
       expect(await ctx.stores.plans.list()).toEqual([]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_ACCESS_RULES } from '../../src/core/access-rules.js';
 import type { ContentKeyRecord, TitleRecord } from '../../src/core/ports.js';
 import { id, useStores, type NewSqlTarget } from './harness.js';
 
@@ -7,6 +8,7 @@ const title = (overrides: Partial<TitleRecord> = {}): TitleRecord => ({
   name: 'Big Buck Bunny',
   protocols: ['hls', 'dash'],
   durationSec: 596,
+  access: NO_ACCESS_RULES,
   createdAt: 1_000,
   ...overrides,
 });
@@ -75,6 +77,19 @@ export function titleStoreContract(newTarget: NewSqlTarget): void {
       expect(await ctx.stores.titles.contentKey(old1.kid)).toBeUndefined();
       expect(await ctx.stores.titles.replace(title({ id: 'nope' }), [key('nope', 'sd')])).toBe(false);
       expect(await ctx.stores.titles.get('nope')).toBeUndefined();
+    });
+
+    it('stores access rules, sets them alone, and keeps them when the title is replaced', async () => {
+      const access = { countries: { allow: ['NL'] }, allowedOrigins: ['https://a.example'] };
+      const t = title({ access });
+      await ctx.stores.titles.create(t, []);
+      expect(await ctx.stores.titles.get(t.id)).toEqual(t);
+      const changed = { countries: { block: ['US', 'CA'] }, allowedOrigins: [] };
+      expect(await ctx.stores.titles.setAccess(t.id, changed)).toBe(true);
+      expect(await ctx.stores.titles.setAccess('nope', changed)).toBe(false);
+      expect((await ctx.stores.titles.list()).find((x) => x.id === t.id)?.access).toEqual(changed);
+      expect(await ctx.stores.titles.replace({ ...t, name: 'cut 2', access: NO_ACCESS_RULES }, [])).toBe(true);
+      expect(await ctx.stores.titles.get(t.id)).toEqual({ ...t, name: 'cut 2', access: changed });
     });
 
     it('keeps the old title and keys when the new keys cannot be stored', async () => {

@@ -31,11 +31,11 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Launches Chromium, or fails loudly: browser tests are never skipped for want of one. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium is not at ${CHROMIUM_PATH}: install Debian's chromium package (.ci/run does) or set TOLLGATE_TEST_CHROMIUM`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** A port nobody listens on right now, for a server whose public URL must be known before it starts. */
@@ -86,8 +86,8 @@ export interface PlayerRig {
   close(): Promise<void>;
 }
 
-/** Chromium, a real Tollgate listening on a fresh data dir, and a second origin hosting the page. */
-export async function startPlayerRig(options: ComposeOptions = {}): Promise<PlayerRig> {
+/** Chromium, a real Tollgate listening on a fresh data dir, and a second origin hosting the page; `env` adds settings. */
+export async function startPlayerRig(options: ComposeOptions = {}, env: Readonly<Record<string, string>> = {}): Promise<PlayerRig> {
   const cleanups: (() => Promise<unknown>)[] = [];
   // Undone in reverse, each whatever the others do, so a failed start leaks no browser or port.
   const close = async () => {
@@ -106,6 +106,7 @@ export async function startPlayerRig(options: ComposeOptions = {}): Promise<Play
       TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
       TOLLGATE_LOG_LEVEL: 'silent',
       TOLLGATE_CORS_ORIGINS: elsewhere.origin,
+      ...env,
     });
     const server = await startServer(config, await compose(config, options));
     cleanups.push(() => server.stop());

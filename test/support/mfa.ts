@@ -7,9 +7,9 @@ export function totpCode(secret: string, timestamp: number): string {
   return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp });
 }
 
-/** Turns two-factor login on for the login behind `auth`; returns the secret and recovery codes. */
-export async function enrolMfa(app: FastifyInstance, auth: { authorization: string }, now: number): Promise<{ secret: string; recoveryCodes: string[] }> {
-  const started = await app.inject({ method: 'POST', url: '/v1/me/mfa', headers: auth });
+/** Turns two-factor login on for the login behind `auth` (its account's password given); returns the secret and recovery codes. */
+export async function enrolMfa(app: FastifyInstance, auth: { authorization: string }, password: string, now: number): Promise<{ secret: string; recoveryCodes: string[] }> {
+  const started = await app.inject({ method: 'POST', url: '/v1/me/mfa', headers: auth, payload: { password } });
   if (started.statusCode !== 200) throw new Error(`enrol: ${started.body}`);
   const { secret } = started.json() as { secret: string };
   const confirmed = await app.inject({ method: 'POST', url: '/v1/me/mfa/confirm', headers: auth, payload: { totp: totpCode(secret, now) } });

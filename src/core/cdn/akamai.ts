@@ -8,8 +8,8 @@
  * and state kept between calls (the npm library writes its defaults into the caller's
  * options object) — each call here is a pure function of its arguments.
  */
-import { deny, grant, type Verdict } from '../errors.js';
-import type { CdnCrypto, CdnHash } from './crypto.js';
+import { deny, type Verdict } from '../errors.js';
+import { type CdnCrypto, type CdnCryptoAsync, type CdnHash, type CdnPlan, completeAsync, completeSync } from './crypto.js';
 import { fromHex, isUnixSeconds, toHex } from './encoding.js';
 import { appendQuery, isWellFormed } from './url-parts.js';
 
@@ -42,6 +42,15 @@ export interface AkamaiOptions {
 const NOT_A_DELIMITER = /[a-zA-Z0-9=&/\\:%]/;
 
 export function signAkamaiToken(options: AkamaiOptions, crypto: CdnCrypto): Verdict<string> {
+  return completeSync(planAkamaiToken(options), crypto);
+}
+
+/** signAkamaiToken with async crypto (WebCrypto at the edge). */
+export function signAkamaiTokenAsync(options: AkamaiOptions, crypto: CdnCryptoAsync): Promise<Verdict<string>> {
+  return completeAsync(planAkamaiToken(options), crypto);
+}
+
+function planAkamaiToken(options: AkamaiOptions): CdnPlan<string> {
   const key = fromHex(options.key);
   if (key === undefined || key.length === 0) return deny('bad_request', 'key must be even-length hex');
   const field = options.fieldDelimiter ?? '~';
@@ -74,8 +83,10 @@ export function signAkamaiToken(options: AkamaiOptions, crypto: CdnCrypto): Verd
   if (signed.some((f) => f.includes(field))) {
     return deny('bad_request', `a token field contains the field delimiter "${field}" (turn on escape-early or choose another delimiter)`);
   }
-  const mac = crypto.hmac(options.algorithm ?? 'sha256', key, new TextEncoder().encode(signed.join(field)));
-  return grant(`${fields.join(field)}${field}hmac=${toHex(mac)}`);
+  return {
+    request: { op: 'hmac', hash: options.algorithm ?? 'sha256', key, data: new TextEncoder().encode(signed.join(field)) },
+    finish: (mac) => `${fields.join(field)}${field}hmac=${toHex(mac)}`,
+  };
 }
 
 /**

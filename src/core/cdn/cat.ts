@@ -7,9 +7,9 @@
  * refused, never coerced.
  */
 import { encodeBase64url } from '../base64url.js';
-import { deny, grant, type Verdict } from '../errors.js';
+import { deny, type Verdict } from '../errors.js';
 import { CborMap, CborTag, type CborValue, encodeCbor } from './cbor.js';
-import type { CdnCrypto } from './crypto.js';
+import { type CdnCrypto, type CdnCryptoAsync, type CdnPlan, completeAsync, completeSync } from './crypto.js';
 import { isUnixSeconds } from './encoding.js';
 
 export type CatUriPart = 'scheme' | 'host' | 'port' | 'path' | 'query' | 'parent-path' | 'filename' | 'stem' | 'extension';
@@ -70,14 +70,27 @@ const CWT = 61;
 
 /** The token, base64url without padding, as CAT is carried in URLs and headers. */
 export function signCat(claims: CatClaims, options: CatOptions, crypto: CdnCrypto): Verdict<string> {
+  return completeSync(planCat(claims, options), crypto);
+}
+
+/** signCat with async crypto (WebCrypto at the edge). */
+export function signCatAsync(claims: CatClaims, options: CatOptions, crypto: CdnCryptoAsync): Promise<Verdict<string>> {
+  return completeAsync(planCat(claims, options), crypto);
+}
+
+function planCat(claims: CatClaims, options: CatOptions): CdnPlan<string> {
   const entries = claimEntries(claims);
   if (typeof entries === 'string') return deny('bad_request', entries);
   if (options.key.length === 0 || options.kid === '') return deny('bad_request', 'kid and key must not be empty');
   const payload = encodeCbor(new CborMap(entries));
   const toBeMaced = encodeCbor(['MAC0', PROTECTED, new Uint8Array(0), payload]);
-  const tag = crypto.hmac('sha256', options.key, toBeMaced);
-  const mac0 = new CborTag(COSE_MAC0, [PROTECTED, new CborMap([[4, new TextEncoder().encode(options.kid)]]), payload, tag]);
-  return grant(encodeBase64url(encodeCbor(options.cwtTag === true ? new CborTag(CWT, mac0) : mac0)));
+  return {
+    request: { op: 'hmac', hash: 'sha256', key: options.key, data: toBeMaced },
+    finish: (tag) => {
+      const mac0 = new CborTag(COSE_MAC0, [PROTECTED, new CborMap([[4, new TextEncoder().encode(options.kid)]]), payload, tag]);
+      return encodeBase64url(encodeCbor(options.cwtTag === true ? new CborTag(CWT, mac0) : mac0));
+    },
+  };
 }
 
 /**

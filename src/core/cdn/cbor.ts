@@ -34,7 +34,7 @@ function write(out: number[], value: CborValue): void {
     const bytes = new TextEncoder().encode(value);
     head(out, 3, bytes.length);
     for (const b of bytes) out.push(b);
-  } else if (value instanceof Uint8Array) {
+  } else if (isBytes(value)) {
     head(out, 2, value.length);
     for (const b of value) out.push(b);
   } else if (value instanceof CborMap) {
@@ -50,6 +50,15 @@ function write(out: number[], value: CborValue): void {
     head(out, 4, value.length);
     for (const item of value) write(out, item);
   }
+}
+
+/**
+ * A Uint8Array from any realm: an edge runtime's TextEncoder or WebCrypto may hand over byte
+ * arrays whose constructor is not this module's Uint8Array, and `instanceof` would take them
+ * for arrays of numbers.
+ */
+function isBytes(value: CborValue): value is Uint8Array {
+  return Object.prototype.toString.call(value) === '[object Uint8Array]';
 }
 
 /** The initial byte(s): major type and argument, shortest form. */

@@ -8,8 +8,8 @@
  * is the issue time, so the lifetime is the rule's ttl, which the signer cannot stretch.
  */
 import { encodeBase64url } from '../base64url.js';
-import { deny, grant, type Verdict } from '../errors.js';
-import type { CdnCrypto } from './crypto.js';
+import { deny, type Verdict } from '../errors.js';
+import { type CdnCrypto, type CdnCryptoAsync, type CdnPlan, completeAsync, completeSync } from './crypto.js';
 import { encodeBase64 } from './encoding.js';
 import { appendQuery, isWellFormed, pathAndQuery } from './url-parts.js';
 
@@ -27,6 +27,15 @@ export interface CloudflareOptions {
 }
 
 export function signCloudflareUrl(options: CloudflareOptions, crypto: CdnCrypto): Verdict<string> {
+  return completeSync(planCloudflareUrl(options), crypto);
+}
+
+/** signCloudflareUrl with async crypto (WebCrypto at the edge). */
+export function signCloudflareUrlAsync(options: CloudflareOptions, crypto: CdnCryptoAsync): Promise<Verdict<string>> {
+  return completeAsync(planCloudflareUrl(options), crypto);
+}
+
+function planCloudflareUrl(options: CloudflareOptions): CdnPlan<string> {
   const parts = pathAndQuery(options.url);
   if (parts === undefined || !isWellFormed(options.url)) return deny('bad_request', 'url must be an absolute http(s) URL or a path');
   if (!Number.isSafeInteger(options.timestamp) || options.timestamp < 1e9 || options.timestamp > 9_999_999_999) {
@@ -37,7 +46,11 @@ export function signCloudflareUrl(options: CloudflareOptions, crypto: CdnCrypto)
   if (!/^[A-Za-z0-9_-]+$/.test(parameter)) return deny('bad_request', 'parameter must be a plain query name');
   const encoder = new TextEncoder();
   const message = `${parts.path}${parts.query}${options.timestamp}`;
-  const mac = crypto.hmac('sha256', encoder.encode(options.secret), encoder.encode(message));
-  const text = options.urlSafe === true ? encodeBase64url(mac) : encodeURIComponent(encodeBase64(mac));
-  return grant(appendQuery(options.url, `${parameter}=${options.timestamp}-${text}`));
+  return {
+    request: { op: 'hmac', hash: 'sha256', key: encoder.encode(options.secret), data: encoder.encode(message) },
+    finish: (mac) => {
+      const text = options.urlSafe === true ? encodeBase64url(mac) : encodeURIComponent(encodeBase64(mac));
+      return appendQuery(options.url, `${parameter}=${options.timestamp}-${text}`);
+    },
+  };
 }

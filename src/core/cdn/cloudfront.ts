@@ -8,9 +8,9 @@
  * requested (percent-encoded as the SDK does), the policy JSON is built in the one member
  * order and spacing AWS documents, and IP ranges are strict IPv4 CIDR.
  */
-import { deny, grant, type Verdict } from '../errors.js';
+import { deny, type Verdict } from '../errors.js';
 import { parseIp } from '../playback-token-ip.js';
-import type { RsaSigner } from './crypto.js';
+import { type CdnPlan, completeAsync, completeSync, type RsaSigner, type RsaSignerAsync } from './crypto.js';
 import { encodeCloudFrontUrl } from './cloudfront-url.js';
 import { encodeCloudFrontBase64, isUnixSeconds } from './encoding.js';
 
@@ -42,6 +42,15 @@ export interface CloudFrontSignature {
 }
 
 export function signCloudFront(options: CloudFrontOptions, sign: RsaSigner): Verdict<CloudFrontSignature> {
+  return completeSync(planCloudFront(options), sign);
+}
+
+/** signCloudFront with an async signer (WebCrypto at the edge, webCryptoRsaSigner). */
+export function signCloudFrontAsync(options: CloudFrontOptions, sign: RsaSignerAsync): Promise<Verdict<CloudFrontSignature>> {
+  return completeAsync(planCloudFront(options), sign);
+}
+
+function planCloudFront(options: CloudFrontOptions): CdnPlan<CloudFrontSignature> {
   const resource = encodeCloudFrontUrl(options.url);
   if (resource === undefined) return deny('bad_request', 'url must be an absolute http(s) URL of valid UTF-8');
   if (!isUnixSeconds(options.expires)) return deny('bad_request', 'expires must be Unix seconds');
@@ -65,14 +74,16 @@ export function signCloudFront(options: CloudFrontOptions, sign: RsaSigner): Ver
   const policy = `{"Statement":[{"Resource":${JSON.stringify(resource)},"Condition":{${condition.join(',')}}}]}`;
   const bytes = new TextEncoder().encode(policy);
   const sha256 = options.hashAlgorithm === 'SHA256';
-  const signature = encodeCloudFrontBase64(sign(sha256 ? 'sha256' : 'sha1', bytes));
-  return grant({
-    resource,
-    ...(custom ? { policy: encodeCloudFrontBase64(bytes) } : { expires: options.expires }),
-    signature,
-    keyPairId: options.keyPairId,
-    ...(sha256 ? { hashAlgorithm: 'SHA256' as const } : {}),
-  });
+  return {
+    request: { op: 'rsa', hash: sha256 ? 'sha256' : 'sha1', data: bytes },
+    finish: (signature) => ({
+      resource,
+      ...(custom ? { policy: encodeCloudFrontBase64(bytes) } : { expires: options.expires }),
+      signature: encodeCloudFrontBase64(signature),
+      keyPairId: options.keyPairId,
+      ...(sha256 ? { hashAlgorithm: 'SHA256' as const } : {}),
+    }),
+  };
 }
 
 /** The signed URL: the resource plus Expires|Policy, Key-Pair-Id, Signature [, Hash-Algorithm], in the SDK's order. */

@@ -8,9 +8,9 @@
  * hashes. MD5 by concatenation is nginx's construction; it is only as strong as the secret.
  */
 import { encodeBase64url } from '../base64url.js';
-import { deny, grant, type Verdict } from '../errors.js';
+import { deny, type Verdict } from '../errors.js';
 import { parseIp } from '../playback-token-ip.js';
-import type { CdnCrypto } from './crypto.js';
+import { type CdnCrypto, type CdnCryptoAsync, type CdnPlan, completeAsync, completeSync } from './crypto.js';
 import { isUnixSeconds } from './encoding.js';
 import { appendQuery, isWellFormed, pathAndQuery } from './url-parts.js';
 
@@ -25,6 +25,15 @@ export interface NginxSecureLinkOptions {
 }
 
 export function signNginxSecureLink(options: NginxSecureLinkOptions, crypto: CdnCrypto): Verdict<string> {
+  return completeSync(planNginxSecureLink(options), crypto);
+}
+
+/** signNginxSecureLink with async crypto (WebCrypto at the edge). */
+export function signNginxSecureLinkAsync(options: NginxSecureLinkOptions, crypto: CdnCryptoAsync): Promise<Verdict<string>> {
+  return completeAsync(planNginxSecureLink(options), crypto);
+}
+
+function planNginxSecureLink(options: NginxSecureLinkOptions): CdnPlan<string> {
   const parts = pathAndQuery(options.url);
   if (parts === undefined || !isWellFormed(options.url)) return deny('bad_request', 'url must be an absolute http(s) URL or a path');
   const uri = decodePath(parts.path);
@@ -34,8 +43,7 @@ export function signNginxSecureLink(options: NginxSecureLinkOptions, crypto: Cdn
   if (options.ip !== undefined && parseIp(options.ip) === undefined) return deny('bad_request', 'ip must be an IPv4 or IPv6 address');
   const encoder = new TextEncoder();
   const data = concat([encoder.encode(String(options.expires)), uri, encoder.encode(`${options.ip ?? ''} ${options.secret}`)]);
-  const md5 = encodeBase64url(crypto.md5(data));
-  return grant(appendQuery(options.url, `md5=${md5}&expires=${options.expires}`));
+  return { request: { op: 'md5', data }, finish: (md5) => appendQuery(options.url, `md5=${encodeBase64url(md5)}&expires=${options.expires}`) };
 }
 
 /** The bytes of nginx's `$uri` for this path: %XX decoded to raw bytes; undefined if nginx would rewrite it. */

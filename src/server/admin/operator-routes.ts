@@ -1,6 +1,6 @@
 /**
  * The operator's admin routes (issue 9): users with their devices and streams, disabling and
- * revoking users, streams, and rentals. Registered inside the admin scope of routes.ts, behind
+ * revoking users, resetting their second factor, streams, and rentals. Registered inside the admin scope of routes.ts, behind
  * its admin-token hook. Schema → one service call → HTTP.
  */
 import type { FastifyInstance } from 'fastify';
@@ -81,6 +81,23 @@ export function operatorRoutes(app: FastifyInstance, { operator, stores, now }: 
     },
     async (request, reply) => {
       const verdict = await operator.revokeUser(request.params.user_id);
+      if (!verdict.ok) fail(verdict);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: { user_id: string } }>(
+    '/v1/admin/users/:user_id/mfa',
+    {
+      schema: {
+        ...admin,
+        summary: "Reset a user's two-factor login: it is off, and every login and stream of the user ends",
+        params: userIdParams,
+        response: { 204: noContent('reset'), ...adminDenials('not_found') },
+      },
+    },
+    async (request, reply) => {
+      const verdict = await operator.resetMfa(request.params.user_id);
       if (!verdict.ok) fail(verdict);
       return reply.code(204).send();
     },

@@ -1,6 +1,6 @@
 /**
  * The operator's tools: find a user with its devices and streams, change its plan, disable it,
- * revoke everything it is logged in with, list and end streams. Threats: an account that keeps
+ * revoke everything it is logged in with, reset its second factor, list and end streams. Threats: an account that keeps
  * watching after an operator acts on it. So revoking a user revokes every login (refresh
  * family) and ends every stream in the database, and sets the hot-state marks the gateways
  * check every 2 s (family-revoked, session-ended); disabling does the same and also stops new
@@ -69,6 +69,18 @@ export class OperatorService {
   async revokeUser(userId: string): Promise<Verdict<void>> {
     if ((await this.stores.users.findById(userId)) === undefined) return deny('not_found', 'no such user');
     await this.endEverything(userId, 'revoked_by_operator');
+    return grant(undefined);
+  }
+
+  /**
+   * Turns the user's second factor off (a user who lost the authenticator and the recovery
+   * codes) and ends every login and stream: whoever holds a login made before the reset keeps
+   * nothing, and the user logs in anew with the password and enrols again.
+   */
+  async resetMfa(userId: string): Promise<Verdict<void>> {
+    if ((await this.stores.users.findById(userId)) === undefined) return deny('not_found', 'no such user');
+    await this.stores.mfa.remove(userId);
+    await this.endEverything(userId, 'mfa_reset');
     return grant(undefined);
   }
 

@@ -3,11 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { checkAdminToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords.js';
-import { adminTitlesSchema, emailSchema, idSchema, planSchema, userSchema } from '../http/schemas.js';
+import { accessInputProperties, adminTitlesSchema, emailSchema, idSchema, planSchema, titleAccessSchema, userSchema } from '../http/schemas.js';
 import { adminDenials, json, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
+import type { AccessInput } from '../catalog/access.js';
 import { operatorRoutes } from './operator-routes.js';
 import type { StreamCountBy, StreamLimitMode } from '../../core/ports.js';
+
+/** The access rules as the API spells them. */
+interface AccessBody {
+  countries?: { allow?: string[] | null; block?: string[] | null };
+  allowed_origins?: string[];
+}
 
 const plansSchema = {
   summary: 'The plans',
@@ -31,7 +38,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       await rateLimiter.guardAttempt(request.ip, () => checkAdminToken(request, config.adminToken));
     });
 
-    admin.post<{ Body: { id: string; titles: string[] | '*'; max_streams?: number | null; stream_limit_mode?: StreamLimitMode; count_by?: StreamCountBy; max_devices?: number | null; require_mfa?: boolean } }>(
+    admin.post<{ Body: AccessBody & { id: string; titles: string[] | '*'; max_streams?: number | null; stream_limit_mode?: StreamLimitMode; count_by?: StreamCountBy; max_devices?: number | null; require_mfa?: boolean } }>(
       '/v1/admin/plans',
       {
         schema: {
@@ -55,6 +62,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
               count_by: { type: 'string', enum: ['session', 'device'] },
               max_devices: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
               require_mfa: { type: 'boolean' },
+              ...accessInputProperties,
             },
           },
           response: { 200: json('the plan', planSchema), ...adminDenials('bad_request', 'unsupported_media_type') },
@@ -62,7 +70,18 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       },
       async (request) => {
         const { id, titles, max_streams: maxStreams, stream_limit_mode: streamLimitMode, count_by: countBy, max_devices: maxDevices, require_mfa: requireMfa } = request.body;
-        return catalog.upsertPlan({ id, titles, maxStreams, maxDevices, requireMfa, ...(streamLimitMode ? { streamLimitMode } : {}), ...(countBy ? { countBy } : {}) });
+        const verdict = await catalog.upsertPlan({
+          id,
+          titles,
+          maxStreams,
+          maxDevices,
+          requireMfa,
+          ...(streamLimitMode ? { streamLimitMode } : {}),
+          ...(countBy ? { countBy } : {}),
+          ...accessInput(request.body),
+        });
+        if (!verdict.ok) fail(verdict);
+        return verdict.value;
       },
     );
 
@@ -97,6 +116,29 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
     );
 
     admin.get('/v1/admin/titles', { schema: titlesSchema }, async () => ({ titles: await catalog.titlesWithKeys() }));
+
+    admin.patch<{ Params: { id: string }; Body: AccessBody }>(
+      '/v1/admin/titles/:id',
+      {
+        schema: {
+          summary: "Change a title's access rules: the countries and browser origins it may be played from",
+          tags: ['admin'],
+          security: security.adminToken,
+          params: { type: 'object', properties: { id: idSchema } },
+          body: { type: 'object', additionalProperties: false, properties: accessInputProperties },
+          response: { 200: json("the title's access rules", titleAccessSchema), ...adminDenials('bad_request', 'not_found', 'unsupported_media_type') },
+        },
+      },
+      async (request) => {
+        const verdict = await catalog.setTitleAccess(request.params.id, accessInput(request.body));
+        if (!verdict.ok) fail(verdict);
+        return verdict.value;
+      },
+    );
     operatorRoutes(admin, services);
   });
+}
+
+function accessInput(body: AccessBody): AccessInput {
+  return { ...(body.countries ? { countries: body.countries } : {}), ...(body.allowed_origins ? { allowedOrigins: body.allowed_origins } : {}) };
 }

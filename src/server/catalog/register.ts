@@ -13,6 +13,7 @@
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NO_ACCESS_RULES } from '../../core/access-rules.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { ContentKeyRecord, TitleRecord } from '../../core/ports.js';
 import { newContentKey } from '../keys/content-keys.js';
@@ -69,6 +70,8 @@ export async function registerTitle(deps: TitleDeps & { sealer: Sealer }, input:
       name: input.name,
       protocols: input.packagers.map((p) => p.protocol),
       durationSec: Math.round(durationSec),
+      // A replaced title keeps its rules (the store leaves them); a new one starts without any.
+      access: existing?.access ?? NO_ACCESS_RULES,
       createdAt: now,
     };
     const records = [...keys.values()].map(({ key: _key, ...record }) => record);

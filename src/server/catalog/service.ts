@@ -8,9 +8,11 @@ import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores, PlanRecord, StreamCountBy, StreamLimitMode, UserRecord } from '../../core/ports.js';
 import { normalizeEmail } from '../../core/email.js';
 import { hashPassword } from '../identity/passwords.js';
+import { NO_ACCESS_RULES } from '../../core/access-rules.js';
+import { type AccessInput, accessView, type AccessView, applyAccessInput } from './access.js';
 import { currentRentals, type RentalView } from './rentals.js';
 
-export interface PlanInput {
+export interface PlanInput extends AccessInput {
   readonly id: string;
   readonly titles: readonly string[] | '*';
   readonly maxStreams?: number | null;
@@ -26,7 +28,7 @@ export interface UserView {
   readonly plan_id: string;
 }
 
-export interface PlanView {
+export interface PlanView extends AccessView {
   readonly id: string;
   readonly titles: readonly string[] | '*';
   readonly max_streams: number | null;
@@ -42,8 +44,10 @@ export class CatalogService {
     private readonly now: () => number,
   ) {}
 
-  async upsertPlan(input: PlanInput): Promise<PlanView> {
+  async upsertPlan(input: PlanInput): Promise<Verdict<PlanView>> {
     const existing = await this.stores.plans.get(input.id);
+    const access = applyAccessInput(existing?.access ?? NO_ACCESS_RULES, input);
+    if (!access.ok) return access;
     const now = this.now();
     const titles = input.titles === '*' ? '*' : [...new Set(input.titles)];
     const plan = await this.stores.plans.upsert({
@@ -54,10 +58,21 @@ export class CatalogService {
       countBy: input.countBy ?? existing?.countBy ?? 'session',
       maxDevices: input.maxDevices === undefined ? (existing?.maxDevices ?? null) : input.maxDevices,
       requireMfa: input.requireMfa ?? existing?.requireMfa ?? false,
+      access: access.value,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
-    return planView(plan);
+    return grant(planView(plan));
+  }
+
+  /** Changes the countries and browser origins a title may be played from. */
+  async setTitleAccess(id: string, input: AccessInput): Promise<Verdict<{ id: string } & AccessView>> {
+    const title = await this.stores.titles.get(id);
+    if (title === undefined) return deny('not_found', `title "${id}" does not exist`);
+    const access = applyAccessInput(title.access, input);
+    if (!access.ok) return access;
+    if (!(await this.stores.titles.setAccess(id, access.value))) return deny('not_found', `title "${id}" was removed meanwhile`);
+    return grant({ id, ...accessView(access.value) });
   }
 
   async createUser(input: { email: string; password: string; planId: string }): Promise<Verdict<UserView>> {
@@ -96,7 +111,7 @@ export class CatalogService {
   }
 
   /** The registered titles with their protocols and content key ids (admin view). */
-  async titlesWithKeys(): Promise<{ id: string; name: string; protocols: readonly string[]; duration_sec: number; key_ids: string[]; created_at: string }[]> {
+  async titlesWithKeys(): Promise<({ id: string; name: string; protocols: readonly string[]; duration_sec: number; key_ids: string[]; created_at: string } & AccessView)[]> {
     const titles = await this.stores.titles.list();
     return Promise.all(
       titles.map(async (t) => ({
@@ -106,6 +121,7 @@ export class CatalogService {
         duration_sec: t.durationSec,
         key_ids: (await this.stores.titles.contentKeys(t.id)).map((k) => k.kid),
         created_at: new Date(t.createdAt).toISOString(),
+        ...accessView(t.access),
       })),
     );
   }
@@ -116,7 +132,7 @@ export class CatalogService {
 }
 
 function planView(plan: PlanRecord): PlanView {
-  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams, stream_limit_mode: plan.streamLimitMode, count_by: plan.countBy, max_devices: plan.maxDevices, require_mfa: plan.requireMfa };
+  return { id: plan.id, titles: plan.titles, max_streams: plan.maxStreams, stream_limit_mode: plan.streamLimitMode, count_by: plan.countBy, max_devices: plan.maxDevices, require_mfa: plan.requireMfa, ...accessView(plan.access) };
 }
 
 function userView(user: UserRecord): UserView {

@@ -8,6 +8,7 @@
  * path would have said yes a moment ago.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestOrigin } from '../access/guard.js';
 import type { CorsPolicy } from '../http/cors.js';
 import type { HttpMetrics } from '../monitor/http-metrics.js';
 import { IMMUTABLE_MEDIA, isManifest, type MediaFiles } from './files.js';
@@ -47,6 +48,7 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
       path,
       ip,
       userAgent: headers['user-agent'] ?? '',
+      origin: requestOrigin(headers),
     });
     const media = session && deps.files.cached(titleId, path);
     if (media?.bytes === undefined) return false;

@@ -12,6 +12,7 @@ import { rewriteDashMpd } from '../../core/manifest/dash.js';
 import { rewriteHlsPlaylist } from '../../core/manifest/hls.js';
 import { isOpaqueUri, withQueryToken } from '../../core/manifest/uri.js';
 import type { Services } from '../compose.js';
+import { requestOrigin } from '../access/guard.js';
 import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
 import { media, noContent, problems, security } from '../http/openapi.js';
@@ -27,7 +28,7 @@ const mediaResponses = (...codes: Parameters<typeof problems>) => ({
   200: media('a manifest (rewritten for this session), a segment, or a 16-byte AES-128 key', served, { type: 'string', format: 'binary' }),
   206: media('a byte range of a segment (Range)', served, { type: 'string', format: 'binary' }),
   304: noContent('not modified (If-None-Match)'),
-  ...problems(...codes, 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'not_found', 'range_not_satisfiable'),
+  ...problems(...codes, 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'geo_blocked', 'origin_not_allowed', 'not_found', 'range_not_satisfiable'),
 });
 
 const streamSchema = {
@@ -35,7 +36,7 @@ const streamSchema = {
   tags: ['gateway'],
   params: {
     type: 'object',
-    properties: { token: { type: 'string', description: 'the playback token (tgp1.…)' }, title: titleParam, '*': filePath },
+    properties: { token: { type: 'string', description: 'the playback token (tgp1.… or its JWT form)' }, title: titleParam, '*': filePath },
   },
   response: mediaResponses(),
 };
@@ -74,7 +75,7 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services
     const keyMatch = KEY_PATH.exec(path);
     // Manifests and keys are signs of life that renew the stream's lease; segments are not.
     const verdict = await gateway.authorize(
-      { token, titleId: title, path, ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
+      { token, titleId: title, path, ip: request.ip, userAgent: request.headers['user-agent'] ?? '', origin: requestOrigin(request.headers) },
       keyMatch !== null || isManifest(path),
     );
     if (!verdict.ok) fail(verdict);

@@ -1,8 +1,9 @@
 /**
  * The edge gateway's decision for one manifest, segment or key request (flow 3 of docs/ARCHITECTURE.md).
  * Threats: forged or altered playback tokens, tokens used for another title or path, tokens of
- * ended sessions or revoked logins, and keys handed to anyone but a live, entitled session
- * (a disabled account or an ended rental is not entitled).
+ * ended sessions or revoked logins, keys handed to anyone but a live, entitled session
+ * (a disabled account or an ended rental is not entitled), and requests from a country or web
+ * page the title's or plan's access rules refuse (access/guard.ts, on every request).
  *
  * Cheap first: a token seen before is a map lookup plus the binding checks; an unseen token
  * costs one HMAC and one database read of its session, and is then cached until it expires.
@@ -17,11 +18,13 @@ import { HLS_KEY_LABEL } from '../../core/drm/policy.js';
 import { type Denial, deny, grant, type Verdict } from '../../core/errors.js';
 import { checkBindings } from '../../core/playback-token-bindings.js';
 import { hashUserAgent } from '../../core/playback-token-crypto.js';
-import { PLAYBACK_TOKEN_PREFIX, type PlaybackClaims, verifyPlaybackToken } from '../../core/playback-token.js';
+import { playbackTokenKid, verifyAnyPlaybackToken } from '../../core/playback-token-formats.js';
+import type { PlaybackClaims } from '../../core/playback-token.js';
 import type { DurableStores, PlaybackSessionRecord } from '../../core/ports.js';
 import { entitledUntil } from '../catalog/entitlement.js';
 import { DATABASE_RECHECK_MS, MARK_RECHECK_MS, type SessionLiveness } from '../playback/liveness.js';
 import type { PlaybackKeyRing } from '../playback/playback-keys.js';
+import type { AccessGuard } from '../access/guard.js';
 import { nodeHmac } from '../playback/service.js';
 
 const MAX_CACHED_TOKENS = 100_000;
@@ -45,6 +48,8 @@ export interface MediaRequest {
   readonly path: string;
   readonly ip: string;
   readonly userAgent: string;
+  /** The browser page it comes from (browserOrigin of Origin/Referer); undefined for native players. */
+  readonly origin?: string | undefined;
 }
 
 export class GatewayService {
@@ -57,6 +62,8 @@ export class GatewayService {
     private readonly keys: PlaybackKeyRing,
     private readonly liveness: SessionLiveness,
     private readonly now: () => number,
+    /** Countries and browser origins (access/guard.ts), on every request of a session. */
+    private readonly access: AccessGuard,
   ) {}
 
   /**
@@ -69,7 +76,7 @@ export class GatewayService {
     if (entry === undefined || now >= entry.claims.exp * 1000 || now - entry.marksCheckedAt >= MARK_RECHECK_MS) return undefined;
     if (!this.keys.isUsable(entry.kid)) return undefined;
     if (entry.marksGeneration !== this.liveness.marksGeneration()) return undefined;
-    return this.bindings(entry, request).ok ? entry.session : undefined;
+    return this.bindings(entry, request).ok && this.access.passesCached(entry.session, request) ? entry.session : undefined;
   }
 
   /**
@@ -93,6 +100,9 @@ export class GatewayService {
     }
     const bindings = this.bindings(entry, request);
     if (!bindings.ok) return bindings;
+    // Before liveness, so a refused request is no sign of life.
+    const access = await this.access.checkSession(entry.session, request);
+    if (!access.ok) return access;
     const alive = await this.stillAlive(entry, now, signOfLife && !renewed);
     return alive.ok ? grant(entry.session) : this.forget(request.token, alive);
   }
@@ -165,9 +175,10 @@ export class GatewayService {
 
   private async admit(token: string, now: number): Promise<Verdict<CachedToken>> {
     const generation = this.liveness.marksGeneration();
-    const kid = token.startsWith(PLAYBACK_TOKEN_PREFIX) ? token.slice(PLAYBACK_TOKEN_PREFIX.length, token.indexOf('.', PLAYBACK_TOKEN_PREFIX.length)) : '';
+    // Either format (the compact default or the JWT form); the verifier re-checks the kid's shape.
+    const kid = playbackTokenKid(token) ?? '';
     const secret = kid === '' || kid.length > 64 ? undefined : await this.keys.resolve(kid);
-    const verdict = verifyPlaybackToken(token, { now: Math.floor(now / 1000), resolveKey: () => secret, hmac: nodeHmac });
+    const verdict = verifyAnyPlaybackToken(token, { now: Math.floor(now / 1000), resolveKey: () => secret, hmac: nodeHmac });
     if (!verdict.ok) return verdict;
     const alive = await this.liveness.check(verdict.value.sid);
     if (!alive.ok) return alive;

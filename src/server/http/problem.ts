@@ -18,6 +18,8 @@ const TABLE: Record<ErrorCode, { status: number; title: string }> = {
   mfa_required: { status: 401, title: 'Second factor required' },
   not_entitled: { status: 403, title: 'Not entitled' },
   forbidden: { status: 403, title: 'Forbidden' },
+  geo_blocked: { status: 403, title: 'Not available in your country' },
+  origin_not_allowed: { status: 403, title: 'Origin not allowed' },
   not_found: { status: 404, title: 'Not found' },
   request_timeout: { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },

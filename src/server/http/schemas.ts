@@ -44,7 +44,40 @@ export const meSchema = openObject(['user_id', 'email', 'plan_id', 'titles', 're
   rentals: { type: 'array', items: rentalSchema, description: 'rentals that still entitle' },
 });
 
-export const planSchema = openObject(['id', 'titles', 'max_streams', 'stream_limit_mode', 'count_by', 'max_devices', 'require_mfa'], {
+const countryList = (what: string) => ({ type: ['array', 'null'], maxItems: 300, items: { type: 'string', maxLength: 8 }, description: what });
+
+/** The access rules in a request (plans, titles): each list given replaces that list; null removes it. */
+export const accessInputProperties = {
+  countries: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'ISO 3166-1 alpha-2 codes (any case; stored upper-case)',
+    properties: {
+      allow: countryList('only these countries play (an unknown country is refused); null removes the list'),
+      block: countryList('these countries never play; null removes the list'),
+    },
+  },
+  allowed_origins: {
+    type: 'array',
+    maxItems: 300,
+    items: { type: 'string', maxLength: 300 },
+    description: 'browser origins (scheme://host[:port]) that may play; [] allows every page. Requests without Origin or Referer pass',
+  },
+} as const;
+
+/** The access rules in an answer. */
+const accessViewProperties = {
+  countries: openObject([], {
+    allow: { type: 'array', items: { type: 'string', pattern: '^[A-Z]{2}$' } },
+    block: { type: 'array', items: { type: 'string', pattern: '^[A-Z]{2}$' } },
+  }),
+  allowed_origins: { type: 'array', items: { type: 'string' } },
+};
+
+export const titleAccessSchema = openObject(['id', 'countries', 'allowed_origins'], { id: { type: 'string' }, ...accessViewProperties });
+
+export const planSchema = openObject(['id', 'titles', 'max_streams', 'stream_limit_mode', 'count_by', 'max_devices', 'require_mfa', 'countries', 'allowed_origins'], {
+  ...accessViewProperties,
   id: { type: 'string' },
   titles: titlesListSchema,
   max_streams: { type: ['integer', 'null'], description: 'null: unlimited' },
@@ -83,8 +116,9 @@ export const entitledTitlesSchema = openObject(['titles'], {
 export const adminTitlesSchema = openObject(['titles'], {
   titles: {
     type: 'array',
-    items: openObject(['id', 'name', 'protocols', 'duration_sec', 'key_ids', 'created_at'], {
+    items: openObject(['id', 'name', 'protocols', 'duration_sec', 'key_ids', 'created_at', 'countries', 'allowed_origins'], {
       ...titleSummary,
+      ...accessViewProperties,
       key_ids: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
       created_at: { type: 'string', format: 'date-time' },
     }),

@@ -1,12 +1,12 @@
-/** HTTP for a subscriber's own devices and second factor. Schema → one service call → HTTP. */
+/** HTTP for a subscriber's own devices. Schema → one service call → HTTP. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
 import { json, noContent, problems, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
-import type { Principal } from './service.js';
+import type { IdentityService, Principal } from './service.js';
 
-const tokenDenials = ['unauthorized', 'invalid_token', 'token_expired', 'token_revoked'] as const;
+export const tokenDenials = ['unauthorized', 'invalid_token', 'token_expired', 'token_revoked'] as const;
 
 const deviceItem = {
   type: 'object',
@@ -38,41 +38,15 @@ const removeDeviceSchema = {
   response: { 204: noContent('removed'), ...problems('bad_request', 'not_found', ...tokenDenials) },
 };
 
-const enrolSchema = {
-  summary: 'Start TOTP enrolment: a new secret, confirmed with POST /v1/me/mfa/confirm',
-  tags: ['identity'],
-  security: security.accessToken,
-  response: {
-    200: json('the secret, also as an otpauth:// URL for a QR code', {
-      type: 'object',
-      required: ['otpauth_url', 'secret'],
-      properties: { otpauth_url: { type: 'string' }, secret: { type: 'string', description: 'base32' } },
-    }),
-    ...problems('conflict', ...tokenDenials),
-  },
-};
+/** Who the request's access token speaks for; fails the request when the token does not hold. */
+export async function principalOf(identity: IdentityService, request: FastifyRequest): Promise<Principal> {
+  const verdict = await identity.authenticate(bearerToken(request));
+  if (!verdict.ok) fail(verdict);
+  return verdict.value;
+}
 
-const confirmSchema = {
-  summary: 'Confirm TOTP enrolment with a current code: two-factor login is on from now',
-  tags: ['identity'],
-  security: security.accessToken,
-  body: { type: 'object', additionalProperties: false, required: ['totp'], properties: { totp: { type: 'string', pattern: '^[0-9]{6}$' } } },
-  response: {
-    200: json('recovery codes, shown this once; each works once in place of a code', {
-      type: 'object',
-      required: ['recovery_codes'],
-      properties: { recovery_codes: { type: 'array', items: { type: 'string' } } },
-    }),
-    ...problems('bad_request', 'invalid_credentials', 'conflict', 'unsupported_media_type', ...tokenDenials),
-  },
-};
-
-export function accountRoutes(app: FastifyInstance, { identity, mfa }: Services): void {
-  async function principal(request: FastifyRequest): Promise<Principal> {
-    const verdict = await identity.authenticate(bearerToken(request));
-    if (!verdict.ok) fail(verdict);
-    return verdict.value;
-  }
+export function accountRoutes(app: FastifyInstance, { identity }: Services): void {
+  const principal = (request: FastifyRequest) => principalOf(identity, request);
 
   app.get('/v1/devices', { schema: devicesSchema }, async (request, reply) => {
     const who = await principal(request);
@@ -85,19 +59,5 @@ export function accountRoutes(app: FastifyInstance, { identity, mfa }: Services)
     const verdict = await identity.devices.remove(who.userId, request.params.device_id);
     if (!verdict.ok) fail(verdict);
     return reply.code(204).send();
-  });
-
-  app.post('/v1/me/mfa', { schema: enrolSchema }, async (request, reply) => {
-    const who = await principal(request);
-    const verdict = await mfa.enrol(who.userId, who.user.email);
-    if (!verdict.ok) fail(verdict);
-    return reply.header('cache-control', 'no-store').send(verdict.value);
-  });
-
-  app.post<{ Body: { totp: string } }>('/v1/me/mfa/confirm', { schema: confirmSchema }, async (request, reply) => {
-    const who = await principal(request);
-    const verdict = await mfa.confirm(who.userId, request.body.totp);
-    if (!verdict.ok) fail(verdict);
-    return reply.header('cache-control', 'no-store').send(verdict.value);
   });
 }

@@ -7,7 +7,10 @@
  * counted by the login limits like a wrong password); a copy of the database disclosing the
  * secret (sealed under the master key, bound to its user); a recovery code used twice, or read
  * from the database (stored only as hashes, each spent by a conditional update); an access
- * token thief replacing the victim's second factor (enrolment is refused once confirmed).
+ * token thief enrolling, replacing or removing the victim's second factor (the routes first
+ * prove the owner with the password and, when a factor is on, a current code:
+ * IdentityService.confirmOwner). A replacement waits beside the confirmed factor until its
+ * first code, so the account is never without one in between.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
@@ -47,24 +50,35 @@ export class MfaService {
     return (await this.spend(record.sealedSecret, userId, code)) ? 'passed' : 'wrong';
   }
 
-  /** Starts (or restarts) enrolment: a new secret, to be confirmed with its first code. */
-  async enrol(userId: string, email: string): Promise<Verdict<Enrolment>> {
+  /**
+   * Starts (or restarts) enrolment: a new secret, to be confirmed with its first code. With
+   * `replacing`, the new secret waits beside the confirmed factor, which stays in force until then.
+   * The caller has proved the owner first (and a current code when replacing).
+   */
+  async enrol(userId: string, email: string, replacing: boolean): Promise<Verdict<Enrolment>> {
     const secret = new Secret({ size: 20 });
     const sealed = this.sealer.seal(new TextEncoder().encode(secret.base32), sealContext(userId));
-    if (!(await this.store.begin(userId, sealed, this.now()))) return deny('conflict', 'two-factor login is already on for this account');
+    const started = replacing ? await this.store.beginReplacement(userId, sealed) : await this.store.begin(userId, sealed, this.now());
+    if (!started) return deny('conflict', 'two-factor login changed meanwhile; try again');
     return grant({ otpauth_url: totpFor(secret.base32, email).toString(), secret: secret.base32 });
   }
 
-  /** Confirms enrolment with a current code; answers the recovery codes, shown this once. */
+  /** Confirms enrolment with a current code of the waiting secret; answers the recovery codes, shown this once. */
   async confirm(userId: string, code: string): Promise<Verdict<{ recovery_codes: string[] }>> {
     const record = await this.store.get(userId);
-    if (record === undefined || record.confirmedAt !== null) return deny('conflict', 'no two-factor enrolment is waiting; start one with POST /v1/me/mfa');
-    const step = this.stepOf(record.sealedSecret, userId, code);
+    const waiting = record === undefined ? null : record.confirmedAt === null ? record.sealedSecret : record.pendingSecret;
+    if (waiting === null) return deny('conflict', 'no two-factor enrolment is waiting; start one with POST /v1/me/mfa');
+    const step = this.stepOf(waiting, userId, code);
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
-    if (step === undefined || !(await this.store.confirm(userId, step, codes.map((c) => hashRecoveryCode(userId, c)), this.now()))) {
+    if (step === undefined || !(await this.store.confirm(userId, waiting, step, codes.map((c) => hashRecoveryCode(userId, c)), this.now()))) {
       return deny('invalid_credentials', 'the code is wrong or was already used');
     }
     return grant({ recovery_codes: codes });
+  }
+
+  /** Turns the factor off (its secret, a pending one, the recovery codes); false when none was on or pending. */
+  remove(userId: string): Promise<boolean> {
+    return this.store.remove(userId);
   }
 
   /** Checks a code (TOTP or a recovery code) and spends it; false when wrong or used. */

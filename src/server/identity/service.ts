@@ -11,7 +11,8 @@
  * operator's switch) cannot log in or refresh, and its access tokens are refused at once. An
  * account with a second factor needs a code too (mfa.ts): a wrong one is a failed login,
  * counted like a wrong password; a login's devices are admitted under the plan's limit
- * (devices.ts).
+ * (devices.ts). Changing the second factor takes what a login takes (confirmOwner), so a
+ * stolen access token cannot replace or remove it.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../../core/email.js';
@@ -103,29 +104,9 @@ export class IdentityService {
   }
 
   async login(input: LoginInput, clientIp: string): Promise<Verdict<TokenPair>> {
-    const email = normalizeEmail(input.email);
-    const attempt = await this.loginLimits.begin(email, clientIp, this.now());
-    if (!attempt.ok) return attempt;
-    const user = await this.checkPassword(email, input.password).catch(async (error: unknown) => {
-      await attempt.value.abandoned(); // broken infrastructure is not a wrong guess
-      throw error;
-    });
-    if (user === 'busy') {
-      await attempt.value.abandoned();
-      return deny('unavailable', 'too many logins in progress; try again shortly', BUSY_RETRY_AFTER_SEC);
-    }
-    if (user === undefined) return deny('invalid_credentials', 'the email or password is wrong');
-    const factor = await this.mfa.check(user.id, input.totp).catch(async (error: unknown) => {
-      await attempt.value.abandoned();
-      throw error;
-    });
-    if (factor === 'missing') {
-      await attempt.value.abandoned(); // the first half of a login, not a guess
-      return deny('mfa_required', 'this account has two-factor login: send the code from the authenticator app as totp');
-    }
-    // A wrong code keeps the attempt's reservations: guessing codes is limited like guessing passwords.
-    if (factor === 'wrong') return deny('invalid_credentials', 'the code is wrong or was already used');
-    await attempt.value.succeeded();
+    const checked = await this.checkCredentials(normalizeEmail(input.email), input.password, input.totp, clientIp);
+    if (!checked.ok) return checked;
+    const { user, factor } = checked.value;
     // Said only to whoever knows the password: it tells them what to do (ask the operator).
     if (user.disabledAt !== null) return deny('forbidden', 'this account is disabled');
     const device = await this.devices.admit(user, input.deviceId, input.deviceName);
@@ -145,6 +126,46 @@ export class IdentityService {
     };
     await this.stores.refreshTokens.createFamily(family, hashToken(refreshToken));
     return grant(await this.tokenPair(family, refreshToken));
+  }
+
+  /**
+   * Proves that the caller of a second-factor change is the account's owner, not only the
+   * holder of one of its access tokens: its password, and a current code when a factor is on,
+   * checked exactly as a login checks them (same limits and password-work bound), so this route
+   * is no faster a way to guess either. Answers whether a factor is on ('passed') or not ('off').
+   */
+  async confirmOwner(who: Principal, password: string, totp: string | undefined, clientIp: string): Promise<Verdict<'off' | 'passed'>> {
+    const checked = await this.checkCredentials(who.user.email, password, totp, clientIp);
+    if (!checked.ok) return checked;
+    if (checked.value.user.id !== who.userId) return deny('invalid_credentials', 'the email or password is wrong');
+    return grant(checked.value.factor);
+  }
+
+  /** A login's checks: the attempt reserved under the limits, the password, the second factor. */
+  private async checkCredentials(email: string, password: string, totp: string | undefined, clientIp: string): Promise<Verdict<{ user: UserRecord; factor: 'off' | 'passed' }>> {
+    const attempt = await this.loginLimits.begin(email, clientIp, this.now());
+    if (!attempt.ok) return attempt;
+    const user = await this.checkPassword(email, password).catch(async (error: unknown) => {
+      await attempt.value.abandoned(); // broken infrastructure is not a wrong guess
+      throw error;
+    });
+    if (user === 'busy') {
+      await attempt.value.abandoned();
+      return deny('unavailable', 'too many logins in progress; try again shortly', BUSY_RETRY_AFTER_SEC);
+    }
+    if (user === undefined) return deny('invalid_credentials', 'the email or password is wrong');
+    const factor = await this.mfa.check(user.id, totp).catch(async (error: unknown) => {
+      await attempt.value.abandoned();
+      throw error;
+    });
+    if (factor === 'missing') {
+      await attempt.value.abandoned(); // the first half of a login, not a guess
+      return deny('mfa_required', 'this account has two-factor login: send the code from the authenticator app as totp');
+    }
+    // A wrong code keeps the attempt's reservations: guessing codes is limited like guessing passwords.
+    if (factor === 'wrong') return deny('invalid_credentials', 'the code is wrong or was already used');
+    await attempt.value.succeeded();
+    return grant({ user, factor });
   }
 
   /** The user when the password is right; 'busy' when the password-check queue is full. */

@@ -9,6 +9,7 @@ import type { Verdict } from '../../core/errors.js';
 import type { ClearKeyLicense } from '../../core/drm/clearkey.js';
 import { TollgateError } from '../../core/errors.js';
 import type { Services } from '../compose.js';
+import { requestOrigin } from '../access/guard.js';
 import { fail } from '../http/problem.js';
 import { DRM_SYSTEMS, type DrmSystem } from './upstream.js';
 import { documentedBody, json, media, problems, security } from '../http/openapi.js';
@@ -17,10 +18,10 @@ import { clearKeyLicenseSchema, clearKeyRequestSchema } from '../http/schemas.js
 const MAX_MESSAGE_LENGTH = 32 * 1024;
 
 const sessionParams = {
-  token: { type: 'string', description: 'the playback token (tgp1.…), as written into license_url' },
+  token: { type: 'string', description: 'the playback token (tgp1.… or its JWT form), as written into license_url' },
   title: { type: 'string', description: 'the title id' },
 };
-const sessionDenials = ['bad_request', 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'not_found', 'rate_limited', 'bad_gateway', 'unavailable'] as const;
+const sessionDenials = ['bad_request', 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'not_entitled', 'geo_blocked', 'origin_not_allowed', 'not_found', 'rate_limited', 'bad_gateway', 'unavailable'] as const;
 
 const proxySchema = {
   summary: 'ClearKey license through the entitlement proxy (the license_url of a playback session)',
@@ -64,7 +65,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rate
     scope.post<{ Params: { token: string; title: string } }>('/v1/license/s/:token/:title', { schema: proxySchema }, async (request, reply) => {
       await rateLimiter.enforce('licensePerAddress', request.ip);
       const verdict = await proxy.clearKey(
-        { token: request.params.token, titleId: request.params.title, ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
+        { token: request.params.token, titleId: request.params.title, ip: request.ip, userAgent: request.headers['user-agent'] ?? '', origin: requestOrigin(request.headers) },
         jsonBody(request.body),
       );
       return sendLicense(reply, verdict);
@@ -79,6 +80,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rate
         titleId: request.params.title,
         ip: request.ip,
         userAgent: request.headers['user-agent'] ?? '',
+        origin: requestOrigin(request.headers),
       });
       if (!message.ok) fail(message);
       const challenge = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../compose.js';
 import { TOKEN_COOKIE } from '../gateway/routes.js';
+import { requestOrigin } from '../access/guard.js';
 import { bearerToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
 import { activeStreamsSchema, entitledTitlesSchema, idSchema, playbackGrantSchema } from '../http/schemas.js';
@@ -42,7 +43,7 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, strea
         },
         response: {
           201: json('a playback session; in cookie token mode a `tg` cookie is also set', playbackGrantSchema),
-          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'mfa_required', 'not_entitled', 'not_found', 'stream_limit_reached', 'unsupported_media_type', 'rate_limited'),
+          ...problems('bad_request', 'unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'mfa_required', 'not_entitled', 'geo_blocked', 'origin_not_allowed', 'not_found', 'stream_limit_reached', 'unsupported_media_type', 'rate_limited'),
         },
       },
     },
@@ -55,6 +56,7 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, strea
       const verdict = await playback.start(who, { titleId, ...(protocol ? { protocol } : {}) }, {
         ip: request.ip,
         userAgent: request.headers['user-agent'] ?? '',
+        origin: requestOrigin(request.headers),
       });
       if (!verdict.ok) fail(verdict);
       if (config.tokenMode === 'cookie') {

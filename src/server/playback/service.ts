@@ -11,8 +11,10 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import { hashUserAgent, type HmacSha256 } from '../../core/playback-token-crypto.js';
 import { ipNetworkOf } from '../../core/playback-token-ip.js';
+import { mintPlaybackJwt } from '../../core/playback-token-jwt.js';
 import { mintPlaybackToken } from '../../core/playback-token.js';
 import type { DurableStores, HotState, PlaybackSessionRecord } from '../../core/ports.js';
+import type { AccessGuard, ClientPlace } from '../access/guard.js';
 import type { Config } from '../config.js';
 import type { Principal } from '../identity/service.js';
 import { entitledUntil } from '../catalog/entitlement.js';
@@ -22,8 +24,7 @@ import type { PlaybackKeyRing } from './playback-keys.js';
 
 export const nodeHmac: HmacSha256 = (key, data) => createHmac('sha256', key).update(data).digest();
 
-export interface ClientInfo {
-  readonly ip: string;
+export interface ClientInfo extends ClientPlace {
   readonly userAgent: string;
 }
 
@@ -50,6 +51,7 @@ export class PlaybackService {
     private readonly hot: HotState,
     private readonly keys: PlaybackKeyRing,
     private readonly limiter: StreamLimiter,
+    private readonly access: AccessGuard,
     private readonly config: Config,
     private readonly now: () => number,
   ) {}
@@ -71,6 +73,8 @@ export class PlaybackService {
     if (plan === undefined || (await entitledUntil(this.stores, principal.user, title.id, now)) === undefined) {
       return deny('not_entitled', `neither your plan nor a rental covers "${title.id}"`);
     }
+    const place = this.access.check([title.access, plan.access], client);
+    if (!place.ok) return place;
     const id = randomUUID();
     const admitted = await this.limiter.admit({ userId: principal.userId, familyId: principal.familyId, deviceId: principal.deviceId, streamId: id, plan });
     if (!admitted.ok) return admitted;
@@ -97,16 +101,10 @@ export class PlaybackService {
       await this.limiter.release(session).catch(() => undefined);
       throw error;
     });
-    const token = mintPlaybackToken(
-      {
-        sid: session.id,
-        titleId: title.id,
-        exp: Math.floor(expiresAt / 1000),
-        ...this.bindings(client),
-      },
-      await this.keys.current(),
-      nodeHmac,
-    );
+    const claims = { sid: session.id, titleId: title.id, exp: Math.floor(expiresAt / 1000), ...this.bindings(client) };
+    const key = await this.keys.current();
+    const token =
+      this.config.playbackTokenFormat === 'jwt' ? mintPlaybackJwt(claims, key, Math.floor(now / 1000), nodeHmac) : mintPlaybackToken(claims, key, nodeHmac);
     return grant({
       token,
       response: {
@@ -146,8 +144,8 @@ export class PlaybackService {
   }
 
   private bindings(client: ClientInfo): { ip?: string; uaHash?: string } {
-    const { playbackBindIp, playbackBindUserAgent } = this.config;
-    const ip = playbackBindIp === 'exact' ? client.ip : playbackBindIp === 'prefix' ? ipNetworkOf(client.ip, 24, 64) : undefined;
+    const { bindIp, playbackBindUserAgent } = this.config;
+    const ip = bindIp === 'exact' ? client.ip : bindIp === 'prefix' ? ipNetworkOf(client.ip, 24, 64) : undefined;
     return {
       ...(ip !== undefined ? { ip } : {}),
       ...(playbackBindUserAgent ? { uaHash: hashUserAgent(client.userAgent, nodeHmac) } : {}),

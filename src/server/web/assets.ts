@@ -22,7 +22,7 @@ const HTML = 'text/html; charset=utf-8';
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
 
-/** URL path → file; the page's own files sit in web/, the players come from node_modules. */
+/** URL path → file; the pages' own files sit in web/ (the dashboard's in web/admin/), the players and Chart.js come from node_modules. */
 function sources(): [string, string, string][] {
   const web = join(packageRoot(), 'web');
   const resolve = createRequire(import.meta.url).resolve;
@@ -38,6 +38,12 @@ function sources(): [string, string, string][] {
     ['/player.css', join(web, 'player.css'), CSS],
     ['/assets/hls.min.js', resolve('hls.js/dist/hls.min.js'), JS],
     ['/assets/shaka-player.compiled.js', resolve('shaka-player/dist/shaka-player.compiled.js'), JS],
+    ['/admin/', join(web, 'admin', 'index.html'), HTML],
+    ...['dashboard.js', 'admin-api.js', 'dom.js', 'streams.js', 'alerts.js', 'charts.js', 'user.js'].map(
+      (file): [string, string, string] => [`/admin/${file}`, join(web, 'admin', file), JS],
+    ),
+    ['/admin/dashboard.css', join(web, 'admin', 'dashboard.css'), CSS],
+    ['/admin/assets/chart.umd.min.js', join(dirname(resolve('chart.js')), 'chart.umd.min.js'), JS],
   ];
 }
 

@@ -33,7 +33,7 @@ export function webRoutes(app: FastifyInstance, { config }: Services): void {
   for (const [path, asset] of webAssets()) {
     const isPage = asset.type.startsWith('text/html');
     const schema = {
-      summary: isPage ? 'The player page' : `A file of the player page (${asset.type.split(';')[0]})`,
+      summary: isPage ? (path === '/admin/' ? 'The operator dashboard' : 'The player page') : `A file of the player page (${asset.type.split(';')[0]})`,
       tags: ['web'],
       response: { 200: media('the file (gzip when accepted)', [asset.type.split(';')[0]!]), 304: noContent('not modified (If-None-Match)') },
     };

@@ -6,7 +6,8 @@
  */
 import EdgeAuth from 'akamai-edgeauth';
 import { describe, expect, it } from 'vitest';
-import { type AkamaiOptions, akamaiSignedUrl, signAkamaiToken } from '../../../src/core/cdn/akamai.js';
+import { type AkamaiOptions, akamaiSignedUrl, signAkamaiToken, signAkamaiTokenAsync } from '../../../src/core/cdn/akamai.js';
+import { webCryptoCdnCrypto } from '../../../src/core/cdn/webcrypto.js';
 import { nodeCdnCrypto } from '../../../src/server/edge/cdn-crypto.js';
 
 function ours(o: AkamaiOptions): string {
@@ -67,6 +68,14 @@ describe('Akamai EdgeAuth signer against akamai-edgeauth 0.2.0', () => {
   it(`matches the reference token for ${representable.length} combinations`, () => {
     expect(representable.length).toBeGreaterThan(300);
     for (const o of representable) expect(ours(o), JSON.stringify(o)).toBe(reference(o));
+  });
+
+  it(`matches the reference token for the same ${representable.length} combinations on WebCrypto (HMAC-MD5 in JS), and refuses the same others`, async () => {
+    const webCrypto = webCryptoCdnCrypto();
+    for (const o of cases) {
+      const verdict = await signAkamaiTokenAsync(o, webCrypto);
+      expect(verdict, JSON.stringify(o)).toEqual(representable.includes(o) ? { ok: true, value: reference(o) } : signAkamaiToken(o, nodeCdnCrypto));
+    }
   });
 
   it('refuses the combinations whose fields would hold the field delimiter, which the reference emits ambiguously', () => {

@@ -5,7 +5,8 @@
  */
 import { CAT } from '@eyevinn/cat';
 import { describe, expect, it } from 'vitest';
-import { type CatClaims, signCat } from '../../../src/core/cdn/cat.js';
+import { type CatClaims, signCat, signCatAsync } from '../../../src/core/cdn/cat.js';
+import { webCryptoCdnCrypto } from '../../../src/core/cdn/webcrypto.js';
 import { CborMap, CborTag, encodeCbor } from '../../../src/core/cdn/cbor.js';
 import { nodeCdnCrypto } from '../../../src/server/edge/cdn-crypto.js';
 
@@ -56,6 +57,14 @@ describe('CAT signer against @eyevinn/cat', () => {
     for (const claims of CASES) {
       const expected = await reference.generateFromJson(referenceDict(claims), { type: 'mac', alg: 'HS256', kid: 'Symmetric256' });
       expect(ours(claims, true), JSON.stringify(referenceDict(claims))).toBe(expected);
+    }
+  });
+
+  it(`writes the same tokens on WebCrypto for the ${CASES.length} claim sets, in both forms`, async () => {
+    for (const claims of CASES) {
+      for (const cwtTag of [true, false]) {
+        expect(await signCatAsync(claims, { kid: 'Symmetric256', key: KEY, cwtTag }, webCryptoCdnCrypto())).toEqual({ ok: true, value: ours(claims, cwtTag) });
+      }
     }
   });
 

@@ -6,7 +6,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signCloudflareUrl } from '../../../src/core/cdn/cloudflare.js';
+import { signCloudflareUrl, signCloudflareUrlAsync } from '../../../src/core/cdn/cloudflare.js';
+import { webCryptoCdnCrypto } from '../../../src/core/cdn/webcrypto.js';
 import { nodeCdnCrypto } from '../../../src/server/edge/cdn-crypto.js';
 
 /** The rule, per Cloudflare's documentation: MessageMAC = message || separator || ts "-" mac. */
@@ -52,6 +53,18 @@ describe('Cloudflare timed-HMAC signer against the documented is_timed_hmac_vali
         }
       }
     }
+  });
+
+  it('makes the same URLs on WebCrypto, the documentation example included', async () => {
+    const urls = ['/download/cat.jpg', 'https://example.com/vod/a.m3u8', '/vod/movie 1/seg-1.ts', '/vod/a.ts?quality=hd&lang=en', '/', '/images/%E2%9C%93.png'];
+    for (const url of urls) {
+      for (const urlSafe of [false, true]) {
+        const options = { url, secret: 'mysecrettoken', timestamp: 1484063787, urlSafe };
+        expect(await signCloudflareUrlAsync(options, webCryptoCdnCrypto()), url).toEqual(signCloudflareUrl(options, nodeCdnCrypto));
+      }
+    }
+    const signed = await signCloudflareUrlAsync({ url: '/download/cat.jpg', secret: 'mysecrettoken', timestamp: 1484063787 }, webCryptoCdnCrypto());
+    expect(signed.ok && isTimedHmacValidV0('mysecrettoken', signed.value, 10800, 1484063787 + 10799, 8)).toBe(true);
   });
 
   it('binds the token to the path and query it was signed for, and puts it last', () => {

@@ -6,7 +6,8 @@
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { cloudFrontSignedCookies, cloudFrontSignedUrl, signCloudFront, type CloudFrontOptions } from '../../../src/core/cdn/cloudfront.js';
+import { cloudFrontSignedCookies, cloudFrontSignedUrl, signCloudFront, signCloudFrontAsync, type CloudFrontOptions } from '../../../src/core/cdn/cloudfront.js';
+import { webCryptoRsaSigner } from '../../../src/core/cdn/webcrypto.js';
 import { encodeCloudFrontUrl } from '../../../src/core/cdn/cloudfront-url.js';
 import { rsaSignerFromPem } from '../../../src/server/edge/cdn-crypto.js';
 
@@ -61,6 +62,15 @@ describe('CloudFront signer against @aws-sdk/cloudfront-signer', () => {
   const comparable = cases.filter((c) => !isCannedWildcard(c));
   it(`signs ${comparable.length} URLs (canned and custom, SHA-1 and SHA-256) exactly as the SDK does`, () => {
     for (const o of comparable) expect(cloudFrontSignedUrl(ours(o)), JSON.stringify(o)).toBe(sdkUrl(o));
+  });
+
+  it(`signs the same ${comparable.length} URLs exactly as the SDK does on WebCrypto, with the key as PKCS#8`, async () => {
+    const webSign = webCryptoRsaSigner(privateKey.export({ type: 'pkcs8', format: 'der' }));
+    for (const o of comparable) {
+      const verdict = await signCloudFrontAsync(o, webSign);
+      if (!verdict.ok) throw new Error(verdict.detail);
+      expect(cloudFrontSignedUrl(verdict.value), JSON.stringify(o)).toBe(sdkUrl(o));
+    }
   });
 
   it('diverges from the SDK on purpose: refuses a canned policy for a URL with "*", which the SDK signs', () => {

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signNginxSecureLink } from '../../../src/core/cdn/nginx.js';
+import { signNginxSecureLink, signNginxSecureLinkAsync } from '../../../src/core/cdn/nginx.js';
+import { webCryptoCdnCrypto } from '../../../src/core/cdn/webcrypto.js';
 import { nodeCdnCrypto } from '../../../src/server/edge/cdn-crypto.js';
 
 function ours(url: string, secret: string, expires: number, ip?: string): string {
@@ -28,6 +29,23 @@ describe('nginx secure_link_md5 signer', () => {
     );
     // %FF is one raw byte in $uri, not U+FFFD.
     expect(ours('/vod/%ff.ts', 's', 1700000000)).toContain(`md5=${md5(Buffer.concat([Buffer.from('1700000000/vod/'), Buffer.of(0xff), Buffer.from('.ts s')]))}&`);
+  });
+
+  it('makes the same links on WebCrypto (MD5 in JS), the documentation example included', async () => {
+    for (const [url, secret, expires, ip] of [
+      ['/s/link', 'secret', 2147483647, '127.0.0.1'],
+      ['https://cdn.example.com/vod/a.ts?x=1', 's3cret', 1700000000],
+      ['/vod/my%20movie/%C3%A9.ts', 's3cret', 1700000000, '2001:db8::1'],
+      ['/vod/%ff.ts', 's', 1700000000],
+      ['/vod//a.ts', 's', 1700000000],
+    ] as const) {
+      const options = { url, secret, expires, ...(ip !== undefined ? { ip } : {}) };
+      expect(await signNginxSecureLinkAsync(options, webCryptoCdnCrypto()), url).toEqual(signNginxSecureLink(options, nodeCdnCrypto));
+    }
+    expect(await signNginxSecureLinkAsync({ url: '/s/link', secret: 'secret', expires: 2147483647, ip: '127.0.0.1' }, webCryptoCdnCrypto())).toEqual({
+      ok: true,
+      value: '/s/link?md5=_e4Nc3iduzkWRm01TBBNYw&expires=2147483647',
+    });
   });
 
   it('refuses paths nginx would rewrite before hashing, and bad inputs', () => {

@@ -11,18 +11,22 @@
 import type { RedisClient } from './client.js';
 import type { AdmitOutcome, AdmitRequest, StreamLease, StreamLeases } from '../../../core/ports.js';
 
-// Shared head of every script: the store's clock, and lapsed leases dropped.
-const PRELUDE = `
+// The store's clock, and a lease's keys kept alive a lease period past the account's last write.
+const CLOCK = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
-for _, id in ipairs(lapsed) do redis.call('HDEL', KEYS[2], id) end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local function keep(ms)
   for i = 1, 2 do
     if redis.call('PTTL', KEYS[i]) < ms then redis.call('PEXPIRE', KEYS[i], ms) end
   end
 end
+`;
+
+// Shared head of the scripts that read the whole account: the clock, and lapsed leases dropped.
+const PRELUDE = `${CLOCK}
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, id in ipairs(lapsed) do redis.call('HDEL', KEYS[2], id) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 `;
 
 // Info is "<startedAt>|<lastSeenAt>|<deviceKey>". Returns {1, evicted...} or {0, id, expiry, info, ...}.
@@ -72,10 +76,14 @@ local out = {1}
 for _, id in ipairs(evict) do out[#out + 1] = id end
 return out`;
 
-const RENEW_SCRIPT = `${PRELUDE}
+// Renewal touches only its own lease (the hot path: every key and license request): a lapsed
+// one is refused as if swept, and the others are left for the next admission or listing to sweep.
+const RENEW_SCRIPT = `${CLOCK}
 local leaseMs = tonumber(ARGV[2])
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if expiry == false or tonumber(expiry) <= now then return 0 end
 local info = redis.call('HGET', KEYS[2], ARGV[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false or info == false then return 0 end
+if info == false then return 0 end
 local a = string.find(info, '|', 1, true)
 local b = string.find(info, '|', a + 1, true)
 redis.call('ZADD', KEYS[1], now + leaseMs, ARGV[1])

@@ -141,6 +141,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE plans ADD COLUMN count_by TEXT NOT NULL DEFAULT 'session'`,
     ],
   },
+  {
+    version: 6,
+    statements: [
+      // Access layers (issue 10): country allow/block lists and browser origins, as JSON.
+      `ALTER TABLE plans ADD COLUMN countries TEXT NOT NULL DEFAULT '{}'`,
+      `ALTER TABLE plans ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE titles ADD COLUMN countries TEXT NOT NULL DEFAULT '{}'`,
+      `ALTER TABLE titles ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]'`,
+    ],
+  },
+  {
+    version: 9,
+    statements: [
+      // Replacing a confirmed second factor: the new secret waits here until its first code,
+      // so the account is never without a factor in between (issue 9).
+      `ALTER TABLE user_mfa ADD COLUMN pending_secret TEXT`,
+    ],
+  },
 ];
 
 /** Applies the pending migrations; returns the versions it applied (none when up to date). */

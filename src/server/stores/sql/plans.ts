@@ -1,8 +1,9 @@
 /** PlanStore over SQL. `titles` is a JSON array of title ids, or the bare text '*' for all. */
 import type { PlanRecord, PlanStore, StreamCountBy, StreamLimitMode } from '../../../core/ports.js';
+import { ACCESS_COLUMNS, accessFromRow, type AccessRow, accessValues } from './access-columns.js';
 import type { SqlDatabase } from './database.js';
 
-interface PlanRow {
+interface PlanRow extends AccessRow {
   id: string;
   titles: string;
   max_streams: number | null;
@@ -14,7 +15,7 @@ interface PlanRow {
   updated_at: number;
 }
 
-const COLUMNS = 'id, titles, max_streams, stream_limit_mode, count_by, max_devices, require_mfa, created_at, updated_at';
+const COLUMNS = `id, titles, max_streams, stream_limit_mode, count_by, max_devices, require_mfa, ${ACCESS_COLUMNS}, created_at, updated_at`;
 
 const toPlan = (row: PlanRow): PlanRecord => ({
   id: row.id,
@@ -24,6 +25,7 @@ const toPlan = (row: PlanRow): PlanRecord => ({
   countBy: row.count_by,
   maxDevices: row.max_devices,
   requireMfa: Number(row.require_mfa) === 1,
+  access: accessFromRow(row),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -33,11 +35,12 @@ export function sqlPlanStore(db: SqlDatabase): PlanStore {
     async upsert(plan) {
       // An update keeps the original created_at: the plan is the same plan, edited.
       const [row] = await db.query<PlanRow>(
-        `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET titles = excluded.titles,
            max_streams = excluded.max_streams, stream_limit_mode = excluded.stream_limit_mode,
            count_by = excluded.count_by, max_devices = excluded.max_devices,
-           require_mfa = excluded.require_mfa, updated_at = excluded.updated_at
+           require_mfa = excluded.require_mfa, countries = excluded.countries,
+           allowed_origins = excluded.allowed_origins, updated_at = excluded.updated_at
          RETURNING ${COLUMNS}`,
         [
           plan.id,
@@ -47,6 +50,7 @@ export function sqlPlanStore(db: SqlDatabase): PlanStore {
           plan.countBy,
           plan.maxDevices,
           plan.requireMfa ? 1 : 0,
+          ...accessValues(plan.access),
           plan.createdAt,
           plan.updatedAt,
         ],

@@ -3,9 +3,10 @@
  * so a failed registration leaves neither. Protocols are a JSON array in TEXT.
  */
 import type { ContentKeyRecord, TitleRecord, TitleStore } from '../../../core/ports.js';
+import { ACCESS_COLUMNS, accessFromRow, type AccessRow, accessValues } from './access-columns.js';
 import type { SqlDatabase } from './database.js';
 
-interface TitleRow {
+interface TitleRow extends AccessRow {
   id: string;
   name: string;
   protocols: string;
@@ -21,7 +22,7 @@ interface KeyRow {
   created_at: number;
 }
 
-const COLUMNS = 'id, name, protocols, duration_sec, created_at';
+const COLUMNS = `id, name, protocols, duration_sec, ${ACCESS_COLUMNS}, created_at`;
 const KEY_COLUMNS = 'kid, title_id, label, sealed, created_at';
 
 const toTitle = (row: TitleRow): TitleRecord => ({
@@ -29,6 +30,7 @@ const toTitle = (row: TitleRow): TitleRecord => ({
   name: row.name,
   protocols: JSON.parse(row.protocols) as string[],
   durationSec: row.duration_sec,
+  access: accessFromRow(row),
   createdAt: row.created_at,
 });
 
@@ -51,13 +53,14 @@ export function sqlTitleStore(db: SqlDatabase): TitleStore {
     create: (title, keys) =>
       db.transaction(async (tx) => {
         const rows = await tx.query(
-          `INSERT INTO titles (${COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id`,
-          [title.id, title.name, JSON.stringify(title.protocols), title.durationSec, title.createdAt],
+          `INSERT INTO titles (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id`,
+          [title.id, title.name, JSON.stringify(title.protocols), title.durationSec, ...accessValues(title.access), title.createdAt],
         );
         if (rows.length !== 1) return false;
         await insertKeys(tx, title.id, keys);
         return true;
       }),
+    // A new version of the title is still under the same rights: its access rules stay.
     replace: (title, keys) =>
       db.transaction(async (tx) => {
         const rows = await tx.query(
@@ -69,6 +72,10 @@ export function sqlTitleStore(db: SqlDatabase): TitleStore {
         await insertKeys(tx, title.id, keys);
         return true;
       }),
+    async setAccess(id, access) {
+      const rows = await db.query('UPDATE titles SET countries = $2, allowed_origins = $3 WHERE id = $1 RETURNING id', [id, ...accessValues(access)]);
+      return rows.length === 1;
+    },
     async get(id) {
       const [row] = await db.query<TitleRow>(`SELECT ${COLUMNS} FROM titles WHERE id = $1`, [id]);
       return row && toTitle(row);
