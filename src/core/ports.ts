@@ -424,11 +424,12 @@ export interface StreamLeases {
   /** The account's live leases, oldest first. */
   list(account: string, now: number): Promise<StreamLease[]>;
   /**
-   * Unix ms since when leases are known (the hot state's epoch): a stream started before it
-   * may have lost its lease with the hot state (a Redis restart, a process restart in
-   * embedded mode) rather than lapsed.
+   * Unix ms since when the account's leases are known (the hot state's epoch; on a Redis
+   * Cluster, that of the node holding the account): a stream started before it may have lost
+   * its lease with the hot state (a Redis restart, a process restart in embedded mode) rather
+   * than lapsed.
    */
-  knownSince(): Promise<number>;
+  knownSince(account: string): Promise<number>;
 }
 
 /** Short-lived shared state: revocation marks, rate-limit windows, one-time ids, stream leases. */

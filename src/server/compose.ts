@@ -98,8 +98,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     : openStore('PostgreSQL', 'TOLLGATE_DATABASE_URL', config.databaseUrl, () =>
         openDurableStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs }),
       ));
-  const redisUrl = config.redisUrl;
-  const hot = await (redisUrl === undefined ? openHotState({ timeoutMs: config.redisTimeoutMs, now }) : openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ redisUrl, prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs, now }))).catch(
+  const hot = await openSharedHotState(config, now).catch(
     async (error: unknown) => {
       await stores.close();
       throw error;
@@ -210,4 +209,14 @@ function upstreamAdapters(config: Config): Partial<Record<DrmSystem, UpstreamAda
   return Object.fromEntries(
     Object.entries(upstream.urls).map(([system, url]) => [system, axinomUpstream({ url, comKeyId: upstream.comKeyId, comKey: upstream.comKey })]),
   );
+}
+
+/** The hot state the configuration names: a Redis Cluster, one Redis server, or memory. */
+function openSharedHotState(config: Config, now: () => number): Promise<HotState> {
+  const common = { prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs, now };
+  const nodes = config.redisClusterNodes;
+  if (nodes.length > 0) return openStore('Redis Cluster', 'TOLLGATE_REDIS_CLUSTER_NODES', nodes[0]!, () => openHotState({ ...common, redisClusterNodes: nodes }));
+  const redisUrl = config.redisUrl;
+  if (redisUrl !== undefined) return openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ ...common, redisUrl }));
+  return openHotState({ timeoutMs: config.redisTimeoutMs, now });
 }

@@ -50,6 +50,25 @@ export class Reader {
     return (this.optional(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   }
 
+  /**
+   * Redis Cluster nodes: comma-separated redis:// or rediss:// URLs, all with one scheme and
+   * one credential (a cluster has one), never with a password in the message.
+   */
+  redisClusterNodes(name: string): string[] {
+    const nodes = this.list(name);
+    const parsed = nodes.map((text) => URL.canParse(text) ? new URL(text) : undefined);
+    if (parsed.some((u) => u === undefined || !['redis:', 'rediss:'].includes(u.protocol) || u.hostname === '')) {
+      this.problems.push(`${name}: a comma-separated list of redis:// or rediss:// URLs of cluster nodes`);
+      return [];
+    }
+    const access = (u: URL) => `${u.protocol}${u.username}:${u.password}`;
+    if (new Set(parsed.map((u) => access(u!))).size > 1) {
+      this.problems.push(`${name}: every node needs the same scheme, user name and password`);
+      return [];
+    }
+    return nodes;
+  }
+
   url(name: string, fallback: string, protocols: readonly string[]): string {
     return this.optionalUrl(name, protocols) ?? fallback;
   }

@@ -20,6 +20,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** URLs of Redis Cluster nodes (TOLLGATE_REDIS_CLUSTER_NODES); empty = no cluster. */
+  readonly redisClusterNodes: readonly string[];
   /** Prefix of every Redis key, so deployments can share one Redis. */
   readonly redisPrefix: string;
   /** The operator's word that only one instance uses this database (no Redis needed then). */
@@ -120,7 +122,7 @@ const REDIS_PREFIX = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export const SHARED_STATE_PROBLEM =
   'TOLLGATE_DATABASE_URL is set without TOLLGATE_REDIS_URL: instances sharing this database would not share ' +
-  'single-use license messages, logouts or ended sessions. Set TOLLGATE_REDIS_URL, or TOLLGATE_SINGLE_INSTANCE=true ' +
+  'single-use license messages, logouts or ended sessions. Set TOLLGATE_REDIS_URL (or TOLLGATE_REDIS_CLUSTER_NODES), or TOLLGATE_SINGLE_INSTANCE=true ' +
   'if only one instance ever uses this database';
 
 /** Reads and validates the TOLLGATE_* variables; throws ConfigError listing every bad one. */
@@ -142,6 +144,8 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
   const publicUrl = read.url('TOLLGATE_PUBLIC_URL', `${scheme}://${reachableHost(listenHost)}:${listenPort}`, ['http:', 'https:']);
   const databaseUrl = read.optionalUrl('TOLLGATE_DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = read.optionalUrl('TOLLGATE_REDIS_URL', ['redis:', 'rediss:']);
+  const redisClusterNodes = read.redisClusterNodes('TOLLGATE_REDIS_CLUSTER_NODES');
+  if (redisUrl !== undefined && redisClusterNodes.length > 0) problems.push('TOLLGATE_REDIS_URL and TOLLGATE_REDIS_CLUSTER_NODES: set one (a server, or a cluster), not both');
   const singleInstance = read.oneOf('TOLLGATE_SINGLE_INSTANCE', 'false', ['true', 'false'] as const) === 'true';
   const adminToken = read.optional('TOLLGATE_ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) {
@@ -174,6 +178,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: resolve(read.string('TOLLGATE_DATA_DIR', './data')),
     databaseUrl,
     redisUrl,
+    redisClusterNodes,
     redisPrefix: read.string('TOLLGATE_REDIS_PREFIX', 'tollgate:'),
     singleInstance,
     adminToken,
@@ -215,7 +220,8 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     watchtower: readWatchtowerConfig(read, problems),
     ...overrides,
   };
-  if (config.databaseUrl !== undefined && config.redisUrl === undefined && !config.singleInstance) problems.push(SHARED_STATE_PROBLEM);
+  const sharedHotState = config.redisUrl !== undefined || config.redisClusterNodes.length > 0;
+  if (config.databaseUrl !== undefined && !sharedHotState && !config.singleInstance) problems.push(SHARED_STATE_PROBLEM);
   if (!REDIS_PREFIX.test(config.redisPrefix)) problems.push('TOLLGATE_REDIS_PREFIX: 1-64 letters, digits and . _ : - (no braces: they would change the Redis Cluster hash slot)');
   if (problems.length > 0) throw new ConfigError(problems);
   const warnings = unknownSettingWarnings(env, read.names);

@@ -83,6 +83,10 @@ describe('tollgate, as a new operator meets it', () => {
     expect(redis.code).toBe(69);
     expect(redis.stderr).toContain(`cannot open Redis at redis://:***@127.0.0.1:${port} (TOLLGATE_REDIS_URL)`);
     expect(redis.stderr).not.toContain('redis-secret-pw');
+    const cluster = await tollgate(['titles', 'list'], { TOLLGATE_REDIS_CLUSTER_NODES: `redis://:redis-secret-pw@127.0.0.1:${port}` });
+    expect(cluster.code).toBe(69);
+    expect(cluster.stderr).toContain(`cannot open Redis Cluster at redis://:***@127.0.0.1:${port} (TOLLGATE_REDIS_CLUSTER_NODES)`);
+    expect(cluster.stderr).not.toContain('redis-secret-pw');
   });
 
   it('gives up on a Redis that accepts connections but never answers, with exit 69', { timeout: 30_000 }, async () => {

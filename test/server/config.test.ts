@@ -33,6 +33,23 @@ describe('configuration', () => {
     expect(() => loadConfig({ TOLLGATE_REDIS_PREFIX: 'a{b}:' })).toThrow(/TOLLGATE_REDIS_PREFIX/);
   });
 
+  it('reads Redis Cluster nodes as URLs with one credential, instead of one Redis server, and lets instances share a database on them', () => {
+    const nodes = 'redis://:s3cret@r1:7000, redis://:s3cret@r2:7000';
+    expect(loadConfig({}).redisClusterNodes).toEqual([]);
+    expect(loadConfig({ TOLLGATE_REDIS_CLUSTER_NODES: nodes, TOLLGATE_DATABASE_URL: 'postgres://u@db/t' }).redisClusterNodes).toEqual(['redis://:s3cret@r1:7000', 'redis://:s3cret@r2:7000']);
+    expect(() => loadConfig({ TOLLGATE_REDIS_CLUSTER_NODES: nodes, TOLLGATE_REDIS_URL: 'redis://cache:6379' })).toThrow(/set one \(a server, or a cluster\)/);
+    expect(() => loadConfig({ TOLLGATE_REDIS_CLUSTER_NODES: 'r1:7000' })).toThrow(/TOLLGATE_REDIS_CLUSTER_NODES: a comma-separated list of redis/);
+    expect(() => loadConfig({ TOLLGATE_REDIS_CLUSTER_NODES: 'redis://r1:7000,http://r2:7000' })).toThrow(/TOLLGATE_REDIS_CLUSTER_NODES/);
+    let error: unknown;
+    try {
+      loadConfig({ TOLLGATE_REDIS_CLUSTER_NODES: 'redis://:s3cret@r1:7000,redis://:other@r2:7000' });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toContain('TOLLGATE_REDIS_CLUSTER_NODES: every node needs the same scheme, user name and password');
+    expect((error as Error).message).not.toMatch(/s3cret|other/);
+  });
+
   it('bounds login work by default to two fewer than libuv threads, at least one', () => {
     expect(loadConfig({})).toMatchObject({ loginConcurrency: 2, loginQueue: 64, loginMaxFailuresPerAccountTotal: 100 });
     expect(loadConfig({ UV_THREADPOOL_SIZE: '16' }).loginConcurrency).toBe(14);

@@ -11,7 +11,7 @@ import { buildApp } from '../../src/server/app.js';
 import { compose, type Services } from '../../src/server/compose.js';
 import { loadConfig } from '../../src/server/config.js';
 import { RedisHotState } from '../../src/server/stores/redis/hot-state.js';
-import { ADMIN_TOKEN, login, seedSubscriber, TEST_REDIS_URL } from '../support/app.js';
+import { ADMIN_TOKEN, login, presentEntitlement, seedSubscriber, TEST_REDIS_URL } from '../support/app.js';
 import { registerSyntheticDashTitle } from '../support/titles.js';
 
 
@@ -48,13 +48,7 @@ describe('two instances over one database and Redis', () => {
     const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
     const minted = await a.services.proxy.mint({ titleId: 'drm', sid: 'multi', licenseEndsAt: Date.now() + 60_000 });
     if (!minted.ok) throw new Error(minted.detail);
-    const post = (app: FastifyInstance) =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/license/clearkey',
-        headers: { 'content-type': 'application/json', 'x-tollgate-entitlement': minted.value },
-        payload: JSON.stringify({ kids: [Buffer.from(keys.sd.kid, 'hex').toString('base64url')] }),
-      });
+    const post = (app: FastifyInstance) => presentEntitlement(app, minted.value, keys.sd.kid);
     expect((await post(b.app)).statusCode).toBe(200);
     const replay = await post(a.app);
     expect(replay.statusCode).toBe(401);

@@ -101,6 +101,16 @@ export async function login(app: FastifyInstance, email: string, password: strin
   return app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
 }
 
+/** A ClearKey license request as an entitlement proxy sends it: an entitlement message and one key id (hex). */
+export function presentEntitlement(app: FastifyInstance, message: string, hexKid: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/license/clearkey',
+    headers: { 'content-type': 'application/json', 'x-tollgate-entitlement': message },
+    payload: JSON.stringify({ kids: [Buffer.from(hexKid, 'hex').toString('base64url')] }),
+  });
+}
+
 /** A player's ClearKey license request for one key id (hex) to a session's license_url. */
 export function requestLicense(t: TestApp, licenseUrl: string, hexKid: string) {
   return t.app.inject({

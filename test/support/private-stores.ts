@@ -40,7 +40,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function until(what: string, probe: () => Promise<unknown>, timeoutMs = 20_000): Promise<void> {
+export async function until(what: string, probe: () => Promise<unknown>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

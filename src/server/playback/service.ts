@@ -80,7 +80,7 @@ export class PlaybackService {
     const place = this.access.check([title.access, plan.access], client);
     if (!place.ok) return place;
     const id = randomUUID();
-    const admitted = await this.limiter.admit({ userId: principal.userId, familyId: principal.familyId, streamId: id, plan });
+    const admitted = await this.limiter.admit({ userId: principal.userId, familyId: principal.familyId, deviceId: principal.deviceId, streamId: id, plan });
     if (!admitted.ok) return admitted;
     const entitlementEnd = await entitledUntil(this.stores, principal.user, title.id, now, true);
     if (entitlementEnd === undefined) {

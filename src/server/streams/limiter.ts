@@ -18,6 +18,19 @@ import { deny, denyWith, grant, type Verdict } from '../../core/errors.js';
 import type { AdmitRequest, DurableStores, HotState, PlanRecord, PlaybackSessionRecord, RefreshFamily, StreamLease, StreamLimitMode } from '../../core/ports.js';
 import { sessionEndedMark } from '../playback/liveness.js';
 
+/** A stream to admit: its account, login (and that login's device, if it named one) and plan. */
+export interface StreamStart {
+  readonly userId: string;
+  readonly familyId: string;
+  readonly deviceId: string | null;
+  readonly streamId: string;
+  readonly plan: PlanRecord;
+}
+
+/** A live stream's session and login. */
+type Live = { session: PlaybackSessionRecord; family: RefreshFamily };
+type StreamState = Live | 'starting' | undefined;
+
 /** One active stream as the API lists it (GET /v1/playback, the 409 body). */
 export interface ActiveStream {
   readonly session_id: string;
@@ -42,16 +55,21 @@ export class StreamLimiter {
    * Takes a slot for a new stream of the login's device, before the session exists; in
    * evict_oldest mode the streams it displaced are ended here.
    */
-  async admit(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }): Promise<Verdict<void>> {
-    const request = await this.request(input, input.plan.streamLimitMode);
+  async admit(input: StreamStart): Promise<Verdict<void>> {
+    const request = this.request(input, input.plan.streamLimitMode);
     let outcome = await this.hot.leases.admit(request, this.now());
     // Slots held by streams that ended another way (their login was revoked, they expired)
     // until their leases lapse: free them and ask once more, rather than refuse the viewer.
-    if (!outcome.admitted && (await this.releaseDead(input.userId, outcome.active)) > 0) outcome = await this.hot.leases.admit(request, this.now());
+    // The database is read once per lease: a refused burst costs it little.
+    let states = outcome.admitted ? undefined : await this.statesOf(outcome.active);
+    if (!outcome.admitted && (await this.releaseDead(input.userId, outcome.active, states!)) > 0) {
+      outcome = await this.hot.leases.admit(request, this.now());
+      states = outcome.admitted ? undefined : await this.statesOf(outcome.active);
+    }
     if (!outcome.admitted) {
       const unit = input.plan.countBy === 'device' ? 'devices' : 'streams';
       return denyWith('stream_limit_reached', `your plan allows ${input.plan.maxStreams} ${unit} at once; stop one of the active streams to start this one`, {
-        active_streams: await this.describe(input.userId, outcome.active),
+        active_streams: await this.describe(input.userId, outcome.active, states!),
       });
     }
     for (const evicted of outcome.evicted) await this.end(evicted, 'evicted', this.now());
@@ -61,24 +79,24 @@ export class StreamLimiter {
   /** A sign of life: keeps the stream's slot; false when it holds none any more. */
   async renew(session: PlaybackSessionRecord): Promise<boolean> {
     if (await this.hot.leases.renew(session.userId, session.id, this.settings.leaseMs, this.now())) return true;
-    if (session.createdAt >= (await this.hot.leases.knownSince())) return false;
+    if (session.createdAt >= (await this.hot.leases.knownSince(session.userId))) return false;
     // Its lease may have been lost with the hot state: take a slot again if one is free, and
     // only for a session the database still says is live (an evicted one has ended there).
-    if ((await this.alive(session.id)) === undefined) return false;
+    const live = await this.alive(session.id);
+    if (live === undefined) return false;
     const user = await this.stores.users.findById(session.userId);
     const plan = user && (await this.stores.plans.get(user.planId));
     if (plan === undefined) return false;
-    const request = await this.request({ userId: session.userId, familyId: session.familyId, streamId: session.id, plan }, 'refuse');
+    const request = this.request({ userId: session.userId, familyId: session.familyId, deviceId: live.family.deviceId, streamId: session.id, plan }, 'refuse');
     return (await this.hot.leases.admit(request, this.now())).admitted;
   }
 
-  private async request(input: { userId: string; familyId: string; streamId: string; plan: PlanRecord }, mode: StreamLimitMode): Promise<AdmitRequest> {
-    const family = await this.stores.refreshTokens.getFamily(input.familyId);
+  private request(input: StreamStart, mode: StreamLimitMode): AdmitRequest {
     return {
       account: input.userId,
       streamId: input.streamId,
       // A login without a device id is a device of its own.
-      deviceKey: family?.deviceId != null ? `device:${family.deviceId}` : `login:${input.familyId}`,
+      deviceKey: input.deviceId !== null ? `device:${input.deviceId}` : `login:${input.familyId}`,
       limit: input.plan.maxStreams,
       mode,
       countBy: input.plan.countBy,
@@ -100,7 +118,8 @@ export class StreamLimiter {
 
   /** The user's streams that hold a slot, oldest first. */
   async active(userId: string): Promise<ActiveStream[]> {
-    return this.describe(userId, await this.hot.leases.list(userId, this.now()));
+    const leases = await this.hot.leases.list(userId, this.now());
+    return this.describe(userId, leases, await this.statesOf(leases));
   }
 
   /** Ends a stream for good: in the database, and marked so every instance's gateway stops it. */
@@ -110,44 +129,57 @@ export class StreamLimiter {
   }
 
   /** The session and its login, if both are still live in the database. */
-  private async alive(sessionId: string): Promise<{ session: PlaybackSessionRecord; family: RefreshFamily } | undefined> {
+  private async alive(sessionId: string): Promise<Live | undefined> {
+    const state = await this.stateOf(sessionId);
+    return state === 'starting' ? undefined : state;
+  }
+
+  /**
+   * What the database says of a stream: live (with its session and login), ended (undefined),
+   * or 'starting' (no session yet: a start on its way to the database; a failed one releases
+   * its own lease).
+   */
+  private async stateOf(sessionId: string): Promise<StreamState> {
     const now = this.now();
     const session = await this.stores.playbackSessions.get(sessionId);
-    if (session === undefined || session.endedAt !== null || now >= session.expiresAt) return undefined;
+    if (session === undefined) return 'starting';
+    if (session.endedAt !== null || now >= session.expiresAt) return undefined;
     const family = await this.stores.refreshTokens.getFamily(session.familyId);
     if (family === undefined || family.revokedAt !== null || now >= family.expiresAt) return undefined;
     return { session, family };
   }
 
+  private async statesOf(leases: readonly StreamLease[]): Promise<Map<string, StreamState>> {
+    return new Map(await Promise.all(leases.map(async (lease) => [lease.streamId, await this.stateOf(lease.streamId)] as const)));
+  }
+
   /** Releases the leases of streams the database says have ended; returns how many. */
-  private async releaseDead(account: string, leases: readonly StreamLease[]): Promise<number> {
+  private async releaseDead(account: string, leases: readonly StreamLease[], states: ReadonlyMap<string, StreamState>): Promise<number> {
     let released = 0;
     for (const lease of leases) {
-      // No session yet: a start on its way to the database (a failed one releases its own lease).
-      if ((await this.stores.playbackSessions.get(lease.streamId)) === undefined || (await this.alive(lease.streamId)) !== undefined) continue;
+      if (states.get(lease.streamId) !== undefined) continue;
       await this.hot.leases.release(account, lease.streamId, this.now());
       released += 1;
     }
     return released;
   }
 
-  private async describe(userId: string, leases: readonly StreamLease[]): Promise<ActiveStream[]> {
+  private async describe(userId: string, leases: readonly StreamLease[], states: ReadonlyMap<string, StreamState>): Promise<ActiveStream[]> {
     const names = new Map((await this.stores.devices.list(userId)).map((d) => [d.deviceId, d.name]));
-    const streams = await Promise.all(
-      leases.map(async (lease) => {
-        const live = await this.alive(lease.streamId);
-        if (live === undefined) return undefined;
-        const { session, family } = live;
-        return {
-          session_id: session.id,
-          title_id: session.titleId,
-          device_id: family.deviceId,
-          device_name: family.deviceId === null ? null : (names.get(family.deviceId) ?? null),
-          started_at: new Date(lease.startedAt).toISOString(),
-          last_seen_at: new Date(lease.lastSeenAt).toISOString(),
-        };
-      }),
-    );
-    return streams.filter((s) => s !== undefined);
+    const streams: ActiveStream[] = [];
+    for (const lease of leases) {
+      const live = states.get(lease.streamId);
+      if (live === undefined || live === 'starting') continue;
+      const { session, family } = live;
+      streams.push({
+        session_id: session.id,
+        title_id: session.titleId,
+        device_id: family.deviceId,
+        device_name: family.deviceId === null ? null : (names.get(family.deviceId) ?? null),
+        started_at: new Date(lease.startedAt).toISOString(),
+        last_seen_at: new Date(lease.lastSeenAt).toISOString(),
+      });
+    }
+    return streams;
   }
 }

@@ -17,10 +17,11 @@
  * Each reconnect bumps generation(): the server may have come back empty.
  * One-time ids also hold across the loss of Redis's data, through the epoch (epoch.ts).
  */
-import { type Redis, ReplyError } from 'ioredis';
+import { ReplyError } from 'ioredis';
 import type { HotState, OnceResult } from '../../../core/ports.js';
 import { guardStore, StoreUnavailableError } from '../unavailable.js';
-import { RedisEpoch } from './epoch.js';
+import { onConnectionChange, type RedisClient } from './client.js';
+import { RedisEpochs } from './epoch.js';
 import { RedisStreamLeases } from './stream-leases.js';
 
 const PROBE_EVERY_MS = 200;
@@ -62,10 +63,17 @@ local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count > 0 then redis.call('DECR', KEYS[1]) end
 return 0`;
 
-type Client = Redis & {
+// The use and the epoch that guards it, read together on the one server holding both (one
+// slot on a cluster): if the data was flushed before, the epoch key is gone or another's.
+const ONCE_SCRIPT = `
+local set = redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX')
+return {set and 1 or 0, redis.call('GET', KEYS[2]) or ''}`;
+
+type Client = RedisClient & {
   tollgateHit(key: string, windowMs: number): Promise<[number, number]>;
   tollgateReserve(key: string, windowMs: number, limit: number): Promise<[number, number, number]>;
   tollgateRelease(key: string): Promise<number>;
+  tollgateOnce(key: string, epochKey: string, ttlMs: number): Promise<[number, string]>;
 };
 
 /** Redis rejects PX 0 and fractions. */
@@ -78,33 +86,38 @@ export class RedisHotState implements HotState {
   /** Set while the server is failing: commands fail fast until a probe PING succeeds. */
   #failing: StoreUnavailableError | undefined;
   #closed = false;
-  readonly #epoch: RedisEpoch;
+  readonly #epochs: RedisEpochs;
   readonly leases: RedisStreamLeases;
 
-  /** Takes ownership of the client: close() quits it. */
-  constructor(redis: Redis, prefix = 'tollgate:') {
+  /** Takes ownership of the client (one server or a cluster): close() quits it. */
+  constructor(redis: RedisClient, prefix = 'tollgate:') {
     // defineCommand sends EVALSHA and falls back to EVAL once per script load.
     redis.defineCommand('tollgateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     redis.defineCommand('tollgateReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
     redis.defineCommand('tollgateRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    redis.defineCommand('tollgateOnce', { numberOfKeys: 2, lua: ONCE_SCRIPT });
     this.#redis = redis as Client;
     this.#prefix = prefix;
-    this.#epoch = new RedisEpoch(redis, prefix);
-    this.leases = new RedisStreamLeases(redis, prefix, (command) => this.#run(command), () => this.epochStartedAt());
+    this.#epochs = new RedisEpochs(redis, prefix);
+    this.leases = new RedisStreamLeases(redis, prefix, (command) => this.#run(command), (key) => this.epochStartedAt(key));
     // Bumped when the connection closes (marks written from now on may fail) and again when it
     // is ready (the server answering may have restarted empty): a reader that checked the
-    // database in between still re-checks once Redis is back.
-    redis.on('close', () => (this.#generation += 1));
-    redis.on('ready', () => (this.#generation += 1));
+    // database in between still re-checks once Redis is back. On a cluster, any node's.
+    onConnectionChange(redis, () => (this.#generation += 1));
   }
 
   generation(): number {
     return this.#generation;
   }
 
-  /** Reads (or starts) the epoch of the server; Unix ms since when ids are known. */
-  async epochStartedAt(): Promise<number> {
-    return (await this.#run(() => this.#epoch.current())).startedAt;
+  /** Reads (or starts) every epoch: on opening, before this instance mints anything. */
+  async startEpochs(): Promise<void> {
+    await this.#run(() => this.#epochs.readAll());
+  }
+
+  /** Reads (or starts) the epoch guarding the Redis key `key`; Unix ms since when its data is known. */
+  async epochStartedAt(key = ''): Promise<number> {
+    return (await this.#run(() => this.#epochs.current(key))).startedAt;
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
@@ -134,19 +147,16 @@ export class RedisHotState implements HotState {
   }
 
   async consumeOnce(key: string, ttlMs: number, _now: number, issuedAt: number): Promise<OnceResult> {
-    const generation = this.#epoch.generation;
-    const epoch = await this.#run(() => this.#epoch.current());
+    const once = this.#key(key, 'once');
+    const generation = this.#epochs.generation;
+    const epoch = await this.#run(() => this.#epochs.current(once));
     if (issuedAt < epoch.startedAt) return 'unknown';
-    // SET, then the epoch key, on one connection: if the data was flushed before or between
-    // them, the epoch key is gone (or another server's) and the answer is 'unknown'.
-    const [set, marker] = await this.#run(() =>
-      Promise.all([this.#redis.set(this.#key(key, 'once'), '1', 'PX', px(ttlMs), 'NX'), this.#redis.get(this.#epoch.key)]),
-    );
-    if (marker !== epoch.value || generation !== this.#epoch.generation) {
-      this.#epoch.forget();
+    const [set, marker] = await this.#run(() => this.#redis.tollgateOnce(once, this.#epochs.keyFor(once), px(ttlMs)));
+    if (marker !== epoch.value || generation !== this.#epochs.generation) {
+      this.#epochs.forget(once);
       return 'unknown';
     }
-    return set === 'OK' ? 'first' : 'used';
+    return set === 1 ? 'first' : 'used';
   }
 
   async ping(): Promise<void> {

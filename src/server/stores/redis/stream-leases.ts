@@ -8,7 +8,7 @@
  * script is src/core/stream-limits.ts's rule, step for step. Both keys expire a lease period
  * after the account's last write, so an idle account leaves nothing behind.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import type { AdmitOutcome, AdmitRequest, StreamLease, StreamLeases } from '../../../core/ports.js';
 
 // The store's clock, and a lease's keys kept alive a lease period past the account's last write.
@@ -105,7 +105,7 @@ for i = 1, #scored, 2 do
 end
 return out`;
 
-type Client = Redis & {
+type Client = RedisClient & {
   tollgateLeaseAdmit(leases: string, info: string, ...args: (string | number)[]): Promise<(string | number)[]>;
   tollgateLeaseRenew(leases: string, info: string, streamId: string, leaseMs: number): Promise<number>;
   tollgateLeaseRelease(leases: string, info: string, streamId: string): Promise<number>;
@@ -122,11 +122,11 @@ export class RedisStreamLeases implements StreamLeases {
   readonly #redis: Client;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
     private readonly run: GuardedRun,
-    /** The hot state's epoch (epoch.ts): since when this server's data is known. */
-    readonly knownSince: () => Promise<number>,
+    /** The hot state's epoch (epoch.ts) guarding a Redis key: since when its data is known. */
+    private readonly epochStartedAt: (key: string) => Promise<number>,
   ) {
     redis.defineCommand('tollgateLeaseAdmit', { numberOfKeys: 2, lua: ADMIT_SCRIPT });
     redis.defineCommand('tollgateLeaseRenew', { numberOfKeys: 2, lua: RENEW_SCRIPT });
@@ -150,6 +150,11 @@ export class RedisStreamLeases implements StreamLeases {
 
   async release(account: string, streamId: string): Promise<void> {
     await this.run(() => this.#redis.tollgateLeaseRelease(...this.#keys(account), streamId));
+  }
+
+  /** The epoch of the account's slot: a cluster node that lost its data loses only its slots' leases. */
+  knownSince(account: string): Promise<number> {
+    return this.epochStartedAt(this.#keys(account)[0]);
   }
 
   async list(account: string): Promise<StreamLease[]> {
