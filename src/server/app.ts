@@ -75,6 +75,8 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     security,
     metrics: services.httpMetrics,
     clientIp: clientIpOf(config.trustProxy),
+    originGuard: services.originGuard,
+    accelPrefix: config.serving.sendFile === 'x-accel' ? config.serving.sendFilePrefix : undefined,
   });
   const app = Fastify({
     serverFactory: (handler) =>

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { unknownSettingWarnings } from './config-names.js';
 import { Reader } from './config-reader.js';
+import { readServingSettings, type ServingSettings } from './edge/edge-settings.js';
 import type { RateLimits } from './http/rate-limit.js';
 
 export interface Config {
@@ -77,6 +78,8 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Limits of the HTTP server's connections (applied by app.ts). */
   readonly http: HttpLimits;
+  /** Edge tokens, X-Accel-Redirect and origin protection (src/server/edge/edge-settings.ts). */
+  readonly serving: ServingSettings;
 }
 
 export interface HttpLimits {
@@ -194,6 +197,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     diskMinFreeMb: read.integer('TOLLGATE_DISK_MIN_FREE_MB', 64, 0, 1_048_576),
     logLevel,
     http: read.httpLimits(),
+    serving: readServingSettings(read, problems),
     ...overrides,
   };
   if (config.databaseUrl !== undefined && config.redisUrl === undefined && !config.singleInstance) problems.push(SHARED_STATE_PROBLEM);
