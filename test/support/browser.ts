@@ -86,8 +86,8 @@ export interface PlayerRig {
   close(): Promise<void>;
 }
 
-/** Chromium, a real Tollgate listening on a fresh data dir, and a second origin hosting the page. */
-export async function startPlayerRig(options: ComposeOptions = {}): Promise<PlayerRig> {
+/** Chromium, a real Tollgate listening on a fresh data dir (with extra settings in env), and a second origin hosting the page. */
+export async function startPlayerRig(options: ComposeOptions & { env?: Record<string, string> } = {}): Promise<PlayerRig> {
   const cleanups: (() => Promise<unknown>)[] = [];
   // Undone in reverse, each whatever the others do, so a failed start leaks no browser or port.
   const close = async () => {
@@ -106,6 +106,7 @@ export async function startPlayerRig(options: ComposeOptions = {}): Promise<Play
       TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
       TOLLGATE_LOG_LEVEL: 'silent',
       TOLLGATE_CORS_ORIGINS: elsewhere.origin,
+      ...options.env,
     });
     const server = await startServer(config, await compose(config, options));
     cleanups.push(() => server.stop());
