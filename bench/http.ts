@@ -6,7 +6,8 @@
 import { dirname } from 'node:path';
 import { type FloorMode, type FloorServer, startFloor } from './floors.js';
 import { fmt, say } from './log.js';
-import { startNginx } from './nginx.js';
+import { startAccelNginx, startNginx } from './nginx.js';
+import { freePort } from './processes.js';
 import { TARGET_GATEWAY, type HttpCase } from './report.js';
 import { addSmallFile, expectFile, expectRefused, segmentNear, startTollgate, TITLE } from './tollgate.js';
 import { loadTest, type LoadOptions, type LoadResult, type Measured } from './wrk.js';
@@ -31,6 +32,14 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
 
     const nginx = await startNginx([segment, small].map((f) => ({ path: `/${TITLE}/${f.path}`, source: f.file })));
     others.push(nginx);
+    // X-Accel-Redirect: a second Tollgate (its own title, packaged alike) decides, nginx sends.
+    const accelTollgate = await startTollgate({ env: { TOLLGATE_SEND_FILE: 'x-accel' } });
+    others.push(accelTollgate);
+    const accelSmall = addSmallFile(accelTollgate, segment.path, opts.smallBytes);
+    const accelNginx = await startAccelNginx(await freePort(), new URL(accelTollgate.base).host, dirname(accelTollgate.titleDir));
+    others.push(accelNginx);
+    const accelUrl = (path: string) => `${accelTollgate.streamPrefix.replace(accelTollgate.base, accelNginx.base)}${path}`;
+    const accelPids = () => [accelNginx.workerPid, accelTollgate.pid];
     const expires = Math.floor(Date.now() / 1000) + 3600;
     // The references serve the gateway's own files, at nginx's paths, with no token at all.
     const floors: Array<{ name: string; mode: FloorMode; server: FloorServer }> = [];
@@ -48,6 +57,9 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
       await expectFile(`${tollgate.streamPrefix}${f.path}`, f.file);
       for (const { server } of floors) await expectFile(`${server.base}/${TITLE}/${f.path}`, f.file);
     }
+    await expectFile(accelUrl(segment.path), `${accelTollgate.titleDir}/${segment.path}`);
+    await expectFile(accelUrl(accelSmall.path), accelSmall.file);
+    await expectRefused(`${forged(accelUrl(''))}${segment.path}`, [401, 403]);
     const nginxUrl = nginx.signedUrl(`/${TITLE}/${segment.path}`, expires);
     await expectRefused(nginxUrl.replace(/md5=.{4}/, 'md5=AAAA'), [403]);
     await expectRefused(nginx.signedUrl(`/${TITLE}/${segment.path}`, 1_000_000_000), [410]);
@@ -64,13 +76,15 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
       const targets: Target[] = [
         { name: 'nginx secure_link', url: nginx.signedUrl(`/${TITLE}/${f.path}`, expires), pids: () => [nginx.workerPid] },
         { name: 'Tollgate gateway', url: `${tollgate.streamPrefix}${f.path}`, pids: () => [tollgate.pid] },
+        { name: 'nginx + Tollgate X-Accel-Redirect', url: accelUrl(f.path), pids: accelPids },
         ...floors.map(({ name, server }) => ({ name, url: `${server.base}/${TITLE}/${f.path}`, pids: () => [server.pid] })),
       ];
-      const [nginxResult, gatewayResult, ...refResults] = await measureRounds(targets, load, opts.rounds);
+      const [nginxResult, gatewayResult, accelResult, ...refResults] = await measureRounds(targets, load, opts.rounds);
       const references = floors.map(({ name, mode }, i) => ({ name, mode, result: refResults[i]! }));
       const ratio = gatewayResult!.requestsPerCpuSec / nginxResult!.requestsPerCpuSec;
       say(`gateway/nginx per server CPU-second: ${ratio.toFixed(2)}x (target >= ${TARGET_GATEWAY}x)`);
-      cases.push({ label: f.label, bytes: f.size, nginx: nginxResult!, gateway: gatewayResult!, references });
+      say(`X-Accel-Redirect (nginx + Tollgate CPU)/nginx per server CPU-second: ${(accelResult!.requestsPerCpuSec / nginxResult!.requestsPerCpuSec).toFixed(2)}x`);
+      cases.push({ label: f.label, bytes: f.size, nginx: nginxResult!, gateway: gatewayResult!, accel: accelResult!, references });
     }
     return cases;
   } finally {

@@ -4,11 +4,13 @@
  * of "$secure_link_expires$uri secret", 403 for a missing or wrong hash, 410 once expired —
  * with one worker process, access_log off and sendfile on.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { signNginxSecureLink } from '../src/core/cdn/nginx.js';
 import { nodeCdnCrypto } from '../src/server/edge/cdn-crypto.js';
-import { secureLinkConfig, type SiteFile, stageSite } from '../src/server/edge/nginx-config.js';
+import { nginxConfig, secureLinkConfig, type SiteFile, stageSite } from '../src/server/edge/nginx-config.js';
+import { accelServerBlock } from '../src/server/edge/nginx-serving-config.js';
 import { childPids, freePort, onCleanUp, type Service, startService, tempDir, waitFor } from './processes.js';
 
 export const NGINX_SECRET = 'secret';
@@ -27,14 +29,43 @@ export async function startNginx(files: readonly SiteFile[]): Promise<NginxServe
   // Run as root, nginx switches its worker to `nobody`, which must read the files.
   stageSite(dir, files);
   const port = await freePort();
-  const conf = join(dir, 'nginx.conf');
   const locations = [{ prefix: '/', bindAddress: false }];
-  writeFileSync(conf, secureLinkConfig({ dir, port, secret: NGINX_SECRET, locations, masterProcess: true }));
+  const { base, workerPid, stop } = await runNginx(dir, port, secureLinkConfig({ dir, port, secret: NGINX_SECRET, locations, masterProcess: true }), 403);
+  return {
+    base,
+    workerPid,
+    signedUrl: (path, expires) => {
+      const signed = signNginxSecureLink({ url: path, secret: NGINX_SECRET, expires }, nodeCdnCrypto);
+      if (!signed.ok) throw new Error(signed.detail);
+      return `${base}${signed.value}`;
+    },
+    stop,
+  };
+}
+
+/**
+ * nginx in front of a Tollgate in X-Accel-Redirect mode (TOLLGATE_SEND_FILE=x-accel): it
+ * proxies every request and sends the files Tollgate names from the media directory.
+ */
+export async function startAccelNginx(port: number, upstream: string, mediaRoot: string): Promise<{ base: string; workerPid: number; stop(): Promise<void> }> {
+  // The `nobody` worker must reach the media (and only the media) of Tollgate's data dir.
+  chmodSync(dirname(mediaRoot), 0o711);
+  execFileSync('chmod', ['-R', 'a+rX', mediaRoot]);
+  const dir = tempDir('nginx-accel');
+  stageSite(dir, []);
+  const server = accelServerBlock({ port, upstream, prefix: '/internal/media/', mediaRoot });
+  return runNginx(dir, port, nginxConfig({ dir, masterProcess: true, accessLog: false, server }), 404);
+}
+
+/** Starts nginx (one worker under a master) and waits until a probe gets probeStatus. */
+async function runNginx(dir: string, port: number, config: string, probeStatus: number): Promise<{ base: string; workerPid: number; stop(): Promise<void> }> {
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, config);
   const nginx: Service = startService('nginx', ['-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')]);
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitFor(
-      async () => ((await fetch(`${base}/nginx-bench-probe`)).status === 403 ? true : undefined),
+      async () => ((await fetch(`${base}/nginx-bench-probe`)).status === probeStatus ? true : undefined),
       10_000,
       () => `nginx did not answer on ${base}:\n${nginx.output()}`,
     );
@@ -57,14 +88,5 @@ export async function startNginx(files: readonly SiteFile[]): Promise<NginxServe
       // already gone
     }
   });
-  return {
-    base,
-    workerPid,
-    signedUrl: (path, expires) => {
-      const signed = signNginxSecureLink({ url: path, secret: NGINX_SECRET, expires }, nodeCdnCrypto);
-      if (!signed.ok) throw new Error(signed.detail);
-      return `${base}${signed.value}`;
-    },
-    stop: () => nginx.stop(),
-  };
+  return { base, workerPid, stop: () => nginx.stop() };
 }

@@ -24,6 +24,8 @@ export interface HttpCase {
   readonly bytes: number;
   readonly nginx: Measured;
   readonly gateway: Measured;
+  /** nginx sending what Tollgate decided (X-Accel-Redirect): CPU of the nginx worker plus the Tollgate process. */
+  readonly accel: Measured;
   /** Reference servers that check no token (bare node:http), for what limits the gateway. */
   readonly references: ReadonlyArray<{ readonly name: string; readonly mode: FloorMode; readonly result: Measured }>;
 }
@@ -59,6 +61,8 @@ export function renderResults(r: Results): string {
   for (const c of r.http) {
     const ratio = c.gateway.requestsPerCpuSec / c.nginx.requestsPerCpuSec;
     out.push(`| gateway / nginx \`secure_link\`, requests per server CPU-second, ${c.label} | ${x(ratio)} | ≥ ${x(TARGET_GATEWAY)} | ${met(ratio >= TARGET_GATEWAY)} |`);
+    const accel = c.accel.requestsPerCpuSec / c.nginx.requestsPerCpuSec;
+    out.push(`| X-Accel-Redirect (nginx + Tollgate CPU) / nginx \`secure_link\`, requests per server CPU-second, ${c.label} | ${x(accel)} | (no target: every segment still decided by Tollgate) | |`);
   }
   if (r.token) {
     out.push(`| uncached playback-token check / one raw HMAC-SHA256 | ${x(r.token.ratio)} | ≥ ${x(TARGET_TOKEN)} | ${met(r.token.ratio >= TARGET_TOKEN)} |`);
@@ -73,7 +77,8 @@ export function renderResults(r: Results): string {
       `wrk \`-t${l.threads} -c${l.connections} -d${l.durationSec}s --latency\`, keep-alive, one fixed URL per run. Each server is warmed ` +
         `up for 3 s, then measured ${r.rounds} time${r.rounds > 1 ? 's, round-robin with the others, keeping its run with the most requests per server CPU-second (other work on the machine only ever makes a run worse)' : ''}. ` +
         'Every response must be a 2xx (any other status or socket error fails the bench), and each server was first checked to send the exact ' +
-        'bytes of the file. Server CPU is user + system time of the nginx worker, or of the whole Node process (all its threads), over the ' +
+        'bytes of the file. Server CPU is user + system time of the nginx worker, or of the whole Node process (all its threads), or of both ' +
+        'for X-Accel-Redirect (nginx proxies each request to Tollgate, which decides it and names the file; nginx sends it), over the ' +
         'run, from `/proc/<pid>/stat`; "cores" is that CPU time per wall-clock second. The reference rows are bare `node:http` servers ' +
         '(bench/node-floor.ts) with **no token check**, serving the same files: they are not Tollgate, they show what Node itself costs.',
       '',
@@ -84,6 +89,7 @@ export function renderResults(r: Results): string {
       const rows: Array<[string, Measured]> = [
         ['nginx `secure_link_md5`', c.nginx],
         ['**Tollgate gateway**', c.gateway],
+        ['nginx + Tollgate, `X-Accel-Redirect` (CPU of both)', c.accel],
         ...c.references.map((ref): [string, Measured] => [`reference: ${ref.name}, no token check`, ref.result]),
       ];
       for (const [name, m] of rows) {

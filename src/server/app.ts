@@ -82,6 +82,8 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     metrics: services.httpMetrics,
     clientIp: clientIpOf(config.trustProxy),
     blocked: (ip) => services.blocks.blocked(ip) !== undefined,
+    originGuard: services.originGuard,
+    accelPrefix: config.serving.sendFile === 'x-accel' ? config.serving.sendFilePrefix : undefined,
   });
   const app = Fastify({
     serverFactory: (handler) =>

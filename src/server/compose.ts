@@ -16,6 +16,8 @@ import { IdentityService } from './identity/service.js';
 import { loadOrCreateMasterKey } from './keys/master-key-file.js';
 import { createSealer, type Sealer } from './keys/sealer.js';
 import { GatewayService } from './gateway/service.js';
+import { EdgeLinks } from './edge/edge-links.js';
+import { type OriginGuard, originGuard } from './edge/origin-guard.js';
 import { CommunicationKeyRing } from './license/communication-keys.js';
 import { EntitlementProxy, inProcessBackend } from './license/proxy.js';
 import { remoteBackend } from './license/remote-backend.js';
@@ -51,6 +53,10 @@ export interface Services {
   readonly streams: StreamLimiter;
   readonly gateway: GatewayService;
   readonly mediaFiles: MediaFiles;
+  /** Edge mode: signs the segment URIs of rewritten manifests for the edge; undefined = off. */
+  readonly edgeLinks: EdgeLinks | undefined;
+  /** Origin protection of the gateway routes; undefined = off. */
+  readonly originGuard: OriginGuard | undefined;
   readonly communicationKeys: CommunicationKeyRing;
   readonly licenseServer: LicenseServer;
   readonly proxy: EntitlementProxy;
@@ -184,6 +190,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     streams,
     gateway,
     mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20, now),
+    edgeLinks: config.serving.edge.provider === 'off' ? undefined : new EdgeLinks(config.serving.edge, config.bindIp, now),
+    originGuard: originGuard(config.serving),
     communicationKeys,
     licenseServer,
     proxy,

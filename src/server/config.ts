@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { unknownSettingWarnings } from './config-names.js';
 import { Reader } from './config-reader.js';
 import { readTls, type TlsFiles } from './config-tls.js';
+import { readServingSettings, type ServingSettings } from './edge/edge-settings.js';
 import type { RateLimits } from './http/rate-limit.js';
 import { readWatchtowerConfig, type WatchtowerConfig } from './monitor/watchtower-config.js';
 
@@ -89,6 +90,8 @@ export interface Config {
   readonly http: HttpLimits;
   /** Detectors, alerts and the alert webhook (monitor/watchtower-config.ts). */
   readonly watchtower: WatchtowerConfig;
+  /** Edge tokens, X-Accel-Redirect and origin protection (src/server/edge/edge-settings.ts). */
+  readonly serving: ServingSettings;
 }
 
 export type BindIp = 'off' | 'exact' | 'prefix';
@@ -218,6 +221,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel,
     http: read.httpLimits(),
     watchtower: readWatchtowerConfig(read, problems),
+    serving: readServingSettings(read, problems),
     ...overrides,
   };
   const sharedHotState = config.redisUrl !== undefined || config.redisClusterNodes.length > 0;

@@ -35,7 +35,7 @@ interface Rig {
 
 async function startRig(mode: Mode): Promise<Rig> {
   const t = await startTestApp({
-    env: { TOLLGATE_PLAYBACK_TOKEN_FORMAT: 'jwt', TOLLGATE_TOKEN_MODE: mode, TOLLGATE_PLAYBACK_BIND_IP: 'exact', TOLLGATE_PLAYBACK_BIND_UA: 'true' },
+    env: { TOLLGATE_PLAYBACK_TOKEN_FORMAT: 'jwt', TOLLGATE_TOKEN_MODE: mode, TOLLGATE_BIND_IP: 'exact', TOLLGATE_PLAYBACK_BIND_UA: 'true' },
   });
   const { dash } = await registerSyntheticTitleAs(t.services, 'movie', ['hls', 'dash']);
   await registerSyntheticTitleAs(t.services, 'other', ['hls']);

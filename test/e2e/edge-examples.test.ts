@@ -26,7 +26,7 @@ describe.each(['compact', 'jwt'] as const)('edge examples with %s playback token
   let keys: { keys: { kid: string; secret: string }[] };
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { TOLLGATE_PLAYBACK_TOKEN_FORMAT: format, TOLLGATE_PLAYBACK_BIND_IP: 'exact', TOLLGATE_PLAYBACK_BIND_UA: 'true' } });
+    t = await startTestApp({ env: { TOLLGATE_PLAYBACK_TOKEN_FORMAT: format, TOLLGATE_BIND_IP: 'exact', TOLLGATE_PLAYBACK_BIND_UA: 'true' } });
     await registerSyntheticTitle(t.services, 'movie');
     const viewer = await seedSubscriber(t.app, { titles: ['movie'] });
     const bearer = (await login(t.app, viewer.email, viewer.password)).json().access_token;

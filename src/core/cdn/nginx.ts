@@ -38,12 +38,37 @@ function planNginxSecureLink(options: NginxSecureLinkOptions): CdnPlan<string> {
   if (parts === undefined || !isWellFormed(options.url)) return deny('bad_request', 'url must be an absolute http(s) URL or a path');
   const uri = decodePath(parts.path);
   if (uri === undefined) return deny('bad_request', 'the path must be normalised (no "//", "." or ".." segments, no bad % escapes)');
+  return planSecureLinkQuery(uri, options, (query) => appendQuery(options.url, query));
+}
+
+/**
+ * The query (`md5=…&expires=…`) that lets every file under a directory through, for nginx
+ * configured to hash the directory instead of `$uri`:
+ * `secure_link_md5 "$secure_link_expires$scope[$remote_addr] <secret>"`, `$scope` captured
+ * from the location regex (src/server/edge/nginx-config.ts). So one token covers a whole VOD
+ * title and a playlist stays valid for its session. The scope must be a normalised directory
+ * path (leading and trailing '/'), as nginx's decoded `$uri` begins.
+ */
+export function signNginxSecureLinkScope(options: NginxScopeOptions, crypto: CdnCrypto): Verdict<string> {
+  return completeSync(planNginxSecureLinkScope(options), crypto);
+}
+
+type NginxScopeOptions = Omit<NginxSecureLinkOptions, 'url'> & { readonly scope: string };
+
+function planNginxSecureLinkScope(options: NginxScopeOptions): CdnPlan<string> {
+  const scope = options.scope.endsWith('/') && options.scope.startsWith('/') && isWellFormed(options.scope) ? decodePath(options.scope) : undefined;
+  if (scope === undefined) return deny('bad_request', 'scope must be a normalised directory path with leading and trailing "/"');
+  return planSecureLinkQuery(scope, options, (query) => query);
+}
+
+/** The MD5 over expires, the path (or scope) and the secret; `finish` places the query. */
+function planSecureLinkQuery(uri: Uint8Array, options: Omit<NginxSecureLinkOptions, 'url'>, finish: (query: string) => string): CdnPlan<string> {
   if (!isUnixSeconds(options.expires)) return deny('bad_request', 'expires must be Unix seconds');
   if (options.secret === '' || /\s/.test(options.secret)) return deny('bad_request', 'secret must be non-empty, without spaces');
   if (options.ip !== undefined && parseIp(options.ip) === undefined) return deny('bad_request', 'ip must be an IPv4 or IPv6 address');
   const encoder = new TextEncoder();
   const data = concat([encoder.encode(String(options.expires)), uri, encoder.encode(`${options.ip ?? ''} ${options.secret}`)]);
-  return { request: { op: 'md5', data }, finish: (md5) => appendQuery(options.url, `md5=${encodeBase64url(md5)}&expires=${options.expires}`) };
+  return { request: { op: 'md5', data }, finish: (md5) => finish(`md5=${encodeBase64url(md5)}&expires=${options.expires}`) };
 }
 
 /** The bytes of nginx's `$uri` for this path: %XX decoded to raw bytes; undefined if nginx would rewrite it. */

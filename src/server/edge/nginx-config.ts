@@ -54,7 +54,6 @@ function chmodRecursive(path: string): void {
 
 export function secureLinkConfig(site: SecureLinkSite): string {
   if (/[\s"'$;{}\\]/.test(site.secret)) throw new Error('the secure_link secret must be plain text for the nginx config');
-  const temp = (name: string): string => `${name}_temp_path ${join(site.dir, 'tmp', name)};`;
   const locations = site.locations.map(
     (l) => `
         location ${l.prefix} {
@@ -69,19 +68,45 @@ export function secureLinkConfig(site: SecureLinkSite): string {
             }
         }`,
   );
+  return nginxConfig({
+    dir: site.dir,
+    masterProcess: site.masterProcess,
+    accessLog: false,
+    server: `
+    server {
+        listen 127.0.0.1:${site.port};
+        root ${join(site.dir, 'www')};
+${locations.join('\n')}
+    }`,
+  });
+}
+
+export interface NginxProcessConfig {
+  /** Prefix dir holding tmp/ and logs/ (see stageSite). */
+  readonly dir: string;
+  readonly masterProcess: boolean;
+  /** Log each request to logs/access.log (the edge test reads it), or not (the bench). */
+  readonly accessLog: boolean;
+  /** The server block(s). */
+  readonly server: string;
+}
+
+/** The whole nginx.conf around the given server block: one worker, sendfile, media types. */
+export function nginxConfig(conf: NginxProcessConfig): string {
+  const temp = (name: string): string => `${name}_temp_path ${join(conf.dir, 'tmp', name)};`;
   return `# Written by Tollgate (src/server/edge/nginx-config.ts).
 daemon off;
-master_process ${site.masterProcess ? 'on' : 'off'};
+master_process ${conf.masterProcess ? 'on' : 'off'};
 worker_processes 1;
-pid ${join(site.dir, 'nginx.pid')};
-error_log ${join(site.dir, 'logs', 'error.log')} warn;
+pid ${join(conf.dir, 'nginx.pid')};
+error_log ${join(conf.dir, 'logs', 'error.log')} warn;
 
 events {
     worker_connections 1024;
 }
 
 http {
-    access_log off;
+    access_log ${conf.accessLog ? join(conf.dir, 'logs', 'access.log') : 'off'};
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
@@ -92,16 +117,14 @@ http {
     ${temp('scgi')}
     types {
         application/vnd.apple.mpegurl m3u8;
+        application/dash+xml mpd;
         video/mp2t ts;
-        video/mp4 mp4 m4s;
+        video/mp4 mp4;
+        video/iso.segment m4s;
     }
     default_type application/octet-stream;
-
-    server {
-        listen 127.0.0.1:${site.port};
-        root ${join(site.dir, 'www')};
-${locations.join('\n')}
-    }
+${conf.server}
 }
 `;
 }
+

@@ -9,6 +9,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestOrigin } from '../access/guard.js';
+import { accelHeaders } from '../edge/accel.js';
+import type { OriginGuard } from '../edge/origin-guard.js';
 import type { CorsPolicy } from '../http/cors.js';
 import type { HttpMetrics } from '../monitor/http-metrics.js';
 import { IMMUTABLE_MEDIA, isManifest, type MediaFiles } from './files.js';
@@ -27,6 +29,10 @@ export interface FastPathDeps {
   clientIp(request: IncomingMessage): string | undefined;
   /** Whether the address is blocked (monitor/block-list.ts): then the full path refuses it. */
   blocked(ip: string): boolean;
+  /** Origin protection: a request it refuses takes the full path, which refuses it. */
+  readonly originGuard: OriginGuard | undefined;
+  /** X-Accel-Redirect mode: the internal location prefix nginx sends files from. */
+  readonly accelPrefix: string | undefined;
 }
 
 /** Answers the request and returns true, or returns false having touched nothing. */
@@ -42,6 +48,7 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
     const titleId = url.slice(tokenEnd + 1, titleEnd);
     const path = url.slice(titleEnd + 1);
     if (isManifest(path)) return false;
+    if (deps.originGuard?.(headers, request.socket.remoteAddress) !== undefined) return false;
     const ip = deps.clientIp(request);
     if (ip === undefined || deps.blocked(ip)) return false;
     const session = deps.gateway.authorizeCached({
@@ -55,16 +62,21 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
     const media = session && deps.files.cached(titleId, path);
     if (media?.bytes === undefined) return false;
 
-    response.writeHead(200, {
-      ...deps.security,
-      ...deps.cors(headers.origin),
-      ...IMMUTABLE_MEDIA,
-      'content-type': media.type,
-      'content-length': media.size,
-      etag: media.etag,
-      'last-modified': media.lastModified,
-    });
-    response.end(method === 'HEAD' ? undefined : media.bytes);
+    if (deps.accelPrefix !== undefined) {
+      response.writeHead(200, { ...deps.security, ...deps.cors(headers.origin), ...accelHeaders(deps.accelPrefix, titleId, path, media), 'content-length': 0 });
+      response.end();
+    } else {
+      response.writeHead(200, {
+        ...deps.security,
+        ...deps.cors(headers.origin),
+        ...IMMUTABLE_MEDIA,
+        'content-type': media.type,
+        'content-length': media.size,
+        etag: media.etag,
+        'last-modified': media.lastModified,
+      });
+      response.end(method === 'HEAD' ? undefined : media.bytes);
+    }
     deps.metrics.record(STREAM_ROUTE, method, 200, (performance.now() - started) / 1000);
     deps.metrics.fastResponses.inc();
     return true;

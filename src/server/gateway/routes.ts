@@ -16,10 +16,13 @@ import { requestOrigin } from '../access/guard.js';
 import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
 import { media, noContent, problems, security } from '../http/openapi.js';
+import { accelHeaders } from '../edge/accel.js';
 import { isManifest, sendMediaFile, TYPES } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
 const KEY_PATH = /^hls\/keys\/([0-9a-f]{32})$/;
+/** The URIs edge mode sends to the edge: media (HLS segment, DASH segment and index) and init segments. */
+const EDGE_KINDS = new Set(['segment', 'map', 'init', 'index']);
 
 const filePath = { type: 'string', description: 'the file under the title: a manifest, a segment, or hls/keys/<kid>' };
 const titleParam = { type: 'string', description: 'the title id' };
@@ -51,12 +54,18 @@ const mediaSchema = {
 
 export function gatewayRoutes(app: FastifyInstance, services: Services): void {
   const serve = mediaHandler(services);
+  const { originGuard } = services;
+  // Origin protection comes before anything else, the token included (edge/origin-guard.ts).
+  const onRequest = async (request: FastifyRequest) => {
+    const refused = originGuard?.(request.headers, request.socket.remoteAddress);
+    if (refused !== undefined) fail(refused);
+  };
 
-  app.get<{ Params: { token: string; title: string; '*': string } }>('/v1/stream/:token/:title/*', { schema: streamSchema }, (request, reply) =>
+  app.get<{ Params: { token: string; title: string; '*': string } }>('/v1/stream/:token/:title/*', { schema: streamSchema, onRequest }, (request, reply) =>
     serve(request, reply, request.params.token, false),
   );
 
-  app.get<{ Params: { title: string; '*': string }; Querystring: { tg?: string } }>('/v1/media/:title/*', { schema: mediaSchema }, (request, reply) => {
+  app.get<{ Params: { title: string; '*': string }; Querystring: { tg?: string } }>('/v1/media/:title/*', { schema: mediaSchema, onRequest }, (request, reply) => {
     const fromQuery = typeof request.query.tg === 'string' ? request.query.tg : undefined;
     const token = fromQuery ?? cookie(request.headers.cookie, TOKEN_COOKIE);
     if (token === undefined) throw new TollgateError('unauthorized', 'this URL needs a playback token (?tg= or the tg cookie)');
@@ -64,7 +73,7 @@ export function gatewayRoutes(app: FastifyInstance, services: Services): void {
   });
 }
 
-function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services) {
+function mediaHandler({ gateway, sealer, playback, mediaFiles: files, edgeLinks, config }: Services) {
   return async (
     request: FastifyRequest<{ Params: { title: string; '*': string } }>,
     reply: FastifyReply,
@@ -90,7 +99,10 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services
     }
 
     const media = await files.get(title, path);
-    if (!isManifest(path)) return sendMediaFile(request, reply, media);
+    if (!isManifest(path)) {
+      const { sendFile, sendFilePrefix } = config.serving;
+      return sendFile === 'x-accel' ? reply.headers(accelHeaders(sendFilePrefix, title, path, media)).send() : sendMediaFile(request, reply, media);
+    }
     // Manifests: short private caching, since they are per session. An MPD's license URL
     // becomes this session's license_url; in query mode every URI also gets the token.
     const text = (media.bytes ?? (await readFile(media.file))).toString('utf8');
@@ -98,10 +110,14 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services
     // dropped by URL resolution, so the token goes on the URLs resolved against it instead.
     const withToken = (uri: string, kind: string) =>
       kind === 'base' || isOpaqueUri(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : withQueryToken(uri, token);
+    const onTollgate = tokenInQuery ? withToken : (uri: string) => uri;
+    // Edge mode: segments and init segments come from the edge, signed for it (edge/edge-links.ts).
+    const edge = edgeLinks?.linker({ titleId: title, expires: Math.floor(verdict.value.expiresAt / 1000), ip: request.ip });
+    const mapped = (uri: string, kind: string) => (edge !== undefined && EDGE_KINDS.has(kind) ? edge(path, uri) : undefined) ?? onTollgate(uri, kind);
     const body = path.endsWith('.mpd')
-      ? rewriteDashMpd(text, (uri, kind) => (kind === 'license' ? playback.licenseUrl(token, title) : tokenInQuery ? withToken(uri, kind) : uri))
-      : tokenInQuery
-        ? rewriteHlsPlaylist(text, withToken)
+      ? rewriteDashMpd(text, (uri, kind) => (kind === 'license' ? playback.licenseUrl(token, title) : mapped(uri, kind)))
+      : tokenInQuery || edge !== undefined
+        ? rewriteHlsPlaylist(text, mapped)
         : text;
     return reply.header('content-type', media.type).header('cache-control', 'private, max-age=10').send(body);
   };

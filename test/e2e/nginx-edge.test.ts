@@ -1,0 +1,128 @@
+/**
+ * Edge mode with a real nginx as the edge (TOLLGATE_EDGE=nginx): Tollgate's rewritten
+ * manifests send segments and init segments to nginx, signed over the title's directory, and
+ * nginx (src/server/edge/nginx-serving-config.ts) serves them from the packaged media
+ * directory; keys, licenses and manifests stay on Tollgate. nginx refuses forged, other-title,
+ * other-address and expired tokens, and manifests altogether.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { edgeServerBlock } from '../../src/server/edge/nginx-serving-config.js';
+import { freePort } from '../support/browser.js';
+import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
+import { startTestNginx, type TestNginx } from '../support/nginx.js';
+import { registerSyntheticTitleAs } from '../support/titles.js';
+
+const SECRET = 'edge-secret-for-tests';
+
+describe('edge mode through a real nginx', () => {
+  let t: TestApp;
+  let nginx: TestNginx;
+  let auth: { authorization: string };
+  let viewer: { email: string; password: string };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    t = await startTestApp({ env: { TOLLGATE_EDGE: 'nginx', TOLLGATE_EDGE_URL: `http://127.0.0.1:${port}/media`, TOLLGATE_EDGE_SECRET: SECRET, TOLLGATE_BIND_IP: 'exact' } });
+    await registerSyntheticTitleAs(t.services, 'movie', ['hls', 'dash']);
+    await registerSyntheticTitleAs(t.services, 'other', ['hls']);
+    // The synthetic MPD names files it does not write.
+    const dash = join(t.config.dataDir, 'media', 'movie', 'dash');
+    await writeFile(join(dash, 'v-init.mp4'), 'init');
+    await writeFile(join(dash, 'v-7.m4s'), 'seven');
+    nginx = await startTestNginx(port, edgeServerBlock({ port, basePath: '/media', mediaRoot: join(t.config.dataDir, 'media'), secret: SECRET, bindAddress: true }));
+    viewer = await seedSubscriber(t.app, { titles: ['movie', 'other'] });
+    auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}` };
+  });
+  afterAll(async () => {
+    await nginx?.stop();
+    await t?.close();
+  });
+
+  const start = async (titleId: string, protocol = 'hls') => {
+    const res = await t.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: titleId, protocol } });
+    expect(res.statusCode).toBe(201);
+    return res.json() as { manifest_url: string; session_id: string; license_url?: string };
+  };
+  const tollgate = async (url: string) => t.app.inject({ method: 'GET', url: url.replace(t.config.publicUrl, '') });
+  const mediaPlaylist = async (titleId: string) => {
+    const { manifest_url } = await start(titleId);
+    expect((await tollgate(manifest_url)).body).toContain('\n360p/index.m3u8\n'); // variants stay on Tollgate
+    return (await tollgate(manifest_url.replace('master.m3u8', '360p/index.m3u8'))).body;
+  };
+  const segmentUris = (playlist: string) => playlist.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+
+  it('HLS: segment URIs point at nginx, which serves the packaged bytes; the key stays on Tollgate', async () => {
+    const playlist = await mediaPlaylist('movie');
+    expect(playlist).toMatch(/#EXT-X-KEY:METHOD=AES-128,URI="\.\.\/keys\/[0-9a-f]{32}"/);
+    const uris = segmentUris(playlist);
+    expect(uris).toHaveLength(2);
+    for (const [i, uri] of uris.entries()) {
+      expect(uri).toMatch(new RegExp(`^${nginx.url}/media/movie/hls/360p/seg_0000${i}\\.ts\\?md5=[A-Za-z0-9_-]{22}&expires=\\d+$`));
+      const res = await fetch(uri);
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer())).toEqual(Buffer.alloc(1000, i + 1));
+    }
+    expect(nginx.accessLog()).toContain(`GET ${uris[0]!.slice(nginx.url.length)} HTTP/1.1 200`);
+  });
+
+  it('DASH: the SegmentTemplate points at nginx with the token, $Number$ kept; the license URL stays on Tollgate', async () => {
+    const { manifest_url, license_url } = await start('movie', 'dash');
+    const mpd = (await tollgate(manifest_url)).body;
+    expect(mpd).toContain(`<dashif:laurl>${license_url}</dashif:laurl>`);
+    const media = /media="([^"]+)"/.exec(mpd)![1]!.replace(/&amp;/g, '&');
+    const init = /initialization="([^"]+)"/.exec(mpd)![1]!.replace(/&amp;/g, '&');
+    expect(media).toMatch(new RegExp(`^${nginx.url}/media/movie/dash/v-\\$Number\\$\\.m4s\\?md5=`));
+    expect(await (await fetch(media.replace('$Number$', '7'))).text()).toBe('seven');
+    expect(await (await fetch(init)).text()).toBe('init');
+  });
+
+  it('one token per title: it opens no other title, and a forged, stretched or missing one opens nothing', async () => {
+    const good = segmentUris(await mediaPlaylist('movie'))[0]!;
+    const otherTitle = good.replace('/media/movie/', '/media/other/');
+    const [, md5, expires] = /md5=([^&]+)&expires=(\d+)/.exec(good)!;
+    const forged = [
+      otherTitle,
+      good.replace(`expires=${expires}`, `expires=${Number(expires) + 1}`),
+      good.replace(`md5=${md5}`, `md5=${md5![0] === 'A' ? 'B' : 'A'}${md5!.slice(1)}`),
+      good.split('?')[0]!,
+    ];
+    for (const uri of forged) expect((await fetch(uri)).status, uri).toBe(403);
+  });
+
+  it('manifests are never served by the edge, even with a valid token', async () => {
+    const good = segmentUris(await mediaPlaylist('movie'))[0]!;
+    expect((await fetch(good.replace('seg_00000.ts', 'index.m3u8'))).status).toBe(403);
+    expect((await fetch(good.replace('360p/seg_00000.ts', 'master.m3u8'))).status).toBe(403);
+  });
+
+  it('the token expires with the session and is bound to the address that started it', async () => {
+    const good = segmentUris(await mediaPlaylist('movie'))[0]!;
+    // The binding: nginx hashes $remote_addr; from 127.0.0.2 the same link is refused.
+    const { request } = await import('node:http');
+    const fromOther = await new Promise<number>((resolve, reject) =>
+      request(good, { localAddress: '127.0.0.2' }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+        .once('error', reject)
+        .end(),
+    );
+    expect(fromOther).toBe(403);
+    const expires = Number(/expires=(\d+)/.exec(good)![1]);
+    const session = await t.services.stores.playbackSessions.get((await start('movie')).session_id);
+    expect(expires).toBeLessThanOrEqual(Math.floor(session!.expiresAt / 1000));
+    // A session that ended in the past (the clock moved back, and a login then) gets links nginx calls expired.
+    t.clock.now = Date.now() - 7 * 3600_000;
+    const current = auth;
+    try {
+      auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}` };
+      const stale = segmentUris(await mediaPlaylist('movie'))[0]!;
+      expect((await fetch(stale)).status).toBe(410);
+    } finally {
+      t.clock.now = Date.now();
+      auth = current;
+    }
+  });
+});
