@@ -18,6 +18,7 @@ import { CommunicationKeyRing } from './license/communication-keys.js';
 import { EntitlementProxy, inProcessBackend } from './license/proxy.js';
 import { remoteBackend } from './license/remote-backend.js';
 import { LicenseServer } from './license/server.js';
+import { entitlementSigner } from './license/signer.js';
 import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
 import { MediaFiles } from './gateway/files.js';
 import { RateLimiter } from './http/rate-limit.js';
@@ -135,11 +136,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);
+  const signEntitlement = entitlementSigner(communicationKeys);
   const backend = config.licenseServerUrl
-    ? remoteBackend({ url: config.licenseServerUrl, timeoutMs: config.licenseServerTimeoutMs })
+    ? remoteBackend({ url: config.licenseServerUrl, timeoutMs: config.licenseServerTimeoutMs }, signEntitlement)
     : inProcessBackend(licenseServer);
   const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
-  const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
+  const proxy = new EntitlementProxy(stores, gateway, signEntitlement, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
   const pruner = new Pruner(stores, { retentionMs: config.pruneRetentionSec * 1000, intervalMs: config.pruneIntervalSec * 1000, now });
 
   return {
