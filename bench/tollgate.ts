@@ -100,7 +100,7 @@ export async function startTollgate(options: StartOptions = {}): Promise<Tollgat
   try {
     await waitFor(
       async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined),
-      20_000,
+      60_000, // a shared, busy machine can take this long to start Node
       () => `tollgate serve did not answer on ${base}:\n${server.output()}`,
     );
     const admin = { authorization: `Bearer ${adminToken}` };

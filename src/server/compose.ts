@@ -23,6 +23,7 @@ import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/
 import { MediaFiles } from './gateway/files.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
+import { observeCaches } from './monitor/counted-cache.js';
 import { MetricsRegistry } from './monitor/metrics.js';
 import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
@@ -142,6 +143,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     : inProcessBackend(licenseServer);
   const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
   const proxy = new EntitlementProxy(stores, gateway, signEntitlement, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
+  observeCaches(metrics, { playback_tokens: gateway.cache, entitlements: gateway.entitledAt, title_drm_keys: proxy.titleKeys });
   const pruner = new Pruner(stores, { retentionMs: config.pruneRetentionSec * 1000, intervalMs: config.pruneIntervalSec * 1000, now });
 
   return {

@@ -210,6 +210,15 @@ describe('the in-process handoff (entitlement proxy and license server in one pr
       expect(consumed).toHaveBeenCalledTimes(1);
       expect(consumed.mock.calls[0]![0]).toMatch(/^entitlement-jti:[A-Za-z0-9_-]{24}$/);
       expect(verified).not.toHaveBeenCalled();
+      // The proxy's caches show in /metrics: the title's keys were read once, then held.
+      const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/^tollgate_cache_misses_total\{cache="title_drm_keys"\} 1$/m);
+      expect(metrics).toMatch(/^tollgate_cache_entries\{cache="title_drm_keys"\} 1$/m);
+      expect(metrics).toMatch(/^tollgate_cache_entries\{cache="playback_tokens"\} 1$/m);
+      await t.app.inject({ method: 'POST', url: license_url.replace(t.config.publicUrl, ''), payload: JSON.stringify(request()) });
+      const again = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(again).toMatch(/^tollgate_cache_hits_total\{cache="title_drm_keys"\} [1-9]\d*$/m);
+      expect(again).toMatch(/^tollgate_cache_hits_total\{cache="playback_tokens"\} [1-9]\d*$/m);
     } finally {
       consumed.mockRestore();
       verified.mockRestore();

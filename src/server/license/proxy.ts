@@ -18,6 +18,7 @@ import type { UsagePolicy } from '../../core/drm/usage-policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores } from '../../core/ports.js';
 import type { GatewayService, MediaRequest } from '../gateway/service.js';
+import { CountedCache } from '../monitor/counted-cache.js';
 import { openContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
 import type { LicenseServer } from './server.js';
@@ -41,7 +42,8 @@ interface EntitlementRequest {
 }
 
 export class EntitlementProxy {
-  private readonly titleKeys = new Map<string, { contentKeys: ContentKey[]; policies: UsagePolicy[] }>();
+  /** Titles' unsealed DRM keys, by title (observed in /metrics by compose.ts). */
+  readonly titleKeys = new CountedCache<string, { contentKeys: ContentKey[]; policies: UsagePolicy[] }>(MAX_CACHED_TITLES);
 
   constructor(
     private readonly stores: DurableStores,
@@ -145,10 +147,7 @@ export class EntitlementProxy {
       return { kid: record.kid, key: openContentKey(this.sealer, record.kid, record.sealed), usage_policy: policy.name };
     });
     const entry = { contentKeys, policies: [...policies.values()] };
-    if (contentKeys.length > 0) {
-      if (this.titleKeys.size >= MAX_CACHED_TITLES) this.titleKeys.delete(this.titleKeys.keys().next().value!);
-      this.titleKeys.set(titleId, entry);
-    }
+    if (contentKeys.length > 0) this.titleKeys.set(titleId, entry);
     return entry;
   }
 }

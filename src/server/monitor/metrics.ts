@@ -73,16 +73,14 @@ export class MetricsRegistry {
     return new Histogram(name, make, labelNames);
   }
 
-  /** A value read when /metrics is scraped (a cache's size, say). */
-  gauge(name: string, help: string, read: () => number): void {
-    new PromGauge({
-      name,
-      help,
-      registers: [this.registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  /** Values read when /metrics is scraped, one per value of `label` (a cache's hits, say). */
+  sampled(kind: 'counter' | 'gauge', name: string, help: string, label: string, read: () => Iterable<readonly [string, number]>): void {
+    const config = { name, help, labelNames: [label], registers: [this.registry] };
+    if (kind === 'gauge') {
+      new PromGauge({ ...config, collect() { for (const [value, n] of read()) this.set({ [label]: value }, n); } });
+    } else {
+      new PromCounter({ ...config, collect() { this.reset(); for (const [value, n] of read()) this.inc({ [label]: value }, n); } });
+    }
   }
 
   /** The text exposition format (version 0.0.4): this registry's metrics, then the process's. */
