@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { measureRounds } from './http.js';
 import { fmt, say } from './log.js';
 import { tempDir } from './processes.js';
+import { LICENSE_SESSIONS, openSessions, roundRobinScript, type SessionSpread } from './license-sessions.js';
 import { call, DASH_TITLE, startTollgate, text } from './tollgate.js';
 import { loadTest, type LoadOptions, type Measured } from './wrk.js';
 
@@ -28,6 +29,8 @@ export interface LicenseResult {
   /** Kids the license answered: the SD and audio ones. */
   readonly granted: number;
   readonly requestBytes: number;
+  /** The sessions the measured runs go through, round-robin. */
+  readonly sessions: SessionSpread;
   readonly result: Measured;
 }
 
@@ -62,13 +65,21 @@ export async function benchLicenses(load: LoadOptions, opts: LicenseOptions): Pr
     if (refused.requests === 0 || refused.failures < refused.requests) throw new Error(`wrk counted ${refused.failures} failures in ${refused.requests} POSTs with a forged token`);
     say(`checked: license_url answers the ${expected.length} SD and audio keys of ${kids.length} kids asked; a forged token's ${fmt(refused.requests)} wrk POSTs all count as failures`);
 
-    say(`\n== licenses: wrk -t${load.threads} -c${load.connections} -d${load.durationSec}s, ${opts.rounds} round(s) after a 3 s warm-up`);
-    const [result] = await measureRounds([{ name: 'license_url (ClearKey)', url: licenseUrl, pids: () => [tollgate.pid], script }], load, opts.rounds);
+    const { subscribers, streamsPerSubscriber } = LICENSE_SESSIONS;
+    say(`\n== ${subscribers * streamsPerSubscriber} sessions: ${subscribers} subscribers on a plan of max_streams ${streamsPerSubscriber}, each at its limit`);
+    const sessionUrls = await openSessions(tollgate, LICENSE_SESSIONS);
+    await expectLicense(sessionUrls.at(-1)!, body, expected);
+    const spread = join(tempDir('wrk'), 'licenses.lua');
+    roundRobinScript(spread, sessionUrls, body);
+
+    say(`\n== licenses: wrk -t${load.threads} -c${load.connections} -d${load.durationSec}s, round-robin over the sessions, ${opts.rounds} round(s) after a 3 s warm-up`);
+    const [result] = await measureRounds([{ name: 'license_url (ClearKey)', url: licenseUrl, pids: () => [tollgate.pid], script: spread }], load, opts.rounds);
     return {
       load,
       kids: { sd: count('sd'), hd: count('hd'), audio: count('audio') },
       granted: expected.length,
       requestBytes: Buffer.byteLength(body),
+      sessions: LICENSE_SESSIONS,
       result: result!,
     };
   } finally {

@@ -19,7 +19,8 @@ export function renderLicense(l: LicenseResult, rounds: number): string[] {
     '',
     `wrk \`-t${l.load.threads} -c${l.load.connections} -d${l.load.durationSec}s --latency\` with a Lua script POSTing the W3C Clear Key ` +
       `request for all ${asked} kids of the MPD (${l.kids.sd} SD, ${l.kids.hd} HD, ${l.kids.audio} audio; ${l.requestBytes} bytes) ` +
-      `to the session's \`license_url\`, keep-alive. Warmed up for 3 s, then measured ${rounds} time${rounds > 1 ? 's, keeping the run with the most requests per server CPU-second' : ''}. ` +
+      `to the \`license_url\` of ${fmt(l.sessions.subscribers * l.sessions.streamsPerSubscriber)} playback sessions in turn ` +
+      `(${l.sessions.subscribers} subscribers on a plan of \`max_streams\` ${l.sessions.streamsPerSubscriber}, each at its limit, so every license renews a real stream lease), keep-alive. Warmed up for 3 s, then measured ${rounds} time${rounds > 1 ? 's, keeping the run with the most requests per server CPU-second' : ''}. ` +
       `It was first checked to answer 200 with exactly the ${l.granted} SD and audio keys, and a forged token's POSTs to count as failures; ` +
       'any non-2xx response or socket error fails the bench. Server CPU is the whole Tollgate process, from `/proc/<pid>/stat`.',
     '',

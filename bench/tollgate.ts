@@ -26,6 +26,8 @@ export interface TollgateServer {
   readonly segments: readonly string[];
   /** The subscriber's access token, for more POST /v1/playback calls. */
   readonly accessToken: string;
+  /** For more plans and subscribers through the admin API. */
+  readonly adminToken: string;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,11 @@ export async function startTollgate(options: StartOptions = {}): Promise<Tollgat
     // limits stop: raise them out of reach, so they are counted (and their cost measured) but never trip.
     TOLLGATE_RATE_LICENSE_PER_SESSION: '1000000',
     TOLLGATE_RATE_LICENSE_PER_ADDRESS: '1000000',
+    // The license part starts thousands of sessions from this one address.
+    TOLLGATE_RATE_PLAYBACK_PER_ADDRESS: '1000000',
+    // Starting those sessions takes minutes on a busy machine: their leases (renewed by every
+    // license) must outlast the set-up, or the first sessions would have lost their slots.
+    TOLLGATE_STREAM_LEASE_SECONDS: '3600',
     ...options.env,
   });
 
@@ -96,7 +103,7 @@ export async function startTollgate(options: StartOptions = {}): Promise<Tollgat
   try {
     await waitFor(
       async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined),
-      20_000,
+      60_000, // a shared, busy machine can take this long to start Node
       () => `tollgate serve did not answer on ${base}:\n${server.output()}`,
     );
     const admin = { authorization: `Bearer ${adminToken}` };
@@ -120,6 +127,7 @@ export async function startTollgate(options: StartOptions = {}): Promise<Tollgat
       manifestUrl,
       segments,
       accessToken,
+      adminToken,
       stop: () => server.stop(),
     };
   } catch (error) {

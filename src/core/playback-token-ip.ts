@@ -5,6 +5,12 @@
  * octal-looking `010.1.1.1` — or that silently matches too much. So parsing is strict,
  * IPv4-mapped IPv6 is folded to IPv4, networks are stored masked and in one canonical text
  * (RFC 5952 for IPv6), and a family mismatch never matches.
+ *
+ * Not ipaddr.js (2.x), which would take this strictness away: its parse reads `010.1.1.1` as
+ * octal and `0x7f.1.1.1` as hex, three-part `1.2.3` as 1.2.0.3, accepts zone ids
+ * (`fe80::1%eth0`) and leading zeros in an embedded dotted quad, and turns `::1.2.3.4` into
+ * the IPv4-mapped `::ffff:1.2.3.4`; wrapping it in enough checks to refuse all that would be
+ * more code than this parser.
  */
 
 /** An address (4 or 16 bytes) with its prefix length; host bits are always zero. */

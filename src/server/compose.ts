@@ -22,11 +22,13 @@ import { CommunicationKeyRing } from './license/communication-keys.js';
 import { EntitlementProxy, inProcessBackend } from './license/proxy.js';
 import { remoteBackend } from './license/remote-backend.js';
 import { LicenseServer } from './license/server.js';
+import { entitlementSigner } from './license/signer.js';
 import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
 import { MediaFiles } from './gateway/files.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
 import { BlockList } from './monitor/block-list.js';
+import { observeCaches } from './monitor/counted-cache.js';
 import { MetricsRegistry } from './monitor/metrics.js';
 import type { RecordEvent } from './monitor/responses.js';
 import { Watchtower } from './monitor/watchtower.js';
@@ -156,11 +158,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now, access);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);
+  const signEntitlement = entitlementSigner(communicationKeys);
   const backend = config.licenseServerUrl
-    ? remoteBackend({ url: config.licenseServerUrl, timeoutMs: config.licenseServerTimeoutMs })
+    ? remoteBackend({ url: config.licenseServerUrl, timeoutMs: config.licenseServerTimeoutMs }, signEntitlement)
     : inProcessBackend(licenseServer);
   const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
-  const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
+  const proxy = new EntitlementProxy(stores, gateway, signEntitlement, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
+  observeCaches(metrics, { playback_tokens: gateway.cache, entitlements: gateway.entitledAt, title_drm_keys: proxy.titleKeys });
   const operator = new OperatorService(stores, hot, identity, now);
   const blocks = new BlockList(stores.watchtower, now);
   const watchtower = new Watchtower({

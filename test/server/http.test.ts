@@ -105,7 +105,11 @@ describe('HTTP conventions', () => {
     const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toContain('tollgate_http_requests_total{route="/v1/me",method="GET",status="401"}');
-    expect(metrics.body).toMatch(/tollgate_http_request_duration_seconds_bucket\{route="\/v1\/me",method="GET",le="\+Inf"\} \d+/);
+    expect(metrics.body).toMatch(/tollgate_http_request_duration_seconds_bucket\{le="\+Inf",route="\/v1\/me",method="GET"\} \d+/);
+    // The process's own: CPU, heap, GC, event-loop lag.
+    for (const name of ['process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds', 'nodejs_eventloop_lag_p99_seconds']) {
+      expect(metrics.body).toContain(`# TYPE ${name} `);
+    }
   });
 
   it('guards the admin API with the admin token', async () => {

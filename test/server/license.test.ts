@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_POLICIES } from '../../src/core/drm/policy.js';
 import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { registerSyntheticDashTitle } from '../support/titles.js';
 
@@ -156,6 +157,71 @@ describe('POST /v1/license/clearkey (the license server for a remote proxy)', ()
       expect((await post({ 'x-tollgate-entitlement': message })).json().code).toBe('token_expired');
     } finally {
       t.clock.now -= 120_000;
+    }
+  });
+});
+
+describe('the in-process handoff (entitlement proxy and license server in one process)', () => {
+  let t: TestApp;
+  let keys: Awaited<ReturnType<typeof registerSyntheticDashTitle>>;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    keys = await registerSyntheticDashTitle(t.services, 'drm');
+  });
+  afterAll(() => t.close());
+
+  const handedOver = (jti: string) => {
+    const iat = Math.floor(t.services.now() / 1000);
+    return {
+      jti,
+      iat,
+      exp: iat + 30,
+      sid: 'handoff',
+      title: 'drm',
+      content_keys: [
+        { kid: keys.sd.kid, key: keys.sd.key, usage_policy: 'sd' },
+        { kid: keys.hd.kid, key: keys.hd.key, usage_policy: 'hd' },
+      ],
+      usage_policies: [DEFAULT_POLICIES.sd, DEFAULT_POLICIES.hd],
+      license: { duration_sec: 60 },
+    };
+  };
+  const request = () => ({ kids: [keys.sd.kid, keys.hd.kid].map(b64url) });
+
+  it('consumes a handed-over entitlement once across instances and still withholds keys by policy', async () => {
+    const entitlement = handedOver('handed-over-once-0001');
+    const first = await t.services.licenseServer.clearKeyHandedOver(entitlement, request());
+    expect(first.ok && first.value.keys.map((k) => k.kid)).toEqual([b64url(keys.sd.kid)]);
+    const again = await t.services.licenseServer.clearKeyHandedOver(entitlement, request());
+    expect(again.ok).toBe(false);
+    expect(!again.ok && again.detail).toContain('already used');
+  });
+
+  it('goes through license_url without signing or verifying a message, its jti consumed in hot state', async () => {
+    const viewer = await seedSubscriber(t.app, { titles: ['drm'] });
+    const auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}` };
+    const { license_url } = (await t.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'drm', protocol: 'dash' } })).json();
+    const consumed = vi.spyOn(t.services.hot, 'consumeOnce');
+    const verified = vi.spyOn(t.services.licenseServer, 'clearKey');
+    try {
+      const res = await t.app.inject({ method: 'POST', url: license_url.replace(t.config.publicUrl, ''), payload: JSON.stringify(request()) });
+      expect(res.statusCode).toBe(200);
+      expect(consumed).toHaveBeenCalledTimes(1);
+      expect(consumed.mock.calls[0]![0]).toMatch(/^entitlement-jti:[A-Za-z0-9_-]{24}$/);
+      expect(verified).not.toHaveBeenCalled();
+      // The proxy's caches show in /metrics: the title's keys were read once, then held.
+      const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/^tollgate_cache_misses_total\{cache="title_drm_keys"\} 1$/m);
+      expect(metrics).toMatch(/^tollgate_cache_entries\{cache="title_drm_keys"\} 1$/m);
+      expect(metrics).toMatch(/^tollgate_cache_entries\{cache="playback_tokens"\} 1$/m);
+      await t.app.inject({ method: 'POST', url: license_url.replace(t.config.publicUrl, ''), payload: JSON.stringify(request()) });
+      const again = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(again).toMatch(/^tollgate_cache_hits_total\{cache="title_drm_keys"\} [1-9]\d*$/m);
+      expect(again).toMatch(/^tollgate_cache_hits_total\{cache="playback_tokens"\} [1-9]\d*$/m);
+    } finally {
+      consumed.mockRestore();
+      verified.mockRestore();
     }
   });
 });

@@ -22,6 +22,7 @@ import { playbackTokenKid, verifyAnyPlaybackToken } from '../../core/playback-to
 import type { PlaybackClaims } from '../../core/playback-token.js';
 import type { DurableStores, PlaybackSessionRecord } from '../../core/ports.js';
 import { entitledUntil } from '../catalog/entitlement.js';
+import { CountedCache } from '../monitor/counted-cache.js';
 import { DATABASE_RECHECK_MS, MARK_RECHECK_MS, type SessionLiveness } from '../playback/liveness.js';
 import type { PlaybackKeyRing } from '../playback/playback-keys.js';
 import type { AccessGuard } from '../access/guard.js';
@@ -53,9 +54,10 @@ export interface MediaRequest {
 }
 
 export class GatewayService {
-  private readonly cache = new Map<string, CachedToken>();
+  /** Verified playback tokens, by token (observed in /metrics by compose.ts). */
+  readonly cache = new CountedCache<string, CachedToken>(MAX_CACHED_TOKENS);
   /** When each session's entitlement was last confirmed, and until when it holds. */
-  private readonly entitledAt = new Map<string, { at: number; until: number }>();
+  readonly entitledAt = new CountedCache<string, { at: number; until: number }>(MAX_CACHED_TOKENS);
 
   constructor(
     private readonly stores: DurableStores,
@@ -157,10 +159,7 @@ export class GatewayService {
     const user = await this.stores.users.findById(session.userId);
     const until = user && (await entitledUntil(this.stores, user, session.titleId, now));
     if (until === undefined) this.entitledAt.delete(session.id);
-    else {
-      if (this.entitledAt.size >= MAX_CACHED_TOKENS) this.entitledAt.delete(this.entitledAt.keys().next().value!);
-      this.entitledAt.set(session.id, { at: now, until });
-    }
+    else this.entitledAt.set(session.id, { at: now, until });
     return until;
   }
 
@@ -182,7 +181,6 @@ export class GatewayService {
     if (!verdict.ok) return verdict;
     const alive = await this.liveness.check(verdict.value.sid);
     if (!alive.ok) return alive;
-    if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.delete(this.cache.keys().next().value!);
     const entry: CachedToken = { kid, claims: verdict.value, session: alive.value, marksCheckedAt: now, databaseCheckedAt: now, marksGeneration: generation };
     this.cache.set(token, entry);
     return grant(entry);

@@ -32,6 +32,6 @@ export function serviceRoutes(app: FastifyInstance, { stores, hot, metrics, conf
   app.get(
     '/metrics',
     { schema: { summary: 'Prometheus metrics', tags: ['service'], response: { 200: media('Prometheus text exposition format 0.0.4', ['text/plain']) } } },
-    async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+    async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render()),
   );
 }

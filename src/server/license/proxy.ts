@@ -6,39 +6,49 @@
  * a license that outlives the rental it was issued for, and key
  * material leaving without a fresh single-use authorization. So each request re-checks the
  * session through the gateway's rules, re-checks entitlement, and mints a fresh seconds-long
- * entitlement message listing the title's DRM keys and their usage policies, which the license
- * server (in-process, or remote at TOLLGATE_LICENSE_SERVER_URL) consumes once.
+ * single-use entitlement listing the title's DRM keys and their usage policies, which the license
+ * server consumes once: handed over as a value to the license server in this process, signed
+ * and wrapped (signer.ts) for one at TOLLGATE_LICENSE_SERVER_URL or an upstream DRM.
  */
 import { randomBytes } from 'node:crypto';
 import { type ClearKeyLicense, type ClearKeyLicenseExpectation, type ClearKeyRequest, parseClearKeyRequest } from '../../core/drm/clearkey.js';
-import { type ContentKey, mintEntitlementMessage } from '../../core/drm/entitlement.js';
+import { type ContentKey, DEFAULT_MESSAGE_TTL_SEC, type Entitlement } from '../../core/drm/entitlement.js';
 import { CLEARKEY_CLIENT, DEFAULT_POLICIES, defaultPolicyName, policyRefusal } from '../../core/drm/policy.js';
 import type { UsagePolicy } from '../../core/drm/usage-policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores } from '../../core/ports.js';
 import type { GatewayService, MediaRequest } from '../gateway/service.js';
-import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
+import { CountedCache } from '../monitor/counted-cache.js';
 import { openContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
-import type { CommunicationKeyRing } from './communication-keys.js';
-import { wrapWith } from './key-wrap.js';
-import { ENTITLEMENT_AUDIENCE, ENTITLEMENT_ISSUER, type LicenseServer } from './server.js';
+import type { LicenseServer } from './server.js';
+import type { EntitlementSigner } from './signer.js';
 
 /**
- * Where the license server is: this process, or another one over HTTP (remote-backend.ts).
- * `expect` says what the answer may hold; a remote answer is checked against it.
+ * Where the license server is: this process (the entitlement handed over as a value), or
+ * another one over HTTP (remote-backend.ts signs it). `expect` says what the answer may hold;
+ * a remote answer is checked against it.
  */
-export type LicenseBackend = (message: string, body: unknown, expect: ClearKeyLicenseExpectation) => Promise<Verdict<ClearKeyLicense>>;
+export type LicenseBackend = (entitlement: Entitlement, body: unknown, expect: ClearKeyLicenseExpectation) => Promise<Verdict<ClearKeyLicense>>;
 
 const MAX_CACHED_TITLES = 1000;
 
+interface EntitlementRequest {
+  readonly titleId: string;
+  readonly sid: string;
+  readonly licenseEndsAt: number;
+  /** Seconds, 1-60; default 30. */
+  readonly ttlSec?: number;
+}
+
 export class EntitlementProxy {
-  private readonly titleKeys = new Map<string, { contentKeys: ContentKey[]; policies: UsagePolicy[] }>();
+  /** Titles' unsealed DRM keys, by title (observed in /metrics by compose.ts). */
+  readonly titleKeys = new CountedCache<string, { contentKeys: ContentKey[]; policies: UsagePolicy[] }>(MAX_CACHED_TITLES);
 
   constructor(
     private readonly stores: DurableStores,
     private readonly gateway: GatewayService,
-    private readonly keys: CommunicationKeyRing,
+    private readonly sign: EntitlementSigner,
     private readonly sealer: Sealer,
     private readonly backend: LicenseBackend,
     private readonly now: () => number,
@@ -51,9 +61,9 @@ export class EntitlementProxy {
     // A malformed CDM request is refused before any message is minted or sent anywhere.
     const parsed = parseClearKeyRequest(body);
     if (!parsed.ok) return parsed;
-    const message = await this.entitle(request);
-    if (!message.ok) return message;
-    return this.backend(message.value, body, await this.licensable(request.titleId, parsed.value));
+    const entitlement = await this.authorize(request);
+    if (!entitlement.ok) return entitlement;
+    return this.backend(entitlement.value, body, await this.licensable(request.titleId, parsed.value));
   }
 
   /** The kids a ClearKey license for this request may hold: requested, the title's, allowed by their policy. */
@@ -68,8 +78,14 @@ export class EntitlementProxy {
     return { type: request.type, kids };
   }
 
-  /** Authorizes the session and mints its entitlement message (also used by upstream DRM adapters). */
+  /** Authorizes the session and mints its signed entitlement message, for upstream DRM adapters. */
   async entitle(request: Omit<MediaRequest, 'path'>): Promise<Verdict<string>> {
+    const entitlement = await this.authorize(request);
+    return entitlement.ok ? grant(await this.sign(entitlement.value)) : entitlement;
+  }
+
+  /** Authorizes the session's license request and grants a fresh single-use entitlement for it. */
+  private async authorize(request: Omit<MediaRequest, 'path'>): Promise<Verdict<Entitlement>> {
     // A license request is a sign of life: it keeps the stream's slot, or is refused without one.
     const session = await this.gateway.authorize({ ...request, path: 'license' }, true);
     if (!session.ok) return session;
@@ -83,38 +99,37 @@ export class EntitlementProxy {
     if (entitledUntil === undefined) return deny('not_entitled', 'the subscriber is no longer entitled to this title');
     // Nor the entitlement: a license issued for a rental ends with the rental.
     const licenseEndsAt = Math.min(session.value.expiresAt, entitledUntil);
-    return this.mint({ titleId: session.value.titleId, sid: session.value.id, licenseEndsAt });
+    return this.entitlement({ titleId: session.value.titleId, sid: session.value.id, licenseEndsAt });
   }
 
   /**
-   * A message for a title's DRM keys with their default usage policies. Also `tollgate
+   * A signed message for a title's DRM keys with their default usage policies: `tollgate
    * entitlement mint`, for integrations and tests, where there is no playback session.
    */
-  async mint(input: { titleId: string; sid: string; licenseEndsAt: number; ttlSec?: number }): Promise<Verdict<string>> {
-    const drm = await this.drmKeys(input.titleId);
-    if (drm.contentKeys.length === 0) return deny('not_found', `title "${input.titleId}" has no DRM keys (is it packaged for DASH?)`);
-    const { contentKeys, policies } = drm;
+  async mint(input: EntitlementRequest): Promise<Verdict<string>> {
+    const entitlement = await this.entitlement(input);
+    return entitlement.ok ? grant(await this.sign(entitlement.value)) : entitlement;
+  }
+
+  private async entitlement(input: EntitlementRequest): Promise<Verdict<Entitlement>> {
+    const { contentKeys, policies } = await this.drmKeys(input.titleId);
+    if (contentKeys.length === 0) return deny('not_found', `title "${input.titleId}" has no DRM keys (is it packaged for DASH?)`);
     const now = this.now();
-    const com = await this.keys.current();
-    const message = await mintEntitlementMessage(
-      {
-        issuer: ENTITLEMENT_ISSUER,
-        audience: ENTITLEMENT_AUDIENCE,
-        jti: randomBytes(18).toString('base64url'),
-        sid: input.sid,
-        title: input.titleId,
-        content_keys: contentKeys,
-        usage_policies: policies,
-        // A license never outlives the playback session that asked for it.
-        license: {
-          duration_sec: Math.max(1, Math.floor((input.licenseEndsAt - now) / 1000)),
-          expiration_datetime: Math.floor(input.licenseEndsAt / 1000),
-        },
-        ...(input.ttlSec !== undefined ? { ttlSec: input.ttlSec } : {}),
+    const iat = Math.floor(now / 1000);
+    return grant({
+      jti: randomBytes(18).toString('base64url'),
+      iat,
+      exp: iat + (input.ttlSec ?? DEFAULT_MESSAGE_TTL_SEC),
+      sid: input.sid,
+      title: input.titleId,
+      content_keys: contentKeys,
+      usage_policies: policies,
+      // A license never outlives the playback session that asked for it.
+      license: {
+        duration_sec: Math.max(1, Math.floor((input.licenseEndsAt - now) / 1000)),
+        expiration_datetime: Math.floor(input.licenseEndsAt / 1000),
       },
-      { key: com.jwt, crypto: nodeJwtCrypto, now: Math.floor(now / 1000), encryptKey: wrapWith(this.keys) },
-    );
-    return grant(message);
+    });
   }
 
   /**
@@ -132,16 +147,13 @@ export class EntitlementProxy {
       return { kid: record.kid, key: openContentKey(this.sealer, record.kid, record.sealed), usage_policy: policy.name };
     });
     const entry = { contentKeys, policies: [...policies.values()] };
-    if (contentKeys.length > 0) {
-      if (this.titleKeys.size >= MAX_CACHED_TITLES) this.titleKeys.delete(this.titleKeys.keys().next().value!);
-      this.titleKeys.set(titleId, entry);
-    }
+    if (contentKeys.length > 0) this.titleKeys.set(titleId, entry);
     return entry;
   }
 }
 
-/** The license server in this process. */
+/** The license server in this process: the entitlement crosses no trust boundary, so it goes as a value. */
 export function inProcessBackend(server: LicenseServer): LicenseBackend {
-  // The server applies the same rules itself, from the message it verifies.
-  return (message, body) => server.clearKey(message, body);
+  // The server applies the same rules itself: the jti consumed once, each key's policy.
+  return (entitlement, body) => server.clearKeyHandedOver(entitlement, body);
 }

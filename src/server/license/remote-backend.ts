@@ -15,6 +15,7 @@ import { deny, ERROR_CODES, type ErrorCode, type Denial } from '../../core/error
 import { parseStrictJson } from '../../core/strict-json.js';
 import { statusFor } from '../http/problem.js';
 import type { LicenseBackend } from './proxy.js';
+import type { EntitlementSigner } from './signer.js';
 
 export interface RemoteBackendSettings {
   readonly url: string;
@@ -29,8 +30,9 @@ const MAX_DETAIL_LENGTH = 200;
 /** Seconds a client should wait before retrying after the license server failed to answer. */
 const RETRY_AFTER_SEC = 5;
 
-export function remoteBackend(settings: RemoteBackendSettings): LicenseBackend {
-  return async (message, body, expect) => {
+export function remoteBackend(settings: RemoteBackendSettings, sign: EntitlementSigner): LicenseBackend {
+  return async (entitlement, body, expect) => {
+    const message = await sign(entitlement);
     const signal = AbortSignal.timeout(settings.timeoutMs);
     let response: Response;
     let text: string | undefined;

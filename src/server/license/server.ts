@@ -4,11 +4,13 @@
  * CDM receiving keys whose policy needs hardware protection. So: the message is verified
  * (HS256 under a communication key, seconds-long, its own typ), its jti is consumed once
  * across every instance sharing hot state, and only keys both requested and allowed by their
- * usage policy for a ClearKey client are answered. For Widevine, PlayReady and FairPlay the
- * accepted message goes to an upstream service through an adapter (upstream.ts).
+ * usage policy for a ClearKey client are answered. The proxy in this same process hands its
+ * entitlement over as a value instead (nothing to forge inside one trust boundary): the jti
+ * is consumed and the policies evaluated all the same. For Widevine, PlayReady and FairPlay
+ * the accepted message goes to an upstream service through an adapter (upstream.ts).
  */
-import { type ClearKeyLicense, buildClearKeyLicense, parseClearKeyRequest } from '../../core/drm/clearkey.js';
-import { type Entitlement, verifyEntitlementMessage } from '../../core/drm/entitlement.js';
+import { type ClearKeyLicense, type ClearKeyRequest, buildClearKeyLicense, parseClearKeyRequest } from '../../core/drm/clearkey.js';
+import { type Entitlement, type KeyWrapCipher, verifyEntitlementMessage } from '../../core/drm/entitlement.js';
 import { CLEARKEY_CLIENT, evaluateKeys } from '../../core/drm/policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { HotState } from '../../core/ports.js';
@@ -29,21 +31,30 @@ export class LicenseServer {
     private readonly now: () => number,
     /** Clock difference tolerated with a remote proxy that mints the messages (TOLLGATE_CLOCK_SKEW_SECONDS). */
     private readonly clockSkewSec: number,
-  ) {}
+  ) {
+    this.unwrap = unwrapWith(keys);
+  }
 
+  private readonly unwrap: KeyWrapCipher;
+
+  /** A license for a signed message from a proxy elsewhere (POST /v1/license/clearkey). */
   async clearKey(message: string, body: unknown): Promise<Verdict<ClearKeyLicense>> {
     const request = parseClearKeyRequest(body);
     if (!request.ok) return request;
-    const accepted = await this.accept(message);
-    if (!accepted.ok) return accepted;
-    const decision = evaluateKeys(
-      request.value.kids,
-      accepted.value,
-      { ...CLEARKEY_CLIENT, persistent: request.value.type === 'persistent-license' },
-      Math.floor(this.now() / 1000),
-    );
-    if (!decision.ok) return decision;
-    return grant(buildClearKeyLicense(decision.value.granted, request.value.type));
+    const verified = await this.verify(message);
+    if (!verified.ok) return verified;
+    return this.answer(verified.value, request.value);
+  }
+
+  /**
+   * A license for an entitlement the proxy in this process hands over as a value: nothing is
+   * signed, wrapped or re-verified inside one trust boundary, but its jti is still consumed
+   * once across instances and each key's policy is still evaluated.
+   */
+  async clearKeyHandedOver(entitlement: Entitlement, body: unknown): Promise<Verdict<ClearKeyLicense>> {
+    const request = parseClearKeyRequest(body);
+    if (!request.ok) return request;
+    return this.answer(entitlement, request.value);
   }
 
   /** Widevine, PlayReady, FairPlay: the same single-use message, the keys delivered upstream. */
@@ -51,31 +62,41 @@ export class LicenseServer {
     const adapter = this.upstreams[system];
     if (adapter === undefined) return deny('not_found', `no upstream license service is configured for ${system}`);
     if (challenge.length === 0) return deny('bad_request', 'the license request body is empty');
-    const accepted = await this.accept(message);
-    if (!accepted.ok) return accepted;
-    return adapter.acquire(accepted.value, challenge, contentType);
+    const verified = await this.verify(message);
+    if (!verified.ok) return verified;
+    const consumed = await this.consume(verified.value);
+    if (!consumed.ok) return consumed;
+    return adapter.acquire(verified.value, challenge, contentType);
   }
 
-  /** Verifies a message and consumes its jti, once across every instance sharing hot state. */
-  private async accept(message: string): Promise<Verdict<Entitlement>> {
-    const now = this.now();
+  private async answer(entitlement: Entitlement, request: ClearKeyRequest): Promise<Verdict<ClearKeyLicense>> {
+    const consumed = await this.consume(entitlement);
+    if (!consumed.ok) return consumed;
+    const decision = evaluateKeys(request.kids, entitlement, { ...CLEARKEY_CLIENT, persistent: request.type === 'persistent-license' }, Math.floor(this.now() / 1000));
+    if (!decision.ok) return decision;
+    return grant(buildClearKeyLicense(decision.value.granted, request.type));
+  }
+
+  private async verify(message: string): Promise<Verdict<Entitlement>> {
     const verified = await verifyEntitlementMessage(message, {
       resolveKey: async (kid) => (await this.keys.resolve(kid))?.jwt,
       crypto: nodeJwtCrypto,
-      now: Math.floor(now / 1000),
+      now: Math.floor(this.now() / 1000),
       leeway: this.clockSkewSec,
       audience: ENTITLEMENT_AUDIENCE,
       issuer: ENTITLEMENT_ISSUER,
-      decryptKey: unwrapWith(this.keys),
+      decryptKey: this.unwrap,
     });
-    if (!verified.ok) {
-      // Messages are minted for each request and live seconds: one that arrives expired was most
-      // likely minted by a proxy whose clock is behind this server's.
-      return verified.code === 'token_expired'
-        ? deny('token_expired', `the entitlement message has expired, beyond the ${this.clockSkewSec} s leeway; a message minted just now arriving expired means clock skew between the proxy and the license server`)
-        : verified;
-    }
-    const entitlement = verified.value;
+    // Messages are minted for each request and live seconds: one that arrives expired was most
+    // likely minted by a proxy whose clock is behind this server's.
+    return verified.ok || verified.code !== 'token_expired'
+      ? verified
+      : deny('token_expired', `the entitlement message has expired, beyond the ${this.clockSkewSec} s leeway; a message minted just now arriving expired means clock skew between the proxy and the license server`);
+  }
+
+  /** Consumes the entitlement's jti, once across every instance sharing hot state. */
+  private async consume(entitlement: Entitlement): Promise<Verdict<void>> {
+    const now = this.now();
     // Remember the jti for as long as the message could still verify.
     const rememberMs = (entitlement.exp + this.clockSkewSec) * 1000 - now + 1000;
     const once = await this.hot.consumeOnce(`entitlement-jti:${entitlement.jti}`, Math.max(1000, rememberMs), now, entitlement.iat * 1000);
@@ -88,6 +109,6 @@ export class LicenseServer {
         1,
       );
     }
-    return grant(entitlement);
+    return grant(undefined);
   }
 }

@@ -12,9 +12,9 @@ export class HttpMetrics {
   private readonly labels = new Map<string, { count: Record<string, string>; time: Record<string, string> }>();
 
   constructor(registry: MetricsRegistry) {
-    this.requests = registry.counter('tollgate_http_requests_total', 'HTTP requests by route, method and status');
-    this.latency = registry.histogram('tollgate_http_request_duration_seconds', 'HTTP request latency by route');
-    this.fastResponses = registry.counter('tollgate_gateway_fast_responses_total', 'Segment responses answered by the gateway fast path');
+    this.requests = registry.counter('tollgate_http_requests_total', 'HTTP requests by route, method and status', ['route', 'method', 'status']);
+    this.latency = registry.histogram('tollgate_http_request_duration_seconds', 'HTTP request latency by route', undefined, ['route', 'method']);
+    this.fastResponses = registry.counter('tollgate_gateway_fast_responses_total', 'Segment responses answered by the gateway fast path', []);
   }
 
   record(route: string, method: string, status: number, seconds: number): void {

@@ -1,94 +1,91 @@
 /**
- * A small Prometheus registry: counters and histograms with labels, rendered in the text
- * exposition format (version 0.0.4). Label values come from route patterns and outcome codes,
- * never from raw URLs, so cardinality stays bounded and no token reaches /metrics.
+ * The service's Prometheus registry, on prom-client: counters, histograms and gauges with
+ * labels, and the process metrics every Node service exports (CPU, heap, GC, event-loop lag,
+ * handles). Label values come from route patterns and outcome codes, never from raw URLs, so
+ * cardinality stays bounded and no token reaches /metrics.
+ *
+ * Services register metrics by name and help only (`counter(name, help)`) and pass labels when
+ * they count; prom-client wants the label names up front, so each metric is created on its
+ * first use from the names of the labels it is given, unless they are declared.
  */
+import promClient from 'prom-client';
+
+const { Counter: PromCounter, Gauge: PromGauge, Histogram: PromHistogram, Registry, collectDefaultMetrics } = promClient;
+
 type Labels = Readonly<Record<string, string>>;
 
 const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-export class Counter {
-  private readonly values = new Map<string, number>();
+/**
+ * Process metrics are the process's, not a registry's: collected once per process (the GC and
+ * event-loop observers they start would otherwise multiply with every composed app in tests).
+ */
+let processMetrics: promClient.Registry | undefined;
+function processRegistry(): promClient.Registry {
+  if (processMetrics === undefined) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics, eventLoopMonitoringPrecision: 10 });
+  }
+  return processMetrics;
+}
+
+/** A prom-client metric made on first use, from the label names it is first given. */
+class Lazy<M> {
+  private metric: M | undefined;
   constructor(
     readonly name: string,
-    readonly help: string,
-  ) {}
-
-  inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    private readonly make: (labelNames: string[]) => M,
+    labelNames: readonly string[] | undefined,
+  ) {
+    if (labelNames !== undefined) this.metric = make([...labelNames]);
   }
 
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [labels, value] of this.values) lines.push(`${this.name}${labels} ${value}`);
-    return lines.join('\n');
+  protected of(labels: Labels): M {
+    return (this.metric ??= this.make(Object.keys(labels)));
   }
 }
 
-export class Histogram {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly buckets: readonly number[] = DEFAULT_BUCKETS,
-  ) {}
-
-  observe(labels: Labels, value: number): void {
-    const key = labelText(labels);
-    let s = this.series.get(key);
-    if (s === undefined) {
-      s = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
-      this.series.set(key, s);
-    }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+export class Counter extends Lazy<promClient.Counter> {
+  inc(labels: Labels = {}, by = 1): void {
+    this.of(labels).inc(labels, by);
   }
+}
 
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const [labels, s] of this.series) {
-      const inner = labels.slice(1, -1);
-      const sep = inner === '' ? '' : ',';
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${inner}${sep}le="${b}"} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket{${inner}${sep}le="+Inf"} ${s.count}`);
-      lines.push(`${this.name}_sum${labels} ${s.sum}`, `${this.name}_count${labels} ${s.count}`);
-    }
-    return lines.join('\n');
+export class Histogram extends Lazy<promClient.Histogram> {
+  observe(labels: Labels, value: number): void {
+    this.of(labels).observe(labels, value);
   }
 }
 
 export class MetricsRegistry {
-  private readonly metrics: (Counter | Histogram)[] = [];
+  private readonly registry = new Registry();
 
-  counter(name: string, help: string): Counter {
-    return this.add(new Counter(name, help));
+  constructor() {
+    processRegistry();
   }
 
-  histogram(name: string, help: string, buckets?: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, buckets));
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter {
+    return new Counter(name, (names) => new PromCounter({ name, help, labelNames: names, registers: [this.registry] }), labelNames);
   }
 
-  render(): string {
-    return `${this.metrics.map((m) => m.render()).join('\n')}\n`;
+  histogram(name: string, help: string, buckets: readonly number[] = DEFAULT_BUCKETS, labelNames?: readonly string[]): Histogram {
+    const make = (names: string[]) => new PromHistogram({ name, help, labelNames: names, buckets: [...buckets], registers: [this.registry] });
+    return new Histogram(name, make, labelNames);
   }
 
-  private add<T extends Counter | Histogram>(metric: T): T {
-    this.metrics.push(metric);
-    return metric;
+  /** Values read when /metrics is scraped, one per value of `label` (a cache's hits, say). */
+  sampled(kind: 'counter' | 'gauge', name: string, help: string, label: string, read: () => Iterable<readonly [string, number]>): void {
+    const config = { name, help, labelNames: [label], registers: [this.registry] };
+    if (kind === 'gauge') {
+      new PromGauge({ ...config, collect() { for (const [value, n] of read()) this.set({ [label]: value }, n); } });
+    } else {
+      new PromCounter({ ...config, collect() { this.reset(); for (const [value, n] of read()) this.inc({ [label]: value }, n); } });
+    }
   }
-}
 
-/** Label text per labels object, so callers that reuse their label objects build it once. */
-const labelTexts = new WeakMap<Labels, string>();
-
-function labelText(labels: Labels): string {
-  let text = labelTexts.get(labels);
-  if (text === undefined) {
-    const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`);
-    text = parts.length === 0 ? '' : `{${parts.join(',')}}`;
-    labelTexts.set(labels, text);
+  /** The text exposition format (version 0.0.4): this registry's metrics, then the process's. */
+  async render(): Promise<string> {
+    const [own, process] = await Promise.all([this.registry.metrics(), processRegistry().metrics()]);
+    return `${own}\n${process}`;
   }
-  return text;
 }
