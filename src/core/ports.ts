@@ -5,6 +5,7 @@
  * HotState (in-process or Redis). Every implementation passes the contract suite of its port
  * in test/stores/. Times are Unix milliseconds, always passed in.
  */
+import type { Decision, DecisionEvent, EventKind } from './events.js';
 
 export interface UserRecord {
   readonly id: string;
@@ -277,6 +278,29 @@ export interface MfaStore {
 }
 
 /** The durable stores together, with their lifecycle. */
+/** Which decision events to read (GET /v1/admin/events); every filter optional. */
+export interface EventFilter {
+  readonly userId?: string;
+  readonly sessionId?: string;
+  readonly kind?: EventKind;
+  readonly decision?: Decision;
+  /** Unix ms: events at or after it. */
+  readonly since?: number;
+  /** Events strictly older than this id (the next page, newest first). */
+  readonly before?: string;
+  readonly limit: number;
+}
+
+/** The decision events, as recorded (monitor/events.ts). */
+export interface EventStore {
+  /** Stores a batch in one statement; ids are unique, a repeated id is ignored. */
+  append(events: readonly DecisionEvent[]): Promise<void>;
+  /** Newest first (by id, which sorts by time). */
+  query(filter: EventFilter): Promise<DecisionEvent[]>;
+  /** Deletes events recorded before `before` (Unix ms); returns how many. */
+  prune(before: number): Promise<number>;
+}
+
 export interface DurableStores {
   readonly users: UserStore;
   readonly plans: PlanStore;
@@ -287,6 +311,7 @@ export interface DurableStores {
   readonly rentals: RentalStore;
   readonly devices: DeviceStore;
   readonly mfa: MfaStore;
+  readonly events: EventStore;
   /** Throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import { MemoryHotState } from './memory/hot-state.js';
 import { RedisHotState } from './redis/hot-state.js';
 import type { SqlDatabase } from './sql/database.js';
 import { sqlDeviceStore } from './sql/devices.js';
+import { sqlEventStore } from './sql/events.js';
 import { sqlMfaStore } from './sql/mfa.js';
 import { migrate } from './sql/migrations.js';
 import { sqlPlanStore } from './sql/plans.js';
@@ -59,6 +60,7 @@ export function sqlDurableStores(db: SqlDatabase): DurableStores {
     rentals: sqlRentalStore(db),
     devices: sqlDeviceStore(db),
     mfa: sqlMfaStore(db),
+    events: sqlEventStore(db),
     async ping() {
       await db.query('SELECT 1');
     },
