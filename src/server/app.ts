@@ -23,6 +23,7 @@ import { identityRoutes } from './identity/routes.js';
 import { licenseRoutes } from './license/routes.js';
 import { playbackRoutes } from './playback/routes.js';
 import { redactText, redactUrl } from './monitor/redact.js';
+import { recordRequestEvent } from './monitor/request-events.js';
 import { webRoutes } from './web/routes.js';
 
 /** JSON bodies are small; license requests and admin calls included. */
@@ -74,6 +75,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     cors,
     security,
     metrics: services.httpMetrics,
+    recorder: services.events.recorder,
     clientIp: clientIpOf(config.trustProxy),
   });
   const app = Fastify({
@@ -116,6 +118,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
 
   app.addHook('onResponse', (request, reply, done) => {
     services.httpMetrics.record(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+    recordRequestEvent(services.events.recorder, request, reply.statusCode, Number(reply.getHeader('content-length') ?? 0));
     done();
   });
 

@@ -22,6 +22,8 @@ import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/
 import { MediaFiles } from './gateway/files.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
+import { type EventServices, openEventServices } from './monitor/event-services.js';
+import { type GeoLookup, noGeoLookup } from './monitor/events.js';
 import { MetricsRegistry } from './monitor/metrics.js';
 import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
@@ -52,6 +54,8 @@ export interface Services {
   readonly rateLimiter: RateLimiter;
   readonly metrics: MetricsRegistry;
   readonly httpMetrics: HttpMetrics;
+  /** Decision events: the recorder every decision goes to, and the bus detectors subscribe to. */
+  readonly events: EventServices;
   /** Deletes ended sessions and logins; the server starts its timer (main.ts). */
   readonly pruner: Pruner;
   readonly now: () => number;
@@ -63,6 +67,8 @@ export interface Services {
 export interface ComposeOptions {
   /** The clock, in Unix milliseconds; tests move it. */
   readonly now?: () => number;
+  /** Country and network of an address for events; none known by default. */
+  readonly geo?: GeoLookup;
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Services> {
@@ -140,7 +146,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     : inProcessBackend(licenseServer);
   const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
   const proxy = new EntitlementProxy(stores, gateway, communicationKeys, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
-  const pruner = new Pruner(stores, { retentionMs: config.pruneRetentionSec * 1000, intervalMs: config.pruneIntervalSec * 1000, now });
+  const events = openEventServices(config, { store: stores.events, metrics, geo: options.geo ?? noGeoLookup, now });
+  const pruner = new Pruner(stores, {
+    retentionMs: config.pruneRetentionSec * 1000,
+    eventRetentionMs: config.events.retentionDays * 86_400_000,
+    intervalMs: config.pruneIntervalSec * 1000,
+    now,
+  });
 
   return {
     config,
@@ -163,11 +175,14 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     rateLimiter,
     metrics,
     httpMetrics: new HttpMetrics(metrics),
+    events,
     pruner,
     now,
     notices,
     async close() {
       pruner.stop();
+      // Before the stores: what is still buffered is written first.
+      await events.close();
       await Promise.allSettled([stores.close(), hot.close()]);
     },
   };

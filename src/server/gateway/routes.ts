@@ -15,6 +15,7 @@ import type { Services } from '../compose.js';
 import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
 import { media, noContent, problems, security } from '../http/openapi.js';
+import { noteEvent } from '../monitor/request-events.js';
 import { isManifest, sendMediaFile, TYPES } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
@@ -78,6 +79,8 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services
       keyMatch !== null || isManifest(path),
     );
     if (!verdict.ok) fail(verdict);
+    const { id: sessionId, userId, titleId } = verdict.value;
+    noteEvent(request, { sessionId, userId, titleId });
 
     if (keyMatch !== null) {
       const key = await gateway.contentKey(verdict.value, keyMatch[1]!);

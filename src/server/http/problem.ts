@@ -6,6 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { type Denial, type ErrorCode, TollgateError } from '../../core/errors.js';
 import { redactText } from '../monitor/redact.js';
+import { noteProblem } from '../monitor/request-events.js';
 import { isSystemOutage, STORE_RETRY_AFTER_SEC, StoreUnavailableError } from '../stores/unavailable.js';
 
 const TABLE: Record<ErrorCode, { status: number; title: string }> = {
@@ -109,6 +110,7 @@ const TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token
 
 /** Every problem leaves through here; a detail never carries anything token-shaped. */
 export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: number): FastifyReply {
+  noteProblem(reply.request, problem.code);
   if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
   if (problem.code === 'unauthorized' || TOKEN_CODES.has(problem.code)) {
     // RFC 6750 §3: tell bearer clients what was wrong with their token.

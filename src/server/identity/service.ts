@@ -70,6 +70,13 @@ export interface TokenPair {
   readonly refresh_token: string;
 }
 
+/** A login or refresh granted: the pair to hand out, and whose it is (for the event). */
+export interface SignedIn {
+  readonly pair: TokenPair;
+  readonly userId: string;
+  readonly deviceId: string | null;
+}
+
 /** Who an access token speaks for. */
 export interface Principal {
   readonly userId: string;
@@ -102,7 +109,7 @@ export class IdentityService {
     this.passwordWork = new WorkGate(settings.loginConcurrency, settings.loginQueue);
   }
 
-  async login(input: LoginInput, clientIp: string): Promise<Verdict<TokenPair>> {
+  async login(input: LoginInput, clientIp: string): Promise<Verdict<SignedIn>> {
     const email = normalizeEmail(input.email);
     const attempt = await this.loginLimits.begin(email, clientIp, this.now());
     if (!attempt.ok) return attempt;
@@ -144,7 +151,7 @@ export class IdentityService {
       revokedReason: null,
     };
     await this.stores.refreshTokens.createFamily(family, hashToken(refreshToken));
-    return grant(await this.tokenPair(family, refreshToken));
+    return grant({ pair: await this.tokenPair(family, refreshToken), userId: user.id, deviceId: family.deviceId });
   }
 
   /** The user when the password is right; 'busy' when the password-check queue is full. */
@@ -156,7 +163,7 @@ export class IdentityService {
     return checked ?? 'busy';
   }
 
-  async refresh(refreshToken: string): Promise<Verdict<TokenPair>> {
+  async refresh(refreshToken: string): Promise<Verdict<SignedIn>> {
     if (!isRefreshTokenShaped(refreshToken)) return deny('invalid_token', 'not a Tollgate refresh token');
     const next = newRefreshToken();
     const outcome = await this.stores.refreshTokens.rotate(hashToken(refreshToken), hashToken(next), this.now(), this.settings.refreshReuseGraceSec * 1000);
@@ -178,7 +185,7 @@ export class IdentityService {
           await this.markRevoked(outcome.family.id);
           return deny('token_revoked', 'this account is disabled');
         }
-        return grant(await this.tokenPair(outcome.family, next));
+        return grant({ pair: await this.tokenPair(outcome.family, next), userId: user.id, deviceId: outcome.family.deviceId });
       }
     }
   }

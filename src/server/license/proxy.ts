@@ -15,7 +15,7 @@ import { type ContentKey, mintEntitlementMessage } from '../../core/drm/entitlem
 import { CLEARKEY_CLIENT, DEFAULT_POLICIES, defaultPolicyName, policyRefusal } from '../../core/drm/policy.js';
 import type { UsagePolicy } from '../../core/drm/usage-policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import type { DurableStores } from '../../core/ports.js';
+import type { DurableStores, PlaybackSessionRecord } from '../../core/ports.js';
 import type { GatewayService, MediaRequest } from '../gateway/service.js';
 import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
 import { openContentKey } from '../keys/content-keys.js';
@@ -28,6 +28,9 @@ import { ENTITLEMENT_AUDIENCE, ENTITLEMENT_ISSUER, type LicenseServer } from './
  * Where the license server is: this process, or another one over HTTP (remote-backend.ts).
  * `expect` says what the answer may hold; a remote answer is checked against it.
  */
+/** Told the session a license request belongs to, once its token checks out (for its event). */
+export type SessionObserver = (session: PlaybackSessionRecord) => void;
+
 export type LicenseBackend = (message: string, body: unknown, expect: ClearKeyLicenseExpectation) => Promise<Verdict<ClearKeyLicense>>;
 
 const MAX_CACHED_TITLES = 1000;
@@ -47,11 +50,11 @@ export class EntitlementProxy {
   ) {}
 
   /** A ClearKey license for the session behind the token, through a fresh entitlement message. */
-  async clearKey(request: Omit<MediaRequest, 'path'>, body: unknown): Promise<Verdict<ClearKeyLicense>> {
+  async clearKey(request: Omit<MediaRequest, 'path'>, body: unknown, onSession?: SessionObserver): Promise<Verdict<ClearKeyLicense>> {
     // A malformed CDM request is refused before any message is minted or sent anywhere.
     const parsed = parseClearKeyRequest(body);
     if (!parsed.ok) return parsed;
-    const message = await this.entitle(request);
+    const message = await this.entitle(request, onSession);
     if (!message.ok) return message;
     return this.backend(message.value, body, await this.licensable(request.titleId, parsed.value));
   }
@@ -69,10 +72,11 @@ export class EntitlementProxy {
   }
 
   /** Authorizes the session and mints its entitlement message (also used by upstream DRM adapters). */
-  async entitle(request: Omit<MediaRequest, 'path'>): Promise<Verdict<string>> {
+  async entitle(request: Omit<MediaRequest, 'path'>, onSession?: SessionObserver): Promise<Verdict<string>> {
     // A license request is a sign of life: it keeps the stream's slot, or is refused without one.
     const session = await this.gateway.authorize({ ...request, path: 'license' }, true);
     if (!session.ok) return session;
+    onSession?.(session.value);
     // Licenses carry DRM tier keys; an HLS AES-128 session has no business asking for them.
     if (session.value.protocol !== 'dash') {
       return deny('forbidden', 'licenses are for DASH sessions; an HLS session gets its key from the playlist key URI');
