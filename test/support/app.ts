@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { compose, type Services } from '../../src/server/compose.js';
 import { type Config, loadConfig } from '../../src/server/config.js';
+import type { GeoLookup } from '../../src/server/monitor/events.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_DATABASE_URL = process.env.TOLLGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -46,7 +47,7 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
 }
 
 export async function startTestApp(
-  options: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config> } = {},
+  options: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config>; geo?: GeoLookup } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   const database = options.backend === 'postgres' ? await freshPostgresDatabase() : undefined;
@@ -64,7 +65,7 @@ export async function startTestApp(
     options.overrides,
   );
   const clock = { now: Date.now() };
-  const services = await compose(config, { now: () => clock.now });
+  const services = await compose(config, { now: () => clock.now, ...(options.geo ? { geo: options.geo } : {}) });
   const app = buildApp(services);
   await app.ready();
   return {

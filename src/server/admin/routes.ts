@@ -6,6 +6,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords.
 import { adminTitlesSchema, emailSchema, idSchema, planSchema, userSchema } from '../http/schemas.js';
 import { adminDenials, json, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
+import { eventRoutes } from '../monitor/event-routes.js';
 import { operatorRoutes } from './operator-routes.js';
 import type { StreamCountBy, StreamLimitMode } from '../../core/ports.js';
 
@@ -98,5 +99,6 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
 
     admin.get('/v1/admin/titles', { schema: titlesSchema }, async () => ({ titles: await catalog.titlesWithKeys() }));
     operatorRoutes(admin, services);
+    eventRoutes(admin, services);
   });
 }

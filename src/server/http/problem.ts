@@ -84,7 +84,7 @@ export function problemFromError(error: unknown): { problem: Problem; retryAfter
   }
   const e = error as { statusCode?: number; validation?: unknown; message?: string; code?: string };
   if (e.validation !== undefined) {
-    return { problem: problemFor('bad_request', e.message ?? 'invalid request'), unexpected: false };
+    return { problem: problemFor('bad_request', validationDetail(e.message, e.validation)), unexpected: false };
   }
   const status = e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
@@ -92,6 +92,14 @@ export function problemFromError(error: unknown): { problem: Problem; retryAfter
     return { problem: problemFor(code, frameworkDetail(e)), unexpected: false };
   }
   return { problem: problemFor('internal', 'the server could not complete the request'), unexpected: true };
+}
+
+/** Ajv's message; for an unknown field it names the field (Ajv's own text does not). */
+function validationDetail(message: string | undefined, validation: unknown): string {
+  const first = (validation as { keyword?: string; params?: { additionalProperty?: unknown } }[] | undefined)?.[0];
+  const extra = first?.keyword === 'additionalProperties' ? first.params?.additionalProperty : undefined;
+  if (typeof extra === 'string' && /^[\w.-]{1,64}$/.test(extra)) return `${message ?? 'invalid request'}: "${extra}" is not one`;
+  return message ?? 'invalid request';
 }
 
 /** Fastify's own messages for these quote the URL (and so a token): say what is wrong instead. */
