@@ -24,6 +24,9 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
   const tollgate = await startTollgate(opts.profileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] } : {});
   const others: Array<{ stop(): Promise<void> }> = [];
   try {
+    // The same gateway without decision events: what recording costs (issue 11: within 5 %).
+    const eventsOff = await startTollgate({ env: { TOLLGATE_EVENTS: 'off' } });
+    others.push(eventsOff);
     const segment = segmentNear(tollgate, opts.segmentBytes);
     const small = addSmallFile(tollgate, segment.path, opts.smallBytes);
     say(`manifest ${tollgate.manifestUrl}`);
@@ -46,6 +49,7 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
     for (const f of [segment, small]) {
       await expectFile(nginx.signedUrl(`/${TITLE}/${f.path}`, expires), f.file);
       await expectFile(`${tollgate.streamPrefix}${f.path}`, f.file);
+      await expectFile(`${eventsOff.streamPrefix}${f.path}`, f.file);
       for (const { server } of floors) await expectFile(`${server.base}/${TITLE}/${f.path}`, f.file);
     }
     const nginxUrl = nginx.signedUrl(`/${TITLE}/${segment.path}`, expires);
@@ -64,13 +68,15 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
       const targets: Target[] = [
         { name: 'nginx secure_link', url: nginx.signedUrl(`/${TITLE}/${f.path}`, expires), pids: () => [nginx.workerPid] },
         { name: 'Tollgate gateway', url: `${tollgate.streamPrefix}${f.path}`, pids: () => [tollgate.pid] },
+        { name: 'Tollgate gateway, events off', url: `${eventsOff.streamPrefix}${f.path}`, pids: () => [eventsOff.pid] },
         ...floors.map(({ name, server }) => ({ name, url: `${server.base}/${TITLE}/${f.path}`, pids: () => [server.pid] })),
       ];
-      const [nginxResult, gatewayResult, ...refResults] = await measureRounds(targets, load, opts.rounds);
+      const [nginxResult, gatewayResult, eventsOffResult, ...refResults] = await measureRounds(targets, load, opts.rounds);
       const references = floors.map(({ name, mode }, i) => ({ name, mode, result: refResults[i]! }));
       const ratio = gatewayResult!.requestsPerCpuSec / nginxResult!.requestsPerCpuSec;
       say(`gateway/nginx per server CPU-second: ${ratio.toFixed(2)}x (target >= ${TARGET_GATEWAY}x)`);
-      cases.push({ label: f.label, bytes: f.size, nginx: nginxResult!, gateway: gatewayResult!, references });
+      say(`gateway events on/off per server CPU-second: ${((gatewayResult!.requestsPerCpuSec / eventsOffResult!.requestsPerCpuSec) * 100).toFixed(1)} % (target >= 95 %)`);
+      cases.push({ label: f.label, bytes: f.size, nginx: nginxResult!, gateway: gatewayResult!, gatewayEventsOff: eventsOffResult!, references });
     }
     return cases;
   } finally {

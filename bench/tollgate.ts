@@ -58,6 +58,8 @@ export interface StartOptions {
   readonly nodeFlags?: readonly string[];
   /** Also package DASH_TITLE with --dash from a DASH_CLIP. */
   readonly dash?: boolean;
+  /** Settings on top of the defaults (e.g. TOLLGATE_EVENTS=off for the comparison run). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startTollgate(options: StartOptions = {}): Promise<TollgateServer> {
@@ -78,6 +80,7 @@ export async function startTollgate(options: StartOptions = {}): Promise<Tollgat
     // limits stop: raise them out of reach, so they are counted (and their cost measured) but never trip.
     TOLLGATE_RATE_LICENSE_PER_SESSION: '1000000',
     TOLLGATE_RATE_LICENSE_PER_ADDRESS: '1000000',
+    ...options.env,
   });
 
   const titles = [{ id: TITLE, clip: HLS_CLIP, protocol: '--hls' }];
