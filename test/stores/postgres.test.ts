@@ -53,6 +53,7 @@ describe('PostgreSQL', () => {
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       'content_keys',
       'devices',
+      'events',
       'mfa_recovery_codes',
       'plans',
       'playback_sessions',
