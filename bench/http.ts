@@ -25,8 +25,17 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
   const tollgate = await startTollgate(opts.profileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] } : {});
   const others: Array<{ stop(): Promise<void> }> = [];
   try {
+    // The same gateway without decision events: what recording costs (issue 11: within 5 %).
+    const eventsOff = await startTollgate({ env: { TOLLGATE_EVENTS: 'off' } });
+    others.push(eventsOff);
     const segment = segmentNear(tollgate, opts.segmentBytes);
     const small = addSmallFile(tollgate, segment.path, opts.smallBytes);
+    // Its own packaging of the clip: the same paths and sizes, other keys (so other bytes).
+    const offSegment = segmentNear(eventsOff, opts.segmentBytes);
+    const offFiles = new Map([
+      [segment.path, offSegment],
+      [small.path, addSmallFile(eventsOff, offSegment.path, opts.smallBytes)],
+    ]);
     say(`manifest ${tollgate.manifestUrl}`);
     say(`segment ${segment.path} (${fmt(segment.size)} bytes, of ${tollgate.segments.length} segments), small file ${small.path} (${fmt(small.size)} bytes)`);
 
@@ -55,6 +64,7 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
     for (const f of [segment, small]) {
       await expectFile(nginx.signedUrl(`/${TITLE}/${f.path}`, expires), f.file);
       await expectFile(`${tollgate.streamPrefix}${f.path}`, f.file);
+      await expectFile(`${eventsOff.streamPrefix}${offFiles.get(f.path)!.path}`, offFiles.get(f.path)!.file);
       for (const { server } of floors) await expectFile(`${server.base}/${TITLE}/${f.path}`, f.file);
     }
     await expectFile(accelUrl(segment.path), `${accelTollgate.titleDir}/${segment.path}`);
@@ -77,14 +87,16 @@ export async function benchHttp(load: LoadOptions, opts: HttpOptions): Promise<H
         { name: 'nginx secure_link', url: nginx.signedUrl(`/${TITLE}/${f.path}`, expires), pids: () => [nginx.workerPid] },
         { name: 'Tollgate gateway', url: `${tollgate.streamPrefix}${f.path}`, pids: () => [tollgate.pid] },
         { name: 'nginx + Tollgate X-Accel-Redirect', url: accelUrl(f.path), pids: accelPids },
+        { name: 'Tollgate gateway, events off', url: `${eventsOff.streamPrefix}${offFiles.get(f.path)!.path}`, pids: () => [eventsOff.pid] },
         ...floors.map(({ name, server }) => ({ name, url: `${server.base}/${TITLE}/${f.path}`, pids: () => [server.pid] })),
       ];
-      const [nginxResult, gatewayResult, accelResult, ...refResults] = await measureRounds(targets, load, opts.rounds);
+      const [nginxResult, gatewayResult, accelResult, eventsOffResult, ...refResults] = await measureRounds(targets, load, opts.rounds);
       const references = floors.map(({ name, mode }, i) => ({ name, mode, result: refResults[i]! }));
       const ratio = gatewayResult!.requestsPerCpuSec / nginxResult!.requestsPerCpuSec;
       say(`gateway/nginx per server CPU-second: ${ratio.toFixed(2)}x (target >= ${TARGET_GATEWAY}x)`);
       say(`X-Accel-Redirect (nginx + Tollgate CPU)/nginx per server CPU-second: ${(accelResult!.requestsPerCpuSec / nginxResult!.requestsPerCpuSec).toFixed(2)}x`);
-      cases.push({ label: f.label, bytes: f.size, nginx: nginxResult!, gateway: gatewayResult!, accel: accelResult!, references });
+      say(`gateway events on/off per server CPU-second: ${((gatewayResult!.requestsPerCpuSec / eventsOffResult!.requestsPerCpuSec) * 100).toFixed(1)} % (target >= 95 %)`);
+      cases.push({ label: f.label, bytes: f.size, nginx: nginxResult!, gateway: gatewayResult!, accel: accelResult!, gatewayEventsOff: eventsOffResult!, references });
     }
     return cases;
   } finally {

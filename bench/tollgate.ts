@@ -60,7 +60,7 @@ export interface StartOptions {
   readonly nodeFlags?: readonly string[];
   /** Also package DASH_TITLE with --dash from a DASH_CLIP. */
   readonly dash?: boolean;
-  /** More settings (e.g. TOLLGATE_SEND_FILE=x-accel). */
+  /** Settings on top of the defaults (e.g. TOLLGATE_SEND_FILE=x-accel, or TOLLGATE_EVENTS=off for the comparison run). */
   readonly env?: Readonly<Record<string, string>>;
 }
 

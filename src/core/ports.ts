@@ -6,6 +6,7 @@
  * in test/stores/. Times are Unix milliseconds, always passed in.
  */
 import type { AccessRules } from './access-rules.js';
+import type { Decision, DecisionEvent, EventKind } from './events.js';
 
 export interface UserRecord {
   readonly id: string;
@@ -369,6 +370,29 @@ export interface WatchtowerStore {
 }
 
 /** The durable stores together, with their lifecycle. */
+/** Which decision events to read (GET /v1/admin/events); every filter optional. */
+export interface EventFilter {
+  readonly userId?: string;
+  readonly sessionId?: string;
+  readonly kind?: EventKind;
+  readonly decision?: Decision;
+  /** Unix ms: events at or after it. */
+  readonly since?: number;
+  /** Events strictly older than this id (the next page, newest first). */
+  readonly before?: string;
+  readonly limit: number;
+}
+
+/** The decision events, as recorded (monitor/events.ts). */
+export interface EventStore {
+  /** Stores a batch in one statement; ids are unique, a repeated id is ignored. */
+  append(events: readonly DecisionEvent[]): Promise<void>;
+  /** Newest first (by id, which sorts by time). */
+  query(filter: EventFilter): Promise<DecisionEvent[]>;
+  /** Deletes events recorded before `before` (Unix ms); returns how many. */
+  prune(before: number): Promise<number>;
+}
+
 export interface DurableStores {
   readonly users: UserStore;
   readonly plans: PlanStore;
@@ -380,6 +404,7 @@ export interface DurableStores {
   readonly devices: DeviceStore;
   readonly mfa: MfaStore;
   readonly watchtower: WatchtowerStore;
+  readonly events: EventStore;
   /** Throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

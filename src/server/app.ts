@@ -27,6 +27,7 @@ import { identityRoutes } from './identity/routes.js';
 import { licenseRoutes } from './license/routes.js';
 import { playbackRoutes } from './playback/routes.js';
 import { redactText, redactUrl } from './monitor/redact.js';
+import { recordRequestEvent } from './monitor/request-events.js';
 import { webRoutes } from './web/routes.js';
 
 /** JSON bodies are small; license requests and admin calls included. */
@@ -80,6 +81,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     cors,
     security,
     metrics: services.httpMetrics,
+    recorder: services.events.recorder,
     clientIp: clientIpOf(config.trustProxy),
     blocked: (ip) => services.blocks.blocked(ip) !== undefined,
     originGuard: services.originGuard,
@@ -125,6 +127,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
 
   app.addHook('onResponse', (request, reply, done) => {
     services.httpMetrics.record(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+    recordRequestEvent(services.events.recorder, request, reply.statusCode, Number(reply.getHeader('content-length') ?? 0));
     done();
   });
 

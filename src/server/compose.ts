@@ -29,8 +29,9 @@ import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
 import { BlockList } from './monitor/block-list.js';
 import { observeCaches } from './monitor/counted-cache.js';
+import { type EventServices, openEventServices } from './monitor/event-services.js';
+import type { GeoLookup } from './monitor/events.js';
 import { MetricsRegistry } from './monitor/metrics.js';
-import type { RecordEvent } from './monitor/responses.js';
 import { Watchtower } from './monitor/watchtower.js';
 import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
@@ -69,6 +70,8 @@ export interface Services {
   readonly blocks: BlockList;
   /** Detectors, alerts and automatic responses: give it every decision event (observe). */
   readonly watchtower: Watchtower;
+  /** Decision events: the recorder every decision goes to, and the bus detectors subscribe to. */
+  readonly events: EventServices;
   /** Deletes ended sessions and logins; the server starts its timer (main.ts). */
   readonly pruner: Pruner;
   readonly now: () => number;
@@ -80,10 +83,10 @@ export interface Services {
 export interface ComposeOptions {
   /** The clock, in Unix milliseconds; tests move it. */
   readonly now?: () => number;
-  /** Where the watchtower's automatic responses are recorded as `action` events (the event recorder). */
-  readonly recordAction?: RecordEvent;
   /** Where the watchtower reports failures to store, act or deliver (stderr by default). */
   readonly warn?: (message: string) => void;
+  /** Country and network of an address for events; none known by default. */
+  readonly geo?: GeoLookup;
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Services> {
@@ -165,6 +168,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
   const proxy = new EntitlementProxy(stores, gateway, signEntitlement, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
   observeCaches(metrics, { playback_tokens: gateway.cache, entitlements: gateway.entitledAt, title_drm_keys: proxy.titleKeys });
+  const events = openEventServices(config, { store: stores.events, metrics, geo: options.geo ?? ((ip) => { const country = countryOf(ip); return country === undefined ? {} : { country }; }), now });
   const operator = new OperatorService(stores, hot, identity, now);
   const blocks = new BlockList(stores.watchtower, now);
   const watchtower = new Watchtower({
@@ -173,11 +177,17 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     operator,
     blocks,
     metrics,
-    record: options.recordAction ?? (() => undefined),
+    record: (event) => events.recorder.record(event),
     now,
     warn: options.warn ?? ((message) => process.stderr.write(`${message}\n`)),
   });
-  const pruner = new Pruner(stores, { retentionMs: config.pruneRetentionSec * 1000, intervalMs: config.pruneIntervalSec * 1000, now });
+  events.bus.subscribe({ name: 'watchtower', observe: (event) => watchtower.observe(event) });
+  const pruner = new Pruner(stores, {
+    retentionMs: config.pruneRetentionSec * 1000,
+    eventRetentionMs: config.events.retentionDays * 86_400_000,
+    intervalMs: config.pruneIntervalSec * 1000,
+    now,
+  });
 
   return {
     config,
@@ -204,11 +214,14 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     httpMetrics: new HttpMetrics(metrics),
     blocks,
     watchtower,
+    events,
     pruner,
     now,
     notices,
     async close() {
       pruner.stop();
+      // Before the stores: what is still buffered is written first.
+      await events.close();
       await Promise.allSettled([stores.close(), hot.close()]);
     },
   };

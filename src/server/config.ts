@@ -85,6 +85,8 @@ export interface Config {
   readonly readinessTimeoutMs: number;
   /** /readyz answers "not ready" when the data directory's disk has less free space, in MiB. */
   readonly diskMinFreeMb: number;
+  /** Decision events (monitor/events.ts): recording, storage, sharing, SIEM. */
+  readonly events: EventSettings;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Limits of the HTTP server's connections (applied by app.ts). */
   readonly http: HttpLimits;
@@ -96,6 +98,16 @@ export interface Config {
 
 export type BindIp = 'off' | 'exact' | 'prefix';
 const BIND_IP: readonly BindIp[] = ['off', 'exact', 'prefix'];
+export interface EventSettings {
+  /** Off: nothing is recorded (for comparison benchmarks; detectors then see nothing). */
+  readonly enabled: boolean;
+  /** Events older than this many days are deleted by the pruner. */
+  readonly retentionDays: number;
+  /** Segment requests and session-less denials are summarised per this many seconds. */
+  readonly summarySec: number;
+  /** Where each event also goes as one ECS JSON line: 'stdout', a file path, or nowhere. */
+  readonly siem: 'stdout' | { readonly file: string } | undefined;
+}
 
 export interface HttpLimits {
   /** An idle keep-alive connection is closed after this; longer than a load balancer's idle timeout. */
@@ -218,6 +230,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisTimeoutMs: read.integer('TOLLGATE_REDIS_TIMEOUT_MS', 1_000, 50, 60_000),
     readinessTimeoutMs: read.integer('TOLLGATE_READINESS_TIMEOUT_MS', 1_500, 50, 60_000),
     diskMinFreeMb: read.integer('TOLLGATE_DISK_MIN_FREE_MB', 64, 0, 1_048_576),
+    events: readEventSettings(read),
     logLevel,
     http: read.httpLimits(),
     watchtower: readWatchtowerConfig(read, problems),
@@ -246,6 +259,16 @@ const DEPRECATED_BIND_IP = 'TOLLGATE_PLAYBACK_BIND_IP';
 
 function optionalPath(path: string | undefined): string | undefined {
   return path === undefined ? undefined : resolve(path);
+}
+
+function readEventSettings(read: Reader): EventSettings {
+  const siem = read.optional('TOLLGATE_EVENTS_SIEM');
+  return {
+    enabled: read.oneOf('TOLLGATE_EVENTS', 'on', ['on', 'off'] as const) === 'on',
+    retentionDays: read.integer('TOLLGATE_EVENTS_RETENTION_DAYS', 30, 1, 3650),
+    summarySec: read.integer('TOLLGATE_EVENTS_SUMMARY_SECONDS', 10, 1, 300),
+    siem: siem === undefined ? undefined : siem === 'stdout' ? 'stdout' : { file: resolve(siem) },
+  };
 }
 
 function isWildcard(host: string): boolean {

@@ -23,9 +23,10 @@ export async function startServer(config: Config, services?: Services): Promise<
     await composed.close();
     throw listenError(error, config.host, config.port);
   }
+  composed.events.onWarning((message) => app.log.warn(message));
   composed.pruner.start(
     (pruned) => {
-      if (pruned.playbackSessions + pruned.refreshFamilies + pruned.rentals > 0) app.log.info({ pruned }, 'deleted ended sessions, logins and rentals');
+      if (pruned.playbackSessions + pruned.refreshFamilies + pruned.rentals + pruned.events > 0) app.log.info({ pruned }, 'deleted ended sessions, logins, rentals and old events');
     },
     (error) => app.log.warn({ err: error }, 'pruning ended sessions and logins failed; retrying at the next interval'),
   );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
 import { ConfigError, loadConfig, readConfig } from '../../src/server/config.js';
 
 describe('configuration', () => {
@@ -25,6 +26,16 @@ describe('configuration', () => {
     expect(loadConfig({}).playbackTokenFormat).toBe('compact');
     expect(loadConfig({ TOLLGATE_PLAYBACK_TOKEN_FORMAT: 'jwt' }).playbackTokenFormat).toBe('jwt');
     expect(() => loadConfig({ TOLLGATE_PLAYBACK_TOKEN_FORMAT: 'JWT' })).toThrow(/TOLLGATE_PLAYBACK_TOKEN_FORMAT: "JWT" must be one of compact, jwt/);
+  });
+
+  it('records events by default for 30 days, summarised per 10 s, and reads the SIEM target and bad values by name', () => {
+    expect(loadConfig({}).events).toEqual({ enabled: true, retentionDays: 30, summarySec: 10, siem: undefined });
+    const set = loadConfig({ TOLLGATE_EVENTS: 'off', TOLLGATE_EVENTS_RETENTION_DAYS: '7', TOLLGATE_EVENTS_SUMMARY_SECONDS: '5', TOLLGATE_EVENTS_SIEM: 'stdout' }).events;
+    expect(set).toEqual({ enabled: false, retentionDays: 7, summarySec: 5, siem: 'stdout' });
+    expect(loadConfig({ TOLLGATE_EVENTS_SIEM: 'events.ndjson' }).events.siem).toEqual({ file: resolve('events.ndjson') });
+    expect(() => loadConfig({ TOLLGATE_EVENTS: 'maybe', TOLLGATE_EVENTS_RETENTION_DAYS: '0', TOLLGATE_EVENTS_SUMMARY_SECONDS: '301' })).toThrow(
+      /TOLLGATE_EVENTS: [\s\S]*TOLLGATE_EVENTS_RETENTION_DAYS: [\s\S]*TOLLGATE_EVENTS_SUMMARY_SECONDS: /,
+    );
   });
 
   it('prefixes Redis keys with tollgate: unless told otherwise, and refuses a prefix that moves hash slots', () => {

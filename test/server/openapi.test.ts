@@ -323,6 +323,10 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
     },
     invalid: () => ({ method: 'DELETE', url: '/v1/admin/users/no-such-user/mfa-requirement', headers: admin }),
   },
+  'GET /v1/admin/events': {
+    valid: () => ({ method: 'GET', url: `/v1/admin/events?user_id=${f.userId}&kind=login&decision=grant&since=2020-01-01T00:00:00Z&limit=10`, headers: admin }),
+    invalid: () => ({ method: 'GET', url: '/v1/admin/events?kind=everything', headers: admin }),
+  },
 };
 
 /** The player page's files take no input: a second, conditional call must get 304. */

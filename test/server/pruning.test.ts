@@ -30,10 +30,10 @@ describe('pruning ended sessions and logins', () => {
     t.clock.now += RETENTION_SEC * 1000 - 1_000; // not yet past the retention
     live = (await refresh(live.refresh_token)).json();
     const watching = await start();
-    expect(await t.services.pruner.runOnce()).toEqual({ playbackSessions: 0, refreshFamilies: 0, rentals: 0 });
+    expect(await t.services.pruner.runOnce()).toEqual({ playbackSessions: 0, refreshFamilies: 0, rentals: 0, events: 0 });
 
     t.clock.now += 2_000;
-    expect(await t.services.pruner.runOnce()).toEqual({ playbackSessions: 1, refreshFamilies: 1, rentals: 0 });
+    expect(await t.services.pruner.runOnce()).toEqual({ playbackSessions: 1, refreshFamilies: 1, rentals: 0, events: 0 });
     const { stores } = t.services;
     expect(await stores.refreshTokens.getFamily(sidOf(loggedOut.access_token))).toBeUndefined();
     expect(await stores.playbackSessions.get(stopped.session_id)).toBeUndefined();
@@ -59,8 +59,8 @@ describe('the pruning timer', () => {
       if (calls === 2) throw new Error('database away');
       return 1;
     };
-    const stores = { playbackSessions: { prune }, refreshTokens: { prune: async () => 0 }, rentals: { prune: async () => 0 } } as unknown as DurableStores;
-    const pruner = new Pruner(stores, { retentionMs: 0, intervalMs: 300_000, now: () => 0 });
+    const stores = { playbackSessions: { prune }, refreshTokens: { prune: async () => 0 }, rentals: { prune: async () => 0 }, events: { prune: async () => 0 } } as unknown as DurableStores;
+    const pruner = new Pruner(stores, { retentionMs: 0, eventRetentionMs: 0, intervalMs: 300_000, now: () => 0 });
     const results: unknown[] = [];
     const errors: unknown[] = [];
     pruner.start((r) => results.push(r), (e) => errors.push(e));

@@ -55,6 +55,7 @@ describe('PostgreSQL', () => {
       'blocks',
       'content_keys',
       'devices',
+      'events',
       'mfa_recovery_codes',
       'mfa_step_ups',
       'plans',

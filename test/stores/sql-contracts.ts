@@ -2,6 +2,7 @@
 import type { NewSqlTarget } from './harness.js';
 import { operatorStoreContract } from './operator.contract.js';
 import { deviceStoreContract } from './devices.contract.js';
+import { eventStoreContract } from './events.contract.js';
 import { mfaStoreContract } from './mfa.contract.js';
 import { playbackSessionStoreContract } from './playback-sessions.contract.js';
 import { planStoreContract } from './plans.contract.js';
@@ -24,4 +25,5 @@ export function sqlContracts(newTarget: NewSqlTarget): void {
   deviceStoreContract(newTarget);
   mfaStoreContract(newTarget);
   watchtowerStoreContract(newTarget);
+  eventStoreContract(newTarget);
 }

@@ -7,6 +7,7 @@ import { accessInputProperties, adminTitlesSchema, emailSchema, idSchema, planSc
 import { adminDenials, json, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
 import type { AccessInput } from '../catalog/access.js';
+import { eventRoutes } from '../monitor/event-routes.js';
 import { operatorRoutes } from './operator-routes.js';
 import { watchtowerRoutes } from '../monitor/routes.js';
 import type { StreamCountBy, StreamLimitMode } from '../../core/ports.js';
@@ -138,6 +139,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
     );
     operatorRoutes(admin, services);
     watchtowerRoutes(admin, services);
+    eventRoutes(admin, services);
   });
 }
 

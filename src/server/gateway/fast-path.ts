@@ -5,13 +5,15 @@
  * full path sends. Anything else (first sight of a token, a due re-check, ranges, conditional
  * requests, manifests, keys, errors) returns false and goes through Fastify and the full
  * checks. So the fast path never decides a refusal, and it can only say yes where the full
- * path would have said yes a moment ago.
+ * path would have said yes a moment ago. It still counts and records what it serves: metrics,
+ * and the session's segment summary (a counter bump, monitor/segment-summaries.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestOrigin } from '../access/guard.js';
 import { accelHeaders } from '../edge/accel.js';
 import type { OriginGuard } from '../edge/origin-guard.js';
 import type { CorsPolicy } from '../http/cors.js';
+import type { Recorder } from '../monitor/events.js';
 import type { HttpMetrics } from '../monitor/http-metrics.js';
 import { IMMUTABLE_MEDIA, isManifest, type MediaFiles } from './files.js';
 import type { GatewayService } from './service.js';
@@ -25,6 +27,8 @@ export interface FastPathDeps {
   readonly cors: CorsPolicy;
   readonly security: Readonly<Record<string, string>>;
   readonly metrics: HttpMetrics;
+  /** Segments served here are summarised like those of the full path. */
+  readonly recorder: Recorder;
   /** The client address as the full path would see it; undefined = take the full path. */
   clientIp(request: IncomingMessage): string | undefined;
   /** Whether the address is blocked (monitor/block-list.ts): then the full path refuses it. */
@@ -59,7 +63,8 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
       userAgent: headers['user-agent'] ?? '',
       origin: requestOrigin(headers),
     });
-    const media = session && deps.files.cached(titleId, path);
+    if (session === undefined) return false;
+    const media = deps.files.cached(titleId, path);
     if (media?.bytes === undefined) return false;
 
     if (deps.accelPrefix !== undefined) {
@@ -79,6 +84,7 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
     }
     deps.metrics.record(STREAM_ROUTE, method, 200, (performance.now() - started) / 1000);
     deps.metrics.fastResponses.inc();
+    deps.recorder.segment(session, ip, path, media.size);
     return true;
   };
 }

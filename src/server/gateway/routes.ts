@@ -17,6 +17,7 @@ import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
 import { media, noContent, problems, security } from '../http/openapi.js';
 import { accelHeaders } from '../edge/accel.js';
+import { noteEvent } from '../monitor/request-events.js';
 import { isManifest, sendMediaFile, TYPES } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
@@ -88,6 +89,8 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files, edgeLinks,
       keyMatch !== null || isManifest(path),
     );
     if (!verdict.ok) fail(verdict);
+    const { id: sessionId, userId, titleId } = verdict.value;
+    noteEvent(request, { sessionId, userId, titleId });
 
     if (keyMatch !== null) {
       const key = await gateway.contentKey(verdict.value, keyMatch[1]!);

@@ -6,6 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { type Denial, type ErrorCode, TollgateError } from '../../core/errors.js';
 import { redactText } from '../monitor/redact.js';
+import { noteProblem } from '../monitor/request-events.js';
 import { isSystemOutage, STORE_RETRY_AFTER_SEC, StoreUnavailableError } from '../stores/unavailable.js';
 
 const TABLE: Record<ErrorCode, { status: number; title: string }> = {
@@ -86,7 +87,7 @@ export function problemFromError(error: unknown): { problem: Problem; retryAfter
   }
   const e = error as { statusCode?: number; validation?: unknown; message?: string; code?: string };
   if (e.validation !== undefined) {
-    return { problem: problemFor('bad_request', e.message ?? 'invalid request'), unexpected: false };
+    return { problem: problemFor('bad_request', validationDetail(e.message, e.validation)), unexpected: false };
   }
   const status = e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
@@ -94,6 +95,14 @@ export function problemFromError(error: unknown): { problem: Problem; retryAfter
     return { problem: problemFor(code, frameworkDetail(e)), unexpected: false };
   }
   return { problem: problemFor('internal', 'the server could not complete the request'), unexpected: true };
+}
+
+/** Ajv's message; for an unknown field it names the field (Ajv's own text does not). */
+function validationDetail(message: string | undefined, validation: unknown): string {
+  const first = (validation as { keyword?: string; params?: { additionalProperty?: unknown } }[] | undefined)?.[0];
+  const extra = first?.keyword === 'additionalProperties' ? first.params?.additionalProperty : undefined;
+  if (typeof extra === 'string' && /^[\w.-]{1,64}$/.test(extra)) return `${message ?? 'invalid request'}: "${extra}" is not one`;
+  return message ?? 'invalid request';
 }
 
 /** Fastify's own messages for these quote the URL (and so a token): say what is wrong instead. */
@@ -112,6 +121,7 @@ const TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token
 
 /** Every problem leaves through here; a detail never carries anything token-shaped. */
 export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: number): FastifyReply {
+  noteProblem(reply.request, problem.code);
   if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
   if (problem.code === 'unauthorized' || TOKEN_CODES.has(problem.code)) {
     // RFC 6750 §3: tell bearer clients what was wrong with their token.

@@ -1,5 +1,5 @@
 /** HTTP for identity: login, refresh, logout, the JWKS and /v1/me. Schema → one service call → HTTP. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerToken } from '../http/auth.js';
 import { fail } from '../http/problem.js';
 import { JWKS_MAX_AGE_SEC } from './access-keys.js';
@@ -7,6 +7,8 @@ import { PASSWORD_MAX_LENGTH } from './passwords.js';
 import { emailSchema, jwksSchema, meSchema, tokenPairSchema } from '../http/schemas.js';
 import { json, noContent, problems, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
+import { noteEvent } from '../monitor/request-events.js';
+import type { SignedIn } from './service.js';
 
 const refreshBody = {
   type: 'object',
@@ -45,6 +47,10 @@ const meRouteSchema = {
   response: { 200: json('the subscriber', meSchema), ...problems('unauthorized', 'invalid_token', 'token_expired', 'token_revoked') },
 };
 
+function noteSignedIn(request: FastifyRequest, { userId, deviceId }: SignedIn): void {
+  noteEvent(request, { userId, ...(deviceId !== null ? { deviceId } : {}) });
+}
+
 export function identityRoutes(app: FastifyInstance, { identity, catalog, accessKeys, rateLimiter }: Services): void {
   app.post<{ Body: { email: string; password: string; device_id?: string; device_name?: string; totp?: string } }>(
     '/v1/auth/login',
@@ -74,7 +80,8 @@ export function identityRoutes(app: FastifyInstance, { identity, catalog, access
       const { email: address, password, device_id: deviceId, device_name: deviceName, totp } = request.body;
       const verdict = await identity.login({ email: address, password, deviceId, deviceName, totp }, request.ip);
       if (!verdict.ok) fail(verdict);
-      return reply.header('cache-control', 'no-store').send(verdict.value);
+      noteSignedIn(request, verdict.value);
+      return reply.header('cache-control', 'no-store').send(verdict.value.pair);
     },
   );
 
@@ -82,7 +89,8 @@ export function identityRoutes(app: FastifyInstance, { identity, catalog, access
     await rateLimiter.enforce('refreshPerAddress', request.ip);
     const verdict = await identity.refresh(request.body.refresh_token);
     if (!verdict.ok) fail(verdict);
-    return reply.header('cache-control', 'no-store').send(verdict.value);
+    noteSignedIn(request, verdict.value);
+    return reply.header('cache-control', 'no-store').send(verdict.value.pair);
   });
 
   app.post<{ Body: { refresh_token: string } }>('/v1/auth/logout', { schema: logoutSchema }, async (request, reply) => {

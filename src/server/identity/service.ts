@@ -71,6 +71,13 @@ export interface TokenPair {
   readonly refresh_token: string;
 }
 
+/** A login or refresh granted: the pair to hand out, and whose it is (for the event). */
+export interface SignedIn {
+  readonly pair: TokenPair;
+  readonly userId: string;
+  readonly deviceId: string | null;
+}
+
 /** Who an access token speaks for. */
 export interface Principal {
   readonly userId: string;
@@ -105,7 +112,7 @@ export class IdentityService {
     this.passwordWork = new WorkGate(settings.loginConcurrency, settings.loginQueue);
   }
 
-  async login(input: LoginInput, clientIp: string): Promise<Verdict<TokenPair>> {
+  async login(input: LoginInput, clientIp: string): Promise<Verdict<SignedIn>> {
     const checked = await this.checkCredentials(normalizeEmail(input.email), input.password, input.totp, clientIp);
     if (!checked.ok) return checked;
     const { user, factor } = checked.value;
@@ -127,7 +134,7 @@ export class IdentityService {
       revokedReason: null,
     };
     await this.stores.refreshTokens.createFamily(family, hashToken(refreshToken));
-    return grant(await this.tokenPair(family, refreshToken));
+    return grant({ pair: await this.tokenPair(family, refreshToken), userId: user.id, deviceId: family.deviceId });
   }
 
   /**
@@ -179,7 +186,7 @@ export class IdentityService {
     return checked ?? 'busy';
   }
 
-  async refresh(refreshToken: string): Promise<Verdict<TokenPair>> {
+  async refresh(refreshToken: string): Promise<Verdict<SignedIn>> {
     if (!isRefreshTokenShaped(refreshToken)) return deny('invalid_token', 'not a Tollgate refresh token');
     const next = newRefreshToken();
     const outcome = await this.stores.refreshTokens.rotate(hashToken(refreshToken), hashToken(next), this.now(), this.settings.refreshReuseGraceSec * 1000);
@@ -201,7 +208,7 @@ export class IdentityService {
           await this.markRevoked(outcome.family.id);
           return deny('token_revoked', 'this account is disabled');
         }
-        return grant(await this.tokenPair(outcome.family, next));
+        return grant({ pair: await this.tokenPair(outcome.family, next), userId: user.id, deviceId: outcome.family.deviceId });
       }
     }
   }

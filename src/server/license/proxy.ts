@@ -16,7 +16,7 @@ import { type ContentKey, DEFAULT_MESSAGE_TTL_SEC, type Entitlement } from '../.
 import { CLEARKEY_CLIENT, DEFAULT_POLICIES, defaultPolicyName, policyRefusal } from '../../core/drm/policy.js';
 import type { UsagePolicy } from '../../core/drm/usage-policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import type { DurableStores } from '../../core/ports.js';
+import type { DurableStores, PlaybackSessionRecord } from '../../core/ports.js';
 import type { GatewayService, MediaRequest } from '../gateway/service.js';
 import { CountedCache } from '../monitor/counted-cache.js';
 import { openContentKey } from '../keys/content-keys.js';
@@ -29,6 +29,9 @@ import type { EntitlementSigner } from './signer.js';
  * another one over HTTP (remote-backend.ts signs it). `expect` says what the answer may hold;
  * a remote answer is checked against it.
  */
+/** Told the session a license request belongs to, once its token checks out (for its event). */
+export type SessionObserver = (session: PlaybackSessionRecord) => void;
+
 export type LicenseBackend = (entitlement: Entitlement, body: unknown, expect: ClearKeyLicenseExpectation) => Promise<Verdict<ClearKeyLicense>>;
 
 const MAX_CACHED_TITLES = 1000;
@@ -57,11 +60,11 @@ export class EntitlementProxy {
   ) {}
 
   /** A ClearKey license for the session behind the token, through a fresh entitlement message. */
-  async clearKey(request: Omit<MediaRequest, 'path'>, body: unknown): Promise<Verdict<ClearKeyLicense>> {
+  async clearKey(request: Omit<MediaRequest, 'path'>, body: unknown, onSession?: SessionObserver): Promise<Verdict<ClearKeyLicense>> {
     // A malformed CDM request is refused before any message is minted or sent anywhere.
     const parsed = parseClearKeyRequest(body);
     if (!parsed.ok) return parsed;
-    const entitlement = await this.authorize(request);
+    const entitlement = await this.authorize(request, onSession);
     if (!entitlement.ok) return entitlement;
     return this.backend(entitlement.value, body, await this.licensable(request.titleId, parsed.value));
   }
@@ -79,16 +82,17 @@ export class EntitlementProxy {
   }
 
   /** Authorizes the session and mints its signed entitlement message, for upstream DRM adapters. */
-  async entitle(request: Omit<MediaRequest, 'path'>): Promise<Verdict<string>> {
-    const entitlement = await this.authorize(request);
+  async entitle(request: Omit<MediaRequest, 'path'>, onSession?: SessionObserver): Promise<Verdict<string>> {
+    const entitlement = await this.authorize(request, onSession);
     return entitlement.ok ? grant(await this.sign(entitlement.value)) : entitlement;
   }
 
   /** Authorizes the session's license request and grants a fresh single-use entitlement for it. */
-  private async authorize(request: Omit<MediaRequest, 'path'>): Promise<Verdict<Entitlement>> {
+  private async authorize(request: Omit<MediaRequest, 'path'>, onSession?: SessionObserver): Promise<Verdict<Entitlement>> {
     // A license request is a sign of life: it keeps the stream's slot, or is refused without one.
     const session = await this.gateway.authorize({ ...request, path: 'license' }, true);
     if (!session.ok) return session;
+    onSession?.(session.value);
     // Licenses carry DRM tier keys; an HLS AES-128 session has no business asking for them.
     if (session.value.protocol !== 'dash') {
       return deny('forbidden', 'licenses are for DASH sessions; an HLS session gets its key from the playlist key URI');

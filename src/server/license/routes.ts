@@ -4,13 +4,15 @@
  * `POST /v1/license/clearkey` is the license server itself, for a proxy that runs elsewhere:
  * the entitlement message comes in X-Tollgate-Entitlement.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Verdict } from '../../core/errors.js';
 import type { ClearKeyLicense } from '../../core/drm/clearkey.js';
 import { TollgateError } from '../../core/errors.js';
 import type { Services } from '../compose.js';
 import { requestOrigin } from '../access/guard.js';
 import { fail } from '../http/problem.js';
+import { noteEvent } from '../monitor/request-events.js';
+import type { SessionObserver } from './proxy.js';
 import { DRM_SYSTEMS, type DrmSystem } from './upstream.js';
 import { documentedBody, json, media, problems, security } from '../http/openapi.js';
 import { clearKeyLicenseSchema, clearKeyRequestSchema } from '../http/schemas.js';
@@ -67,6 +69,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rate
       const verdict = await proxy.clearKey(
         { token: request.params.token, titleId: request.params.title, ip: request.ip, userAgent: request.headers['user-agent'] ?? '', origin: requestOrigin(request.headers) },
         jsonBody(request.body),
+        noteSession(request),
       );
       return sendLicense(reply, verdict);
     });
@@ -75,13 +78,16 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rate
       const system = request.params.system;
       if (!(DRM_SYSTEMS as readonly string[]).includes(system)) throw new TollgateError('not_found', `unknown DRM system "${system}"`);
       await rateLimiter.enforce('licensePerAddress', request.ip);
-      const message = await proxy.entitle({
-        token: request.params.token,
-        titleId: request.params.title,
-        ip: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        origin: requestOrigin(request.headers),
-      });
+      const message = await proxy.entitle(
+        {
+          token: request.params.token,
+          titleId: request.params.title,
+          ip: request.ip,
+          userAgent: request.headers['user-agent'] ?? '',
+          origin: requestOrigin(request.headers),
+        },
+        noteSession(request),
+      );
       if (!message.ok) fail(message);
       const challenge = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const contentType = request.headers['content-type'] ?? 'application/octet-stream';
@@ -99,6 +105,10 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rate
       return sendLicense(reply, await licenseServer.clearKey(message, jsonBody(request.body)));
     });
   });
+}
+
+function noteSession(request: FastifyRequest): SessionObserver {
+  return ({ id: sessionId, userId, titleId }) => noteEvent(request, { sessionId, userId, titleId });
 }
 
 function jsonBody(body: unknown): unknown {

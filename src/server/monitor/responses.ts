@@ -7,14 +7,14 @@
  * listed, marked dry_run, and nothing is done.
  */
 import type { Finding, ResponseKind } from '../../core/detectors/index.js';
-import type { DecisionEvent } from '../../core/events.js';
 import { ipNetworkOf } from '../../core/playback-token-ip.js';
 import type { AlertAction, WatchtowerStore } from '../../core/ports.js';
 import type { OperatorService } from '../admin/operator.js';
 import type { BlockList } from './block-list.js';
+import type { EventInput } from './events.js';
 
-/** Where action events go: the event recorder (which assigns ids). */
-export type RecordEvent = (event: Omit<DecisionEvent, 'id'>) => void;
+/** Where action events go: the event recorder (which assigns ids and times). */
+export type RecordEvent = (event: EventInput) => void;
 
 export interface ResponseDeps {
   readonly store: WatchtowerStore;
@@ -46,7 +46,6 @@ export async function respond(deps: ResponseDeps, kind: ResponseKind, f: Finding
   if (dryRun) return { action: kind, target, at, dryRun };
   const undo = await act(deps, kind, target, alertId, blockMinutes, f);
   deps.record({
-    at,
     kind: 'action',
     decision: 'deny',
     code: kind,

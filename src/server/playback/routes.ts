@@ -8,6 +8,7 @@ import { fail } from '../http/problem.js';
 import { activeStreamsSchema, entitledTitlesSchema, idSchema, playbackGrantSchema } from '../http/schemas.js';
 import { json, noContent, problems, security } from '../http/openapi.js';
 import type { Principal } from '../identity/service.js';
+import { noteEvent } from '../monitor/request-events.js';
 
 const titlesSchema = {
   summary: 'The titles the subscriber may watch',
@@ -20,6 +21,8 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, strea
   async function principal(request: FastifyRequest): Promise<Principal> {
     const verdict = await identity.authenticate(bearerToken(request));
     if (!verdict.ok) fail(verdict);
+    const { userId, deviceId } = verdict.value;
+    noteEvent(request, { userId, ...(deviceId !== null ? { deviceId } : {}) });
     return verdict.value;
   }
 
@@ -53,12 +56,14 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, strea
       const who = await principal(request);
       await rateLimiter.enforce('playbackPerUser', who.userId);
       const { title_id: titleId, protocol } = request.body;
+      noteEvent(request, { titleId });
       const verdict = await playback.start(who, { titleId, ...(protocol ? { protocol } : {}) }, {
         ip: request.ip,
         userAgent: request.headers['user-agent'] ?? '',
         origin: requestOrigin(request.headers),
       });
       if (!verdict.ok) fail(verdict);
+      noteEvent(request, { sessionId: verdict.value.response.session_id });
       if (config.tokenMode === 'cookie') {
         const secure = config.publicUrl.startsWith('https:') ? '; Secure; SameSite=None' : '; SameSite=Lax';
         reply.header(
@@ -101,7 +106,9 @@ export function playbackRoutes(app: FastifyInstance, { identity, playback, strea
       },
     },
     async (request, reply) => {
-      const verdict = await streams.heartbeat((await principal(request)).userId, request.params.session_id);
+      const { userId } = await principal(request);
+      noteEvent(request, { sessionId: request.params.session_id });
+      const verdict = await streams.heartbeat(userId, request.params.session_id);
       if (!verdict.ok) fail(verdict);
       return reply.code(204).send();
     },

@@ -11,6 +11,7 @@ import { connectCluster, connectRedis } from './redis/connect.js';
 import { RedisHotState } from './redis/hot-state.js';
 import type { SqlDatabase } from './sql/database.js';
 import { sqlDeviceStore } from './sql/devices.js';
+import { sqlEventStore } from './sql/events.js';
 import { sqlMfaStore } from './sql/mfa.js';
 import { migrate } from './sql/migrations.js';
 import { sqlPlanStore } from './sql/plans.js';
@@ -61,6 +62,7 @@ export function sqlDurableStores(db: SqlDatabase): DurableStores {
     devices: sqlDeviceStore(db),
     mfa: sqlMfaStore(db),
     watchtower: sqlWatchtowerStore(db),
+    events: sqlEventStore(db),
     async ping() {
       await db.query('SELECT 1');
     },

@@ -1,8 +1,9 @@
 /**
  * Deletes what has ended: playback sessions, refresh-token families (with their tokens) and
- * rentals that ended, expired or were revoked more than the retention ago. Threat: tables that only
- * grow, until lookups slow and the database fills (a denial of service by ordinary use), and
- * token hashes kept long after they could matter. Rows are kept for the retention first, so
+ * rentals that ended, expired or were revoked more than the retention ago, and decision events
+ * older than their own retention. Threat: tables that only grow, until lookups slow and the
+ * database fills (a denial of service by ordinary use), and token hashes kept long after they
+ * could matter. Rows are kept for the retention first, so
  * operators can still see recent sessions and logins.
  *
  * Every instance runs it on a timer; deletes are idempotent, so instances need not agree on
@@ -14,10 +15,13 @@ export interface PruneResult {
   readonly playbackSessions: number;
   readonly refreshFamilies: number;
   readonly rentals: number;
+  readonly events: number;
 }
 
 export interface PrunerOptions {
   readonly retentionMs: number;
+  /** Decision events are kept this long (TOLLGATE_EVENTS_RETENTION_DAYS). */
+  readonly eventRetentionMs: number;
   readonly intervalMs: number;
   readonly now: () => number;
 }
@@ -32,12 +36,13 @@ export class Pruner {
 
   async runOnce(): Promise<PruneResult> {
     const cutoff = this.options.now() - this.options.retentionMs;
-    const [playbackSessions, refreshFamilies, rentals] = await Promise.all([
+    const [playbackSessions, refreshFamilies, rentals, events] = await Promise.all([
       this.stores.playbackSessions.prune(cutoff),
       this.stores.refreshTokens.prune(cutoff),
       this.stores.rentals.prune(cutoff),
+      this.stores.events.prune(this.options.now() - this.options.eventRetentionMs),
     ]);
-    return { playbackSessions, refreshFamilies, rentals };
+    return { playbackSessions, refreshFamilies, rentals, events };
   }
 
   /** Runs every interval until stop(); the timer never keeps the process alive. */

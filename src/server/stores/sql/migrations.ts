@@ -152,6 +152,31 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 7,
+    statements: [
+      // Decision events (issue 11): ids sort by time, so "newest first" is the primary key backwards.
+      `CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        at BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        code TEXT,
+        user_id TEXT,
+        session_id TEXT,
+        device_id TEXT,
+        title_id TEXT,
+        ip TEXT NOT NULL,
+        country TEXT,
+        asn BIGINT,
+        count INTEGER NOT NULL,
+        detail TEXT)`,
+      'CREATE INDEX events_at ON events (at)',
+      'CREATE INDEX events_user ON events (user_id, id)',
+      'CREATE INDEX events_session ON events (session_id, id)',
+      'CREATE INDEX events_kind ON events (kind, id)',
+    ],
+  },
+  {
     version: 8,
     statements: [
       // The watchtower (issue 11): alerts, blocks, MFA step-ups, sensitive titles.

@@ -1,0 +1,105 @@
+/**
+ * The recorder: every grant and denial becomes a DecisionEvent (src/core/events.ts), with the
+ * address's country and network, and goes to its sinks: the event store (batched), the SIEM
+ * stream and the event bus the detectors read. Threats: a decision that leaves no trace (an
+ * abuser unseen), secrets copied into the trail (events carry ids, codes and small counts,
+ * never tokens, passwords or URLs), and monitoring that slows or fails requests (recording is
+ * synchronous bookkeeping; every sink is non-blocking and never throws into a request).
+ *
+ * Segments and session-less denials are summarised per interval (segment-summaries.ts).
+ */
+import type { DecisionEvent, EventKind } from '../../core/events.js';
+import { SegmentSummaries, type SegmentSession } from './segment-summaries.js';
+
+/** What a caller knows of a decision; the recorder adds id, time, country and network. */
+export type EventInput = Omit<DecisionEvent, 'id' | 'at' | 'country' | 'asn'>;
+
+/** Country and network of an address, where a database knows them. */
+export type GeoLookup = (ip: string) => { readonly country?: string; readonly asn?: number };
+
+export type EventSink = (event: DecisionEvent) => void;
+
+/** Recording off (TOLLGATE_EVENTS=off): the same calls, no work. */
+export interface Recorder {
+  record(input: EventInput): DecisionEvent | undefined;
+  segment(session: SegmentSession, ip: string, path: string, bytes: number): void;
+  /** A denial of a request that names no session or user (a junk token): summarised. */
+  anonymousDenial(kind: EventKind, code: string, ip: string): void;
+}
+
+export const offRecorder: Recorder = {
+  record: () => undefined,
+  segment: () => undefined,
+  anonymousDenial: () => undefined,
+};
+
+export class EventRecorder implements Recorder {
+  readonly #summaries = new SegmentSummaries();
+  readonly #instance = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
+  #sequence = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly sinks: readonly EventSink[],
+    private readonly geo: GeoLookup,
+    private readonly now: () => number,
+    private readonly onSinkError: (error: unknown) => void,
+  ) {}
+
+  record(input: EventInput): DecisionEvent {
+    const at = this.now();
+    const { country, asn } = this.geo(input.ip);
+    const event: DecisionEvent = {
+      ...input,
+      id: this.#nextId(at),
+      at,
+      ...(country !== undefined ? { country } : {}),
+      ...(asn !== undefined ? { asn } : {}),
+    };
+    for (const sink of this.sinks) {
+      try {
+        sink(event);
+      } catch (error) {
+        this.onSinkError(error);
+      }
+    }
+    return event;
+  }
+
+  segment(session: SegmentSession, ip: string, path: string, bytes: number): void {
+    this.#summaries.segment(session, ip, path, bytes, this.now());
+  }
+
+  anonymousDenial(kind: EventKind, code: string, ip: string): void {
+    this.#summaries.denial(kind, code, ip, this.now());
+  }
+
+  /** Records the summaries of the interval just ended. */
+  flushSummaries(): void {
+    for (const input of this.#summaries.take()) this.record(input);
+  }
+
+  lostDenials(): number {
+    return this.#summaries.lostDenials();
+  }
+
+  start(intervalMs: number): void {
+    this.#timer ??= setInterval(() => this.flushSummaries(), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.flushSummaries();
+  }
+
+  /**
+   * Sortable by time, unique across instances: time (base 36, fixed width), a sequence within
+   * this process, and a random instance tag.
+   */
+  #nextId(at: number): string {
+    this.#sequence = (this.#sequence + 1) % 36 ** 5;
+    return `${at.toString(36).padStart(9, '0')}${this.#sequence.toString(36).padStart(5, '0')}${this.#instance}`;
+  }
+}
