@@ -380,7 +380,18 @@ export interface EventFilter {
   readonly since?: number;
   /** Events strictly older than this id (the next page, newest first). */
   readonly before?: string;
+  /** Only these events (an alert's evidence). */
+  readonly ids?: readonly string[];
   readonly limit: number;
+}
+
+/** One minute's decisions (the dashboard's charts): starts and keys/licenses granted, denials of any kind. */
+export interface MinuteCounts {
+  /** Unix ms of the minute's start. */
+  readonly minute: number;
+  readonly starts: number;
+  readonly licenses: number;
+  readonly denials: number;
 }
 
 /** The decision events, as recorded (monitor/events.ts). */
@@ -389,6 +400,8 @@ export interface EventStore {
   append(events: readonly DecisionEvent[]): Promise<void>;
   /** Newest first (by id, which sorts by time). */
   query(filter: EventFilter): Promise<DecisionEvent[]>;
+  /** Per-minute counts from `since` (Unix ms), oldest first; minutes without events are left out. */
+  perMinute(since: number): Promise<MinuteCounts[]>;
   /** Deletes events recorded before `before` (Unix ms); returns how many. */
   prune(before: number): Promise<number>;
 }

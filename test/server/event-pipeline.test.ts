@@ -45,6 +45,7 @@ describe('the event store away', () => {
         stored.push(...events);
       },
       query: async () => [],
+      perMinute: async () => [],
       prune: async () => 0,
     };
     let errors = 0;

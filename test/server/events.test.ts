@@ -153,6 +153,30 @@ describe('decision events', () => {
     expect((await call('GET', '/v1/admin/events')).status).toBe(401);
   });
 
+  it('reads an alert\'s evidence back by ids, and refuses an id list that is not one', async () => {
+    const [newest, , third] = await events('?limit=3');
+    expect((await events(`?ids=${third!.id},${newest!.id}`)).map((e) => e.id)).toEqual([newest!.id, third!.id]);
+    for (const bad of ['', 'a,,b', 'A1', Array.from({ length: 201 }, (_, i) => `e${i}`).join(',')]) {
+      expect((await call('GET', `/v1/admin/events?ids=${bad}`, undefined, admin)).status, bad.slice(0, 20)).toBe(400);
+    }
+  });
+
+  it('counts starts, keys and licenses, and denials per minute for the dashboard, every minute of the last hour', async () => {
+    await t.services.events.flush();
+    const response = await call('GET', '/v1/admin/events/per-minute', undefined, admin);
+    const { minutes } = (await response.json()) as { minutes: { at: string; starts: number; licenses: number; denials: number }[] };
+    expect(minutes).toHaveLength(60);
+    expect(minutes.map((m) => Date.parse(m.at))).toEqual(minutes.map((_, i) => Date.parse(minutes[0]!.at) + i * 60_000));
+    const total = (field: 'starts' | 'licenses' | 'denials') => minutes.reduce((n, m) => n + m[field], 0);
+    const all = await events('?limit=1000');
+    const count = (match: (e: Event) => boolean) => all.filter(match).reduce((n, e) => n + (e.count as number), 0);
+    expect(total('starts')).toBe(count((e) => e.kind === 'playback_start' && e.decision === 'grant'));
+    expect(total('licenses')).toBe(count((e) => (e.kind === 'key' || e.kind === 'license') && e.decision === 'grant'));
+    expect(total('denials')).toBe(count((e) => e.decision === 'deny'));
+    expect(total('starts')).toBeGreaterThan(0);
+    expect((await call('GET', `/v1/admin/events/per-minute?since=${new Date(t.clock.now - 25 * 3_600_000).toISOString()}`, undefined, admin)).status).toBe(400);
+  });
+
   it('exports the same events as NDJSON, by Accept header or format=ndjson', async () => {
     const listed = await events('?limit=1000');
     for (const [query, headers] of [

@@ -327,6 +327,10 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
     valid: () => ({ method: 'GET', url: `/v1/admin/events?user_id=${f.userId}&kind=login&decision=grant&since=2020-01-01T00:00:00Z&limit=10`, headers: admin }),
     invalid: () => ({ method: 'GET', url: '/v1/admin/events?kind=everything', headers: admin }),
   },
+  'GET /v1/admin/events/per-minute': {
+    valid: () => ({ method: 'GET', url: '/v1/admin/events/per-minute', headers: admin }),
+    invalid: () => ({ method: 'GET', url: '/v1/admin/events/per-minute?since=2001-01-01T00:00:00Z', headers: admin }),
+  },
 };
 
 /** The player page's files take no input: a second, conditional call must get 304. */

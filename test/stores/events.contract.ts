@@ -55,6 +55,31 @@ export function eventStoreContract(newTarget: NewSqlTarget): void {
       expect(await ids({ userId: "u1' OR '1'='1", limit: 10 })).toEqual([]);
     });
 
+    it('reads the events an alert names by id, and none for an empty list', async () => {
+      const store = ctx.stores.events;
+      await store.append([event(1), event(2), event(3), event(4)]);
+      expect((await store.query({ ids: ['e000003', 'e000001', 'e999999'], limit: 10 })).map((e) => e.id)).toEqual(['e000003', 'e000001']);
+      expect(await store.query({ ids: [], limit: 10 })).toEqual([]);
+    });
+
+    it('counts starts, keys and licenses granted, and denials, per minute from a time', async () => {
+      const store = ctx.stores.events;
+      const minute = 60_000;
+      await store.append([
+        event(1, { at: 5 * minute + 1, kind: 'playback_start' }),
+        event(2, { at: 5 * minute + 2, kind: 'playback_start', decision: 'deny', code: 'stream_limit_reached' }),
+        event(3, { at: 5 * minute + 3, kind: 'license' }),
+        event(4, { at: 5 * minute + 4, kind: 'key' }),
+        event(5, { at: 7 * minute, kind: 'segment', decision: 'deny', count: 40 }),
+        event(6, { at: 7 * minute + 1, kind: 'segment', count: 100 }),
+        event(7, { at: 3 * minute, kind: 'playback_start' }),
+      ]);
+      expect(await store.perMinute(4 * minute)).toEqual([
+        { minute: 5 * minute, starts: 1, licenses: 2, denials: 1 },
+        { minute: 7 * minute, starts: 0, licenses: 0, denials: 40 },
+      ]);
+    });
+
     it('ignores a repeated id and appends large batches', async () => {
       await ctx.stores.events.append([event(1)]);
       await ctx.stores.events.append([event(1, { kind: 'key' }), ...Array.from({ length: 1_200 }, (_, i) => event(i + 2))]);

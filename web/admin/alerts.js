@@ -31,7 +31,7 @@ function alertItem(alert, onChange) {
       el('button', { type: 'button', class: 'show-evidence', onclick: () => showEvidence(alert, evidence) }, `Evidence (${alert.evidence.length})`),
       alert.session_id ? act('End stream', 'end', () => admin('DELETE', `/v1/admin/sessions/${encodeURIComponent(alert.session_id)}`)) : null,
       alert.user_id ? act('Revoke user', 'revoke', () => admin('POST', `/v1/admin/users/${encodeURIComponent(alert.user_id)}/revoke`)) : null,
-      ...alert.actions_taken.filter((a) => a.block_id).map((a) => act('Unblock', 'unblock', () => admin('DELETE', `/v1/admin/blocks/${encodeURIComponent(a.block_id)}`))),
+      ...alert.actions_taken.filter(undoable).map((a) => act(undoLabel(a), 'undo', () => admin(...undoCall(a)))),
       act('Resolve', 'resolve', () => admin('POST', `/v1/admin/alerts/${encodeURIComponent(alert.id)}/resolve`)),
     ),
     evidence,
@@ -39,7 +39,23 @@ function alertItem(alert, onChange) {
 }
 
 function actionText(action) {
-  return typeof action === 'string' ? action : [action.action, action.target].filter(Boolean).join(' ');
+  return `${action.action.replaceAll('_', ' ')} ${action.target}${action.dry_run ? ' (dry run: not done)' : ''}`;
+}
+
+/** An automatic response names the admin call that undoes it ("DELETE /v1/admin/blocks/…"); only admin calls are made. */
+function undoCall(action) {
+  const [method, path] = action.undo.split(' ');
+  return [method, path];
+}
+
+function undoable(action) {
+  if (typeof action.undo !== 'string') return false;
+  const [method, path] = undoCall(action);
+  return ['DELETE', 'POST'].includes(method) && path.startsWith('/v1/admin/');
+}
+
+function undoLabel(action) {
+  return action.action.startsWith('block') ? 'Unblock' : `Undo ${action.action.replaceAll('_', ' ')}`;
 }
 
 async function showEvidence(alert, list) {

@@ -1,11 +1,15 @@
-/** The live streams panel: counts by title, country and device, and a stream table with End. */
-import { admin } from './admin-api.js';
+/**
+ * The live streams panel: counts by title, country and device, and a stream table with End.
+ * A stream's address and country are those of its start, read from the playback_start events.
+ */
+import { admin, query } from './admin-api.js';
 import { el, fill, when } from './dom.js';
 
 const section = () => document.getElementById('streams');
 
 export async function showStreams(onChange) {
-  const { sessions } = await admin('GET', '/v1/admin/sessions');
+  const [{ sessions }, places] = await Promise.all([admin('GET', '/v1/admin/sessions'), startPlaces()]);
+  for (const stream of sessions) Object.assign(stream, places.get(stream.session_id));
   const root = section();
   root.querySelector('.count').textContent = `(${sessions.length})`;
   for (const list of root.querySelectorAll('ul[data-group]')) fill(list, groups(sessions, list.dataset.group));
@@ -25,6 +29,13 @@ export async function showStreams(onChange) {
       ),
     ),
   );
+}
+
+/** session id → {ip, country} of the last day's granted starts (newest 1000). */
+async function startPlaces() {
+  const since = new Date(Date.now() - 24 * 3_600_000).toISOString();
+  const { events } = await admin('GET', `/v1/admin/events${query({ kind: 'playback_start', decision: 'grant', since, limit: 1000 })}`);
+  return new Map(events.filter((e) => e.session_id).map((e) => [e.session_id, { ip: e.ip, country: e.country }]));
 }
 
 function deviceLabel(stream) {

@@ -47,8 +47,13 @@ interface EventQuery {
   since?: string;
   before?: string;
   limit?: string;
+  ids?: string;
   format?: 'json' | 'ndjson';
 }
+
+/** An alert's evidence is read back with ids=; more than this many is a bad request. */
+const MAX_IDS = 200;
+const ID_LIST = `^[0-9a-z]{1,40}(,[0-9a-z]{1,40}){0,${MAX_IDS - 1}}$`;
 
 const schema = {
   summary: 'Decision events, newest first (NDJSON export with Accept: application/x-ndjson or format=ndjson)',
@@ -65,6 +70,7 @@ const schema = {
       since: { type: 'string', maxLength: 40, description: 'ISO 8601 time: events at or after it' },
       before: { type: 'string', pattern: '^[0-9a-z]{1,40}$', description: 'an event id: events older than it (the next page)' },
       limit: { type: 'string', pattern: '^[0-9]{1,8}$', description: `at most this many (JSON: default ${JSON_DEFAULT_LIMIT}, up to ${JSON_MAX_LIMIT}; NDJSON: default ${EXPORT_DEFAULT_LIMIT})` },
+      ids: { type: 'string', pattern: ID_LIST, description: `only these events (comma-separated ids, at most ${MAX_IDS}): an alert's evidence` },
       format: { type: 'string', enum: ['json', 'ndjson'] },
     },
   },
@@ -100,7 +106,56 @@ export function eventJson(e: DecisionEvent): Record<string, unknown> {
   };
 }
 
-export function eventRoutes(app: FastifyInstance, { stores }: Services): void {
+const MINUTE = 60_000;
+/** The charts look back at most this far. */
+const PER_MINUTE_MAX_MS = 24 * 60 * MINUTE;
+
+const perMinuteSchema = {
+  summary: "Per minute: playback starts and keys/licenses granted, and denials (the dashboard's charts)",
+  tags: ['admin'],
+  security: security.adminToken,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { since: { type: 'string', maxLength: 40, description: 'ISO 8601 time, at most 24 h ago (default: an hour ago)' } },
+  },
+  response: {
+    200: {
+      description: 'every minute from since to now, oldest first, with zeros where nothing happened',
+      content: {
+        'application/json': {
+          schema: openObject(['minutes'], {
+            minutes: {
+              type: 'array',
+              items: openObject(['at', 'starts', 'licenses', 'denials'], {
+                at: { type: 'string', format: 'date-time' },
+                starts: { type: 'integer' },
+                licenses: { type: 'integer', description: 'AES-128 keys and licenses granted' },
+                denials: { type: 'integer', description: 'refusals of any kind, summaries counted by the requests they stand for' },
+              }),
+            },
+          }),
+        },
+      },
+    },
+    ...adminDenials('bad_request'),
+  },
+};
+
+export function eventRoutes(app: FastifyInstance, { stores, now }: Services): void {
+  app.get<{ Querystring: { since?: string } }>('/v1/admin/events/per-minute', { schema: perMinuteSchema }, async (request, reply) => {
+    const to = Math.floor(now() / MINUTE) * MINUTE;
+    const since = request.query.since === undefined ? to - 59 * MINUTE : Math.floor(parseTime(request.query.since) / MINUTE) * MINUTE;
+    if (since > to || to - since > PER_MINUTE_MAX_MS) throw new TollgateError('bad_request', 'since must be a time in the last 24 hours');
+    const counted = new Map((await stores.events.perMinute(since)).map((m) => [m.minute, m]));
+    const minutes = [];
+    for (let at = since; at <= to; at += MINUTE) {
+      const m = counted.get(at);
+      minutes.push({ at: new Date(at).toISOString(), starts: m?.starts ?? 0, licenses: m?.licenses ?? 0, denials: m?.denials ?? 0 });
+    }
+    return reply.header('cache-control', 'no-store').send({ minutes });
+  });
+
   app.get<{ Querystring: EventQuery }>('/v1/admin/events', { schema }, async (request, reply) => {
     const query = request.query;
     const ndjson = query.format === 'ndjson' || (query.format === undefined && (request.headers.accept ?? '').includes(NDJSON));
@@ -114,11 +169,7 @@ export function eventRoutes(app: FastifyInstance, { stores }: Services): void {
 }
 
 function filterOf(query: EventQuery, limit: number): EventFilter {
-  let since: number | undefined;
-  if (query.since !== undefined) {
-    since = /^\d{4}-\d\d-\d\dT/.test(query.since) ? Date.parse(query.since) : NaN;
-    if (Number.isNaN(since)) throw new TollgateError('bad_request', 'since must be an ISO 8601 time, like 2026-01-31T12:00:00Z');
-  }
+  const since = query.since === undefined ? undefined : parseTime(query.since);
   return {
     limit,
     ...(query.user_id !== undefined ? { userId: query.user_id } : {}),
@@ -127,7 +178,14 @@ function filterOf(query: EventQuery, limit: number): EventFilter {
     ...(query.decision !== undefined ? { decision: query.decision as 'grant' | 'deny' } : {}),
     ...(since !== undefined ? { since } : {}),
     ...(query.before !== undefined ? { before: query.before } : {}),
+    ...(query.ids !== undefined ? { ids: query.ids.split(',') } : {}),
   };
+}
+
+function parseTime(text: string): number {
+  const at = /^\d{4}-\d\d-\d\dT/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(at)) throw new TollgateError('bad_request', 'since must be an ISO 8601 time, like 2026-01-31T12:00:00Z');
+  return at;
 }
 
 /** Page by page, newest first, each page continuing before the last id of the one before. */

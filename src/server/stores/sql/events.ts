@@ -3,7 +3,7 @@
  * one row per request); filters are parameters, never text in the statement.
  */
 import type { DecisionEvent, EventKind, Decision } from '../../../core/events.js';
-import type { EventFilter, EventStore } from '../../../core/ports.js';
+import type { EventFilter, EventStore, MinuteCounts } from '../../../core/ports.js';
 import type { SqlDatabase } from './database.js';
 
 interface EventRow {
@@ -87,12 +87,29 @@ export function sqlEventStore(db: SqlDatabase): EventStore {
       if (filter.decision !== undefined) add('decision = ?', filter.decision);
       if (filter.since !== undefined) add('at >= ?', filter.since);
       if (filter.before !== undefined) add('id < ?', filter.before);
+      if (filter.ids !== undefined) {
+        const first = params.length + 1;
+        params.push(...filter.ids);
+        where.push(filter.ids.length === 0 ? 'FALSE' : `id IN (${filter.ids.map((_, i) => `$${first + i}`).join(', ')})`);
+      }
       params.push(filter.limit);
       const rows = await db.query<EventRow>(
         `SELECT ${COLUMNS} FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
         params,
       );
       return rows.map(toEvent);
+    },
+    async perMinute(since) {
+      // Integer division in both dialects: at is a BIGINT of Unix ms.
+      const rows = await db.query<{ minute: number | string; starts: number | string; licenses: number | string; denials: number | string }>(
+        `SELECT at / 60000 AS minute,
+           SUM(CASE WHEN kind = 'playback_start' AND decision = 'grant' THEN count ELSE 0 END) AS starts,
+           SUM(CASE WHEN kind IN ('key', 'license') AND decision = 'grant' THEN count ELSE 0 END) AS licenses,
+           SUM(CASE WHEN decision = 'deny' THEN count ELSE 0 END) AS denials
+         FROM events WHERE at >= $1 GROUP BY at / 60000 ORDER BY minute`,
+        [since],
+      );
+      return rows.map((r): MinuteCounts => ({ minute: Number(r.minute) * 60_000, starts: Number(r.starts), licenses: Number(r.licenses), denials: Number(r.denials) }));
     },
     async prune(before) {
       // In bounded chunks: a month of events is too many rows for one statement's answer.
