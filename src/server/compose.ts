@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { DurableStores, HotState } from '../core/ports.js';
 import { AccessGuard } from './access/guard.js';
-import { loadCountryLookup } from './access/geo.js';
+import { type AsnLookup, type CountryLookup, loadAsnLookup, loadCountryLookup } from './access/geo.js';
 import { OperatorService } from './admin/operator.js';
 import { CatalogService } from './catalog/service.js';
 import { recoverStaging } from './catalog/staging-area.js';
@@ -104,6 +104,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const sealer = createSealer(masterKey);
   // Before any store opens: an unreadable country database is a configuration error (exit 78).
   const countryOf = await loadCountryLookup(config.geoipDb);
+  const asnOf = await loadAsnLookup(config.asnDb);
   const stores = await (config.databaseUrl === undefined
     ? openStore('the embedded database', 'TOLLGATE_DATA_DIR', config.dataDir, () => openDurableStores({ dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs }))
     : openStore('PostgreSQL', 'TOLLGATE_DATABASE_URL', config.databaseUrl, () =>
@@ -168,7 +169,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
   const proxy = new EntitlementProxy(stores, gateway, signEntitlement, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
   observeCaches(metrics, { playback_tokens: gateway.cache, entitlements: gateway.entitledAt, title_drm_keys: proxy.titleKeys });
-  const events = openEventServices(config, { store: stores.events, metrics, geo: options.geo ?? ((ip) => { const country = countryOf(ip); return country === undefined ? {} : { country }; }), now });
+  const events = openEventServices(config, { store: stores.events, metrics, geo: options.geo ?? placeOf(countryOf, asnOf), now });
   const operator = new OperatorService(stores, hot, identity, now);
   const blocks = new BlockList(stores.watchtower, now);
   const watchtower = new Watchtower({
@@ -244,4 +245,13 @@ function openSharedHotState(config: Config, now: () => number): Promise<HotState
   const redisUrl = config.redisUrl;
   if (redisUrl !== undefined) return openStore('Redis', 'TOLLGATE_REDIS_URL', redisUrl, () => openHotState({ ...common, redisUrl }));
   return openHotState({ timeoutMs: config.redisTimeoutMs, now });
+}
+
+/** Country and network of an address for events, from the databases that know them. */
+function placeOf(countryOf: CountryLookup, asnOf: AsnLookup): GeoLookup {
+  return (ip) => {
+    const country = countryOf(ip);
+    const asn = asnOf(ip);
+    return { ...(country !== undefined ? { country } : {}), ...(asn !== undefined ? { asn } : {}) };
+  };
 }

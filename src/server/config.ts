@@ -64,6 +64,8 @@ export interface Config {
   readonly bindIp: BindIp;
   /** The operator's MaxMind country database (.mmdb); undefined = the CC0 one shipped through npm. */
   readonly geoipDb: string | undefined;
+  /** An ASN .mmdb database for the network of events and detectors (none by default). */
+  readonly asnDb: string | undefined;
   readonly playbackBindUserAgent: boolean;
   /** Memory for packaged media files the gateway keeps in memory, in MiB. */
   readonly mediaCacheMb: number;
@@ -220,6 +222,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     pruneIntervalSec: read.integer('TOLLGATE_PRUNE_INTERVAL', 300, 10, 86400),
     bindIp: read.oneOf('TOLLGATE_BIND_IP', read.oneOf(DEPRECATED_BIND_IP, 'prefix', BIND_IP), BIND_IP),
     geoipDb: optionalPath(read.optional('TOLLGATE_GEOIP_DB')),
+    asnDb: optionalPath(read.optional('TOLLGATE_ASN_DB')),
     playbackBindUserAgent: read.oneOf('TOLLGATE_PLAYBACK_BIND_UA', 'false', ['true', 'false'] as const) === 'true',
     mediaCacheMb: read.integer('TOLLGATE_MEDIA_CACHE_MB', 256, 0, 65536),
     licenseServerUrl: read.optionalUrl('TOLLGATE_LICENSE_SERVER_URL', ['http:', 'https:']),

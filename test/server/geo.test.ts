@@ -1,14 +1,16 @@
 /**
  * The country lookup: the shipped CC0 database by default, or the operator's MaxMind file
  * (TOLLGATE_GEOIP_DB), in either record shape; an unusable file stops the start with exit 78.
+ * The network lookup: the operator's ASN file (TOLLGATE_ASN_DB), which events then carry.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countryOfRecord, loadCountryLookup } from '../../src/server/access/geo.js';
+import { countryOfRecord, loadAsnLookup, loadCountryLookup } from '../../src/server/access/geo.js';
 import { StartupError } from '../../src/server/startup-error.js';
 import { writeMmdb } from '../support/mmdb.js';
+import { ADMIN_TOKEN, seedSubscriber, startTestApp } from '../support/app.js';
 
 describe('country lookup', () => {
   let dir: string;
@@ -52,6 +54,49 @@ describe('country lookup', () => {
       expect(error, file).toBeInstanceOf(StartupError);
       expect((error as StartupError).exitCode).toBe(78);
       expect((error as Error).message).toContain(`TOLLGATE_GEOIP_DB=${file}`);
+      expect((error as Error).message).toContain(says);
+    }
+  });
+});
+
+describe('network (ASN) lookup', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-asn-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('gives events the network and country of the address behind a trusted proxy', async () => {
+    const file = join(dir, 'GeoLite2-ASN.mmdb');
+    await writeFile(file, writeMmdb('GeoLite2-ASN', { '8.8.8.0/24': { autonomous_system_number: 15169, autonomous_system_organization: 'GOOGLE' } }));
+    const t = await startTestApp({ env: { TOLLGATE_ASN_DB: file, TOLLGATE_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const viewer = await seedSubscriber(t.app, { titles: '*' });
+      for (const ip of ['8.8.8.8', '81.2.69.142', '10.0.0.1']) {
+        const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'x-forwarded-for': ip }, payload: { email: viewer.email, password: viewer.password } });
+        expect(res.statusCode).toBe(200);
+      }
+      await t.services.events.flush();
+      const { events } = (await t.app.inject({ method: 'GET', url: '/v1/admin/events?kind=login', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+      const byIp = new Map((events as { ip: string; asn?: number; country?: string }[]).map((e) => [e.ip, e]));
+      expect(byIp.get('8.8.8.8')).toMatchObject({ asn: 15169, country: 'US' });
+      expect(byIp.get('81.2.69.142')).toMatchObject({ country: 'GB' });
+      expect(byIp.get('81.2.69.142')!.asn).toBeUndefined();
+      expect(byIp.get('10.0.0.1')!.asn).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('knows no network without a database, and refuses a file that is not an ASN database (exit 78)', async () => {
+    expect((await loadAsnLookup(undefined))('8.8.8.8')).toBeUndefined();
+    const country = join(dir, 'GeoLite2-Country.mmdb');
+    await writeFile(country, writeMmdb('GeoLite2-Country', { '8.8.8.0/24': { country: { iso_code: 'US' } } }));
+    for (const [file, says] of [[join(dir, 'missing.mmdb'), 'ENOENT'], [country, 'not an ASN one']] as const) {
+      const error = await loadAsnLookup(file).catch((e: unknown) => e);
+      expect(error, file).toBeInstanceOf(StartupError);
+      expect((error as StartupError).exitCode).toBe(78);
+      expect((error as Error).message).toContain(`TOLLGATE_ASN_DB=${file}`);
       expect((error as Error).message).toContain(says);
     }
   });
