@@ -42,6 +42,8 @@ export interface RenditionJob {
   readonly playlist?: string;
   readonly keyId: string;
   readonly key: Uint8Array;
+  /** Sub-folder of outDir for the segments (a watermark variant, "a" or "b"); the playlist still names them bare. */
+  readonly segmentDir?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -57,14 +59,15 @@ export async function encryptHlsRendition(job: RenditionJob): Promise<EncryptedR
   const playlist = job.playlist ?? 'index.m3u8';
   const clearPlaylist = join(job.clearDir, playlist);
   const segments = parseMediaPlaylist((await readSample(clearPlaylist)).toString('utf8'), clearPlaylist);
-  await mkdir(job.outDir, { recursive: true });
+  const segmentDir = join(job.outDir, job.segmentDir ?? '');
+  await mkdir(segmentDir, { recursive: true });
   const measured = [];
   for (const [index, segment] of segments.entries()) {
     job.signal?.throwIfAborted();
     const clear = await readSample(join(job.clearDir, segment.uri));
     const encrypted = encryptSegment(clear, job.key, BigInt(index));
     // 'wx': a playlist naming one file twice must not make two segments share bytes.
-    await writeFile(join(job.outDir, segment.uri), encrypted, { flag: 'wx' });
+    await writeFile(join(segmentDir, segment.uri), encrypted, { flag: 'wx' });
     measured.push({ durationSec: segment.durationSec, bytes: encrypted.length });
   }
   await writeFile(join(job.outDir, playlist), formatMediaPlaylist(segments, `../keys/${job.keyId}`));
