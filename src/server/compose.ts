@@ -22,6 +22,7 @@ import { remoteBackend } from './license/remote-backend.js';
 import { LicenseServer } from './license/server.js';
 import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
 import { MediaFiles } from './gateway/files.js';
+import { VariantSelector } from './gateway/variants.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
 import { MetricsRegistry } from './monitor/metrics.js';
@@ -48,6 +49,8 @@ export interface Services {
   readonly streams: StreamLimiter;
   readonly gateway: GatewayService;
   readonly mediaFiles: MediaFiles;
+  /** Which watermark variant (A/B) each session gets per segment. */
+  readonly variants: VariantSelector;
   readonly communicationKeys: CommunicationKeyRing;
   readonly licenseServer: LicenseServer;
   readonly proxy: EntitlementProxy;
@@ -162,6 +165,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     streams,
     gateway,
     mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20, now),
+    variants: new VariantSelector(stores, sealer, now),
     communicationKeys,
     licenseServer,
     proxy,

@@ -13,6 +13,7 @@ import type { CorsPolicy } from '../http/cors.js';
 import type { HttpMetrics } from '../monitor/http-metrics.js';
 import { IMMUTABLE_MEDIA, isManifest, type MediaFiles } from './files.js';
 import type { GatewayService } from './service.js';
+import type { VariantSelector } from './variants.js';
 
 const PREFIX = '/v1/stream/';
 export const STREAM_ROUTE = '/v1/stream/:token/:title/*';
@@ -20,6 +21,7 @@ export const STREAM_ROUTE = '/v1/stream/:token/:title/*';
 export interface FastPathDeps {
   readonly gateway: GatewayService;
   readonly files: MediaFiles;
+  readonly variants: VariantSelector;
   readonly cors: CorsPolicy;
   readonly security: Readonly<Record<string, string>>;
   readonly metrics: HttpMetrics;
@@ -50,7 +52,9 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
       userAgent: headers['user-agent'] ?? '',
       origin: requestOrigin(headers),
     });
-    const media = session && deps.files.cached(titleId, path);
+    // A watermarked title's segment is the session's variant, as on the full path.
+    const served = session && deps.variants.cachedPath(titleId, session.id, path);
+    const media = served ? deps.files.cached(titleId, served) : undefined;
     if (media?.bytes === undefined) return false;
 
     response.writeHead(200, {

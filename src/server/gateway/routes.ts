@@ -64,7 +64,7 @@ export function gatewayRoutes(app: FastifyInstance, services: Services): void {
   });
 }
 
-function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services) {
+function mediaHandler({ gateway, sealer, playback, mediaFiles: files, variants }: Services) {
   return async (
     request: FastifyRequest<{ Params: { title: string; '*': string } }>,
     reply: FastifyReply,
@@ -89,7 +89,10 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files }: Services
         .send(Buffer.from(openContentKey(sealer, key.value.kid, key.value.sealed)));
     }
 
-    const media = await files.get(title, path);
+    // A watermarked title's segment: this session's variant (gateway/variants.ts).
+    const served = await variants.servedPath(title, verdict.value.id, path);
+    if (served === null) throw new TollgateError('not_found', 'no such file in this title');
+    const media = await files.get(title, served);
     if (!isManifest(path)) return sendMediaFile(request, reply, media);
     // Manifests: short private caching, since they are per session. An MPD's license URL
     // becomes this session's license_url; in query mode every URI also gets the token.
