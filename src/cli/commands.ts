@@ -11,6 +11,7 @@ import { exportCpix } from './keys-export.js';
 import { packageTitle, progressBar } from './package.js';
 import { OPERATOR_COMMANDS } from './operator.js';
 import { TITLE_COMMANDS } from './titles.js';
+import { TRACE_COMMANDS } from './trace.js';
 
 export const COMMANDS: readonly Command[] = [
   {
@@ -228,6 +229,7 @@ export const COMMANDS: readonly Command[] = [
   },
   ...OPERATOR_COMMANDS,
   ...TITLE_COMMANDS,
+  ...TRACE_COMMANDS,
   cdnSign,
 ];
 

@@ -24,6 +24,8 @@ export interface PackageInput {
   readonly protocols?: readonly ('hls' | 'dash')[];
   /** DASH key rotation: a new key per tier every this many seconds. */
   readonly rotationSec?: number;
+  /** Segment length in seconds, 2–4 (default 4). */
+  readonly segmentSec?: number;
   /** Forensic A/B watermarking (HLS only): each video rendition in variants A and B. */
   readonly watermark?: boolean;
   /** Replace the existing title of this id (its sessions end; its old files and keys go). */
@@ -46,7 +48,7 @@ export function packageTitle(services: Services, input: PackageInput, onProgress
           packager: (dir, keyFor) => {
             const { kid, key } = keyFor(HLS_KEY_LABEL);
             const watermarkKey = input.watermark === true ? keyFor(WATERMARK_KEY_LABEL).key : undefined;
-            return packageHls({ input: input.file, outDir: dir, keyId: kid, key, watermarkKey, ...(progress ? { onProgress: progress } : {}) });
+            return packageHls({ input: input.file, outDir: dir, keyId: kid, key, watermarkKey, segmentSec: input.segmentSec, ...(progress ? { onProgress: progress } : {}) });
           },
         }
       : {

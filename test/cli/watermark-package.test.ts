@@ -43,6 +43,18 @@ describe('tollgate package --watermark', () => {
     expect(cpix.stdout).not.toContain(watermarkKid!);
   }, 300_000);
 
+  it('traces: refuses an unknown title and a missing leak file; with no sessions names nobody', async () => {
+    const unknown = await tollgate('trace', join(dataDir, 'clip.mp4'), '--title', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('title "nope" does not exist');
+    const missing = await tollgate('trace', join(dataDir, 'no-such.mp4'), '--title', 'wm');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no-such.mp4');
+    const none = await tollgate('trace', join(dataDir, 'clip.mp4'), '--title', 'wm');
+    expect(none.code, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout)).toMatchObject({ title_id: 'wm', sessions_compared: 0, candidates: [] });
+  }, 120_000);
+
   it('refuses --watermark with --dash', async () => {
     const res = await tollgate('package', join(dataDir, 'clip.mp4'), '--title', 'wm2', '--watermark', '--dash');
     expect(res.code).toBe(2);

@@ -5,7 +5,7 @@
  * rendition and writes ciphertext and the playlist; the key itself is never written (the
  * server serves it at ../keys/<kid> from its key store, to live, entitled sessions only).
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MediaError } from '../ffmpeg.js';
@@ -31,6 +31,12 @@ export function sequenceIv(sequence: bigint): Buffer {
 export function encryptSegment(clear: Uint8Array, key: Uint8Array, sequence: bigint): Buffer {
   const cipher = createCipheriv('aes-128-cbc', key, sequenceIv(sequence));
   return Buffer.concat([cipher.update(clear), cipher.final()]);
+}
+
+/** The clear segment back, for Tollgate's own reading of its media (the watermark tracer). */
+export function decryptSegment(encrypted: Uint8Array, key: Uint8Array, sequence: bigint): Buffer {
+  const decipher = createDecipheriv('aes-128-cbc', key, sequenceIv(sequence));
+  return Buffer.concat([decipher.update(encrypted), decipher.final()]);
 }
 
 export interface RenditionJob {

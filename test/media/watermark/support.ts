@@ -20,7 +20,7 @@ export async function niceFfmpeg(args: string[]): Promise<string> {
  * 47.5 dB: see docs/WATERMARK.md.)
  */
 export async function gradientClip(file: string, seconds: number, size = '640x360'): Promise<void> {
-  await niceFfmpeg(['-f', 'lavfi', '-i', `gradients=s=${size}:r=25:d=${seconds}:speed=0.01`, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', file]);
+  await niceFfmpeg(['-f', 'lavfi', '-i', `gradients=s=${size}:r=25:d=${seconds}:speed=0.03`, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', file]);
 }
 
 /** A rendition's segments, decrypted and concatenated as served; `variantOf(n)` picks a, b or none per segment. */
