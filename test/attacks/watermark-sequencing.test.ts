@@ -2,7 +2,8 @@
  * Watermark sequencing (issue 13). Threats, each tried on the full path and the fast path, in
  * path, query and cookie token modes:
  * - a session gets one fixed variant sequence from its payload: for segment n, A or B by its
- *   bit n, in every mode and on every repeat (a viewer cannot re-ask until the other comes);
+ *   bit n, in every mode and on every repeat (a viewer cannot re-ask until the other comes),
+ *   marked private so that no shared cache hands one session's variant to another;
  * - a viewer asks for the variant folders directly (both variants would let them average the
  *   mark away or frame another session): 404;
  * - sessions compare manifests to find the variants: the playlists are the same for all.
@@ -70,6 +71,7 @@ describe('watermark sequencing at the gateway', () => {
   const fetchBytes = async (url: string, headers: Record<string, string> = {}) => {
     const res = await fetch(url, { headers });
     expect(res.status, url).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('private, max-age=86400, immutable');
     return [...Buffer.from(await res.arrayBuffer())];
   };
 

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestOrigin } from '../access/guard.js';
 import type { CorsPolicy } from '../http/cors.js';
 import type { HttpMetrics } from '../monitor/http-metrics.js';
-import { IMMUTABLE_MEDIA, isManifest, type MediaFiles } from './files.js';
+import { IMMUTABLE_MEDIA, isManifest, type MediaFiles, SESSION_MEDIA } from './files.js';
 import type { GatewayService } from './service.js';
 import type { VariantSelector } from './variants.js';
 
@@ -60,7 +60,7 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
     response.writeHead(200, {
       ...deps.security,
       ...deps.cors(headers.origin),
-      ...IMMUTABLE_MEDIA,
+      ...(served === path ? IMMUTABLE_MEDIA : SESSION_MEDIA),
       'content-type': media.type,
       'content-length': media.size,
       etag: media.etag,

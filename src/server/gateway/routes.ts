@@ -16,7 +16,7 @@ import { requestOrigin } from '../access/guard.js';
 import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
 import { media, noContent, problems, security } from '../http/openapi.js';
-import { isManifest, sendMediaFile, TYPES } from './files.js';
+import { isManifest, sendMediaFile, SESSION_MEDIA, TYPES } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
 const KEY_PATH = /^hls\/keys\/([0-9a-f]{32})$/;
@@ -93,7 +93,7 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files, variants }
     const served = await variants.servedPath(title, verdict.value.id, path);
     if (served === null) throw new TollgateError('not_found', 'no such file in this title');
     const media = await files.get(title, served);
-    if (!isManifest(path)) return sendMediaFile(request, reply, media);
+    if (!isManifest(path)) return sendMediaFile(request, reply, media, served === path ? undefined : SESSION_MEDIA);
     // Manifests: short private caching, since they are per session. An MPD's license URL
     // becomes this session's license_url; in query mode every URI also gets the token.
     const text = (media.bytes ?? (await readFile(media.file))).toString('utf8');
