@@ -8,6 +8,7 @@ import { adminDenials, json, security } from '../http/openapi.js';
 import type { Services } from '../compose.js';
 import type { AccessInput } from '../catalog/access.js';
 import { operatorRoutes } from './operator-routes.js';
+import { traceRoutes } from './trace-routes.js';
 import type { StreamCountBy, StreamLimitMode } from '../../core/ports.js';
 
 /** The access rules as the API spells them. */
@@ -136,6 +137,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       },
     );
     operatorRoutes(admin, services);
+    traceRoutes(admin, services);
   });
 }
 
