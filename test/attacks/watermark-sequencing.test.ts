@@ -6,7 +6,8 @@
  *   marked private so that no shared cache hands one session's variant to another;
  * - a viewer asks for the variant folders directly (both variants would let them average the
  *   mark away or frame another session): 404;
- * - sessions compare manifests to find the variants: the playlists are the same for all.
+ * - sessions compare manifests to find the variants: the playlists are the same for all;
+ * - a viewer asks the AES-128 key route for the title's watermark key: 404, like any non-HLS key.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -110,6 +111,15 @@ describe('watermark sequencing at the gateway', () => {
       expect((await fetch(`${base}/v1/media/film/hls/${path}?tg=${s.token}`)).status).toBe(404);
       expect((await fetch(`${base}/v1/media/film/hls/${path}`, { headers: { cookie: `tg=${s.token}` } })).status).toBe(404);
     }
+  });
+
+  it('never hands out the watermark key through the AES-128 key route', async () => {
+    const record = (await t.services.stores.titles.contentKeys('film')).find((k) => k.label === 'watermark')!;
+    const s = sessions[0]!;
+    const res = await fetch(s.manifest.replace('master.m3u8', `keys/${record.kid}`));
+    expect(res.status).toBe(404);
+    const hls = (await t.services.stores.titles.contentKeys('film')).find((k) => k.label === 'hls')!;
+    expect((await fetch(s.manifest.replace('master.m3u8', `keys/${hls.kid}`))).status).toBe(200);
   });
 
   it('gives every session the same playlists', async () => {
