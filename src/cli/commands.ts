@@ -11,6 +11,7 @@ import { exportCpix } from './keys-export.js';
 import { packageTitle, progressBar } from './package.js';
 import { OPERATOR_COMMANDS } from './operator.js';
 import { TITLE_COMMANDS } from './titles.js';
+import { TRACE_COMMANDS } from './trace.js';
 
 export const COMMANDS: readonly Command[] = [
   {
@@ -103,10 +104,11 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'package',
-    usage: 'package INPUT --title ID [--name "Name"] [--hls] [--dash [--rotate SECONDS]] [--replace]',
+    usage: 'package INPUT --title ID [--name "Name"] [--hls [--watermark]] [--dash [--rotate SECONDS]] [--replace]',
     summary:
       'package and encrypt a video file (HLS AES-128 by default; DASH CENC with a key per tier), register the title; ' +
-      '--replace swaps an existing title for the new version once it is ready, ending its sessions',
+      '--replace swaps an existing title for the new version once it is ready, ending its sessions; ' +
+      '--watermark packages forensic A/B variants of each HLS rendition (HLS only)',
     run: async (args, config) => {
       const { values: v, positionals } = parse(
         args,
@@ -117,10 +119,13 @@ export const COMMANDS: readonly Command[] = [
           dash: { type: 'boolean' },
           rotate: { type: 'string' },
           replace: { type: 'boolean' },
+          watermark: { type: 'boolean' },
         },
         1,
       );
       const id = required(v, 'title');
+      // A DASH rendition beside it would be an unmarked copy of the same title.
+      if (v.watermark === true && v.dash === true) throw new UsageError('--watermark is HLS only: leave out --dash');
       if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--title may use letters, digits, . _ - (max 64)');
       const name = typeof v.name === 'string' && v.name !== '' ? v.name : id;
       // HLS by default; --dash alone packages DASH only, --hls --dash both.
@@ -136,6 +141,7 @@ export const COMMANDS: readonly Command[] = [
           file: positionals[0]!,
           protocols,
           replace: v.replace === true,
+          watermark: v.watermark === true,
           ...(rotationSec !== undefined ? { rotationSec } : {}),
         };
         const verdict = await packageTitle(services, input, progressBar(`packaging ${id}`));
@@ -223,6 +229,7 @@ export const COMMANDS: readonly Command[] = [
   },
   ...OPERATOR_COMMANDS,
   ...TITLE_COMMANDS,
+  ...TRACE_COMMANDS,
   cdnSign,
 ];
 

@@ -6,7 +6,7 @@
  */
 import { buildCpix } from '../core/cpix.js';
 import { hexToBytes } from '../core/drm/kid.js';
-import { HLS_KEY_LABEL } from '../core/drm/policy.js';
+import { HLS_KEY_LABEL, WATERMARK_KEY_LABEL } from '../core/drm/policy.js';
 import { deny, grant, type Verdict } from '../core/errors.js';
 import { clearKeyPssh, commonPssh } from '../media/cenc/pssh.js';
 import type { Services } from '../server/compose.js';
@@ -18,7 +18,7 @@ const COMMON_SYSTEM = '1077efec-c0b2-4d02-ace3-3c1e52e2fb4b';
 export async function exportCpix(services: Services, titleId: string): Promise<Verdict<string>> {
   const title = await services.stores.titles.get(titleId);
   if (title === undefined) return deny('not_found', `title "${titleId}" does not exist`);
-  const records = await services.stores.titles.contentKeys(titleId);
+  const records = (await services.stores.titles.contentKeys(titleId)).filter((r) => r.label !== WATERMARK_KEY_LABEL);
   const keys = records.map((r) => ({ kid: r.kid, label: r.label, key: openContentKey(services.sealer, r.kid, r.sealed) }));
   // CENC keys are signalled for the W3C ClearKey and common systems, each with its pssh.
   const drmSystems = keys

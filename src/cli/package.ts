@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HLS_KEY_LABEL } from '../core/drm/policy.js';
+import { HLS_KEY_LABEL, WATERMARK_KEY_LABEL } from '../core/drm/policy.js';
 import type { Verdict } from '../core/errors.js';
 import type { TitleRecord } from '../core/ports.js';
 import { demoClipToFile } from '../media/ffmpeg-demo.js';
@@ -24,6 +24,10 @@ export interface PackageInput {
   readonly protocols?: readonly ('hls' | 'dash')[];
   /** DASH key rotation: a new key per tier every this many seconds. */
   readonly rotationSec?: number;
+  /** Segment length in seconds, 2–4 (default 4). */
+  readonly segmentSec?: number;
+  /** Forensic A/B watermarking (HLS only): each video rendition in variants A and B. */
+  readonly watermark?: boolean;
   /** Replace the existing title of this id (its sessions end; its old files and keys go). */
   readonly replace?: boolean;
 }
@@ -43,7 +47,8 @@ export function packageTitle(services: Services, input: PackageInput, onProgress
           protocol,
           packager: (dir, keyFor) => {
             const { kid, key } = keyFor(HLS_KEY_LABEL);
-            return packageHls({ input: input.file, outDir: dir, keyId: kid, key, ...(progress ? { onProgress: progress } : {}) });
+            const watermarkKey = input.watermark === true ? keyFor(WATERMARK_KEY_LABEL).key : undefined;
+            return packageHls({ input: input.file, outDir: dir, keyId: kid, key, watermarkKey, segmentSec: input.segmentSec, ...(progress ? { onProgress: progress } : {}) });
           },
         }
       : {

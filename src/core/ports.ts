@@ -195,6 +195,11 @@ export interface PlaybackSessionStore {
    * at most `limit`, optionally of one user and/or one title, with the device of their login.
    */
   listActive(filter: { readonly userId?: string; readonly titleId?: string }, now: number, limit: number): Promise<(PlaybackSessionRecord & { readonly deviceId: string | null })[]>;
+  /**
+   * Every session of a title still on record, ended ones too (until pruned), oldest first, at
+   * most `limit`, with the device of their login: the suspects of a watermark trace.
+   */
+  listForTitle(titleId: string, limit: number): Promise<(PlaybackSessionRecord & { readonly deviceId: string | null })[]>;
 }
 
 export interface SigningKeyStore {

@@ -46,10 +46,19 @@ function even(n: number): number {
   return Math.max(2, 2 * Math.ceil(n / 2 - 0.5));
 }
 
-/** The input and a filter graph with one scaled copy of the first video stream per rung, labelled [v0]…[vN-1]. */
-export function scaleArgs(input: string, rungs: readonly Rung[]): string[] {
+/** A filtergraph fragment from label `from` to label `to` applied to a scaled rung (a watermark). */
+export type RungFilter = (rung: Rung, from: string, to: string) => string;
+
+/**
+ * The input and a filter graph with one scaled copy of the first video stream per rung,
+ * labelled [v0]…[vN-1], each passed through `mark` after scaling when one is given.
+ */
+export function scaleArgs(input: string, rungs: readonly Rung[], mark?: RungFilter): string[] {
   const split = `[0:v:0]split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')}`;
-  const scales = rungs.map((r, i) => `[s${i}]scale=${r.width}:${r.height},setsar=1[v${i}]`);
+  const scales = rungs.map((r, i) => {
+    const scaled = `[s${i}]scale=${r.width}:${r.height},setsar=1`;
+    return mark ? `${scaled}[t${i}];${mark(r, `t${i}`, `v${i}`)}` : `${scaled}[v${i}]`;
+  });
   return ['-i', fileInput(input), '-filter_complex', [split, ...scales].join(';')];
 }
 

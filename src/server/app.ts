@@ -78,6 +78,7 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   const fastPath = createFastPath({
     gateway: services.gateway,
     files: services.mediaFiles,
+    variants: services.variants,
     cors,
     security,
     metrics: services.httpMetrics,

@@ -25,6 +25,7 @@ import { LicenseServer } from './license/server.js';
 import { entitlementSigner } from './license/signer.js';
 import { axinomUpstream, type DrmSystem, type UpstreamAdapter } from './license/upstream.js';
 import { MediaFiles } from './gateway/files.js';
+import { VariantSelector } from './gateway/variants.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { HttpMetrics } from './monitor/http-metrics.js';
 import { BlockList } from './monitor/block-list.js';
@@ -60,6 +61,8 @@ export interface Services {
   readonly edgeLinks: EdgeLinks | undefined;
   /** Origin protection of the gateway routes; undefined = off. */
   readonly originGuard: OriginGuard | undefined;
+  /** Which watermark variant (A/B) each session gets per segment. */
+  readonly variants: VariantSelector;
   readonly communicationKeys: CommunicationKeyRing;
   readonly licenseServer: LicenseServer;
   readonly proxy: EntitlementProxy;
@@ -207,6 +210,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20, now),
     edgeLinks: config.serving.edge.provider === 'off' ? undefined : new EdgeLinks(config.serving.edge, config.bindIp, now),
     originGuard: originGuard(config.serving),
+    variants: new VariantSelector(stores, sealer, now),
     communicationKeys,
     licenseServer,
     proxy,

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -19,6 +19,8 @@ import { loadConfig } from '../../src/server/config.js';
 import { ADMIN_TOKEN, login, seedSubscriber } from '../support/app.js';
 import { enrolMfa, totpCode } from '../support/mfa.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
+import { packageTitle } from '../../src/cli/package.js';
+import { gradientClip } from '../media/watermark/support.js';
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema: object }> }>; tags?: string[]; security?: unknown[] };
 type Doc = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, object> } };
@@ -44,6 +46,8 @@ const f = {} as {
   licenseUrl: string;
   sdKid: string;
   entitlement: string;
+  /** A short clip, packaged as the watermarked title 'marked': the upload of a trace. */
+  leak: Buffer;
 };
 
 beforeAll(async () => {
@@ -67,6 +71,10 @@ beforeAll(async () => {
   doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
 
   await registerSyntheticTitle(services, 'movie');
+  await gradientClip(join(dataDir, 'leak.mp4'), 4, '320x180');
+  const marked = await packageTitle(services, { id: 'marked', name: 'Marked', file: join(dataDir, 'leak.mp4'), watermark: true, segmentSec: 2 });
+  if (!marked.ok) throw new Error(marked.detail);
+  f.leak = await readFile(join(dataDir, 'leak.mp4'));
   f.sdKid = (await registerSyntheticDashTitle(services, 'drm')).sd.kid;
   const viewer = await seedSubscriber(app, { titles: '*' });
   [f.email, f.password, f.userId] = [viewer.email, viewer.password, viewer.userId];
@@ -80,7 +88,7 @@ beforeAll(async () => {
   const minted = await services.proxy.entitle({ token: token!, titleId: title!, ip: '127.0.0.1', userAgent: '' });
   if (!minted.ok) throw new Error(minted.detail);
   f.entitlement = minted.value;
-});
+}, 120_000);
 
 afterAll(async () => {
   await app.close();
@@ -242,6 +250,10 @@ const CALLS: Record<string, { valid: () => Call | Promise<Call>; invalid?: () =>
   'POST /v1/admin/users': {
     valid: () => ({ method: 'POST', url: '/v1/admin/users', headers: admin, payload: { email: `u-${randomUUID()}@example.com`, password: 'long enough password', plan_id: 'basic' } }),
     invalid: () => ({ method: 'POST', url: '/v1/admin/users', headers: admin, payload: { email: f.email, password: 'long enough password', plan_id: 'basic' } }),
+  },
+  'POST /v1/admin/trace': {
+    valid: () => ({ method: 'POST', url: '/v1/admin/trace?title_id=marked', headers: { ...admin, 'content-type': 'video/mp4' }, payload: f.leak }),
+    invalid: () => ({ method: 'POST', url: '/v1/admin/trace?title_id=movie', headers: { ...admin, 'content-type': 'video/mp4' }, payload: f.leak }),
   },
   'GET /v1/admin/titles': {
     valid: () => ({ method: 'GET', url: '/v1/admin/titles', headers: admin }),

@@ -100,6 +100,21 @@ export function operatorStoreContract(newTarget: NewSqlTarget): void {
       expect((await list.listActive({ userId: u.id, titleId: 't2' }, 2_000, 10)).map((s) => s.id)).toEqual([second.id]);
       expect(await list.listActive({ userId: u.id }, 2_000, 1)).toHaveLength(1);
     });
+
+    it('lists every session of a title still on record, ended and expired too, oldest first, with the device', async () => {
+      const u = await seedUser(ctx.stores);
+      const f = await loggedIn(ctx.stores, u, { deviceId: 'phone-2' });
+      const titleId = `wm-${Math.random().toString(36).slice(2, 8)}`;
+      const live = session(u, f.id, { titleId, createdAt: 1_200 });
+      const ended = session(u, f.id, { titleId, createdAt: 1_100, endedAt: 1_500, endedReason: 'stopped' });
+      const expired = session(u, f.id, { titleId, createdAt: 1_000, expiresAt: 1_300 });
+      const elsewhere = session(u, f.id, { titleId: `${titleId}-other` });
+      for (const s of [live, ended, expired, elsewhere]) await ctx.stores.playbackSessions.create(s);
+      const list = await ctx.stores.playbackSessions.listForTitle(titleId, 10);
+      expect(list.map((s) => s.id)).toEqual([expired.id, ended.id, live.id]);
+      expect(list[2]).toEqual({ ...live, deviceId: 'phone-2' });
+      expect(await ctx.stores.playbackSessions.listForTitle(titleId, 2)).toHaveLength(2);
+    });
   });
 
   describe('RentalStore', () => {

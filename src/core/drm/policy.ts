@@ -102,6 +102,12 @@ function summary(withheld: readonly { reason: WithheldReason }[]): string {
  */
 export const HLS_KEY_LABEL = 'hls';
 
+/**
+ * The label of a title's forensic watermark key (issue 13): it keys the A/B pattern and the
+ * sessions' payloads. It never leaves Tollgate: no key route, license or CPIX export carries it.
+ */
+export const WATERMARK_KEY_LABEL = 'watermark';
+
 /** Tollgate's content-key labels that name a DRM tier (HLS AES-128 keys are HLS_KEY_LABEL). */
 export type TierLabel = 'audio' | 'sd' | 'hd' | 'uhd';
 

@@ -5,7 +5,7 @@
  * rendition and writes ciphertext and the playlist; the key itself is never written (the
  * server serves it at ../keys/<kid> from its key store, to live, entitled sessions only).
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MediaError } from '../ffmpeg.js';
@@ -33,6 +33,12 @@ export function encryptSegment(clear: Uint8Array, key: Uint8Array, sequence: big
   return Buffer.concat([cipher.update(clear), cipher.final()]);
 }
 
+/** The clear segment back, for Tollgate's own reading of its media (the watermark tracer). */
+export function decryptSegment(encrypted: Uint8Array, key: Uint8Array, sequence: bigint): Buffer {
+  const decipher = createDecipheriv('aes-128-cbc', key, sequenceIv(sequence));
+  return Buffer.concat([decipher.update(encrypted), decipher.final()]);
+}
+
 export interface RenditionJob {
   /** Holds the clear media playlist and its segments. */
   readonly clearDir: string;
@@ -42,6 +48,8 @@ export interface RenditionJob {
   readonly playlist?: string;
   readonly keyId: string;
   readonly key: Uint8Array;
+  /** Sub-folder of outDir for the segments (a watermark variant, "a" or "b"); the playlist still names them bare. */
+  readonly segmentDir?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -57,14 +65,15 @@ export async function encryptHlsRendition(job: RenditionJob): Promise<EncryptedR
   const playlist = job.playlist ?? 'index.m3u8';
   const clearPlaylist = join(job.clearDir, playlist);
   const segments = parseMediaPlaylist((await readSample(clearPlaylist)).toString('utf8'), clearPlaylist);
-  await mkdir(job.outDir, { recursive: true });
+  const segmentDir = join(job.outDir, job.segmentDir ?? '');
+  await mkdir(segmentDir, { recursive: true });
   const measured = [];
   for (const [index, segment] of segments.entries()) {
     job.signal?.throwIfAborted();
     const clear = await readSample(join(job.clearDir, segment.uri));
     const encrypted = encryptSegment(clear, job.key, BigInt(index));
     // 'wx': a playlist naming one file twice must not make two segments share bytes.
-    await writeFile(join(job.outDir, segment.uri), encrypted, { flag: 'wx' });
+    await writeFile(join(segmentDir, segment.uri), encrypted, { flag: 'wx' });
     measured.push({ durationSec: segment.durationSec, bytes: encrypted.length });
   }
   await writeFile(join(job.outDir, playlist), formatMediaPlaylist(segments, `../keys/${job.keyId}`));

@@ -4,7 +4,7 @@
  * (./encrypt.ts), which avoids ffmpeg 5.1's inconsistent IV attribute (FORMATS.md §9).
  */
 import { join } from 'node:path';
-import { type LadderStep, type Rung, planRungs, rungRateArgs, scaleArgs, videoCodecArgs } from '../ladder.js';
+import { type LadderStep, type Rung, type RungFilter, planRungs, rungRateArgs, scaleArgs, videoCodecArgs } from '../ladder.js';
 
 const LADDER: readonly [LadderStep, ...LadderStep[]] = [
   { height: 240, videoKbps: 400, audioKbps: 64 },
@@ -25,12 +25,14 @@ export interface LadderJob {
   /** Receives master.m3u8 and <rung>/index.m3u8 + <rung>/seg-NNNNN.ts. */
   readonly clearDir: string;
   readonly segmentSec: number;
+  /** A filter after each rung's scaling: the A or B watermark. */
+  readonly mark?: RungFilter;
 }
 
 /** ffmpeg arguments for the whole ladder as one clear HLS tree (ffmpeg's hls muxer, var_stream_map). */
 export function ladderArgs(job: LadderJob): string[] {
   const { rungs, hasAudio, segmentSec } = job;
-  const args = scaleArgs(job.input, rungs);
+  const args = scaleArgs(job.input, rungs, job.mark);
   rungs.forEach((_, i) => args.push('-map', `[v${i}]`, ...(hasAudio ? ['-map', '0:a:0'] : [])));
   args.push(...videoCodecArgs(segmentSec));
   rungs.forEach((r, i) => {

@@ -6,15 +6,19 @@
  *   outDir/master.m3u8                 multivariant playlist (BANDWIDTH, RESOLUTION, CODECS)
  *   outDir/<rendition>/index.m3u8      media playlist, EXT-X-KEY URI="../keys/<keyId>"
  *   outDir/<rendition>/seg-NNNNN.ts    AES-128-CBC segments, IV = media sequence number
+ *   (watermarked: outDir/<rendition>/{a,b}/seg-NNNNN.ts, the two forensic variants)
  *
  * The key is not written: the gateway serves hls/keys/<keyId> from the key store.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateMediaTools, MediaError, probe, runFfmpeg, type MediaTools } from '../ffmpeg.js';
 import { checkKey } from './encrypt.js';
 import { ladderArgs, planLadder } from './ladder.js';
+import type { RungFilter } from '../ladder.js';
+import { markFilter, type Variant } from '../watermark/pattern.js';
 import { publishDir } from '../staging.js';
 import { encryptHlsTree, type PackagedHls } from './tree.js';
 
@@ -33,7 +37,16 @@ export interface PackageHlsOptions {
   readonly onProgress?: (fraction: number, step?: string) => void;
   readonly signal?: AbortSignal;
   readonly tools?: MediaTools;
+  /**
+   * With a watermark key, every video rendition is encoded twice, as forensic variants A and B
+   * (../watermark/pattern.ts), both encrypted with `key`: <rendition>/a/seg-NNNNN.ts and
+   * <rendition>/b/seg-NNNNN.ts, while the playlists name each segment once, bare, and the
+   * gateway picks the variant per session (docs/WATERMARK.md).
+   */
+  readonly watermarkKey?: Uint8Array;
 }
+
+const VARIANTS: readonly Variant[] = ['a', 'b'];
 
 export async function packageHls(opts: PackageHlsOptions): Promise<PackagedHls> {
   const { input, keyId, key, signal, onProgress, segmentSec = 4 } = opts;
@@ -46,24 +59,43 @@ export async function packageHls(opts: PackageHlsOptions): Promise<PackagedHls> 
   const info = await probe(input, tools, signal);
   if (!info.hasVideo) throw new MediaError('no_video', `input has no video stream: ${input}`);
   const rungs = planLadder(info);
+  const variants = opts.watermarkKey ? VARIANTS : [undefined];
+  const share = 1 / variants.length;
   return publishDir(
     opts.outDir,
-    async (staged, clearDir) => {
-      await runFfmpeg(ladderArgs({ input, rungs, hasAudio: info.hasAudio, clearDir, segmentSec }), {
-        tools,
-        durationSec: info.durationSec,
-        signal,
-        onProgress: onProgress && ((f) => onProgress(f * ENCODE_SHARE)),
-      });
-      onProgress?.(ENCODE_SHARE, `encoded ${rungs.map((r) => r.name).join(', ')}`);
-      return encryptHlsTree({
-        clearDir,
-        outDir: staged,
-        keyId,
-        key,
-        signal,
-        onRendition: onProgress && ((f, step) => onProgress(ENCODE_SHARE + f * (1 - ENCODE_SHARE), step)),
-      });
+    async (staged, scratch) => {
+      let packaged: PackagedHls | undefined;
+      let cuts: string[] | undefined;
+      for (const [i, variant] of variants.entries()) {
+        const clearDir = join(scratch, variant ?? '');
+        const progress = onProgress && ((f: number, step?: string) => onProgress((i + f) * share, step && (variant ? `${variant}: ${step}` : step)));
+        const mark: RungFilter | undefined = variant && ((rung, from, to) => markFilter(opts.watermarkKey!, variant, rung, from, to));
+        await runFfmpeg(ladderArgs({ input, rungs, hasAudio: info.hasAudio, clearDir, segmentSec, mark }), {
+          tools,
+          durationSec: info.durationSec,
+          signal,
+          onProgress: progress && ((f) => progress(f * ENCODE_SHARE)),
+        });
+        progress?.(ENCODE_SHARE, `encoded ${rungs.map((r) => r.name).join(', ')}`);
+        const done = await encryptHlsTree({
+          clearDir,
+          outDir: staged,
+          keyId,
+          key,
+          segmentDir: variant,
+          signal,
+          onRendition: progress && ((f, step) => progress(ENCODE_SHARE + f * (1 - ENCODE_SHARE), step)),
+        });
+        // B rewrote the playlists A wrote: they must be the same, or a session switching variant
+        // between segments would skip or repeat a moment.
+        const playlists = await Promise.all(rungs.map((r) => readFile(join(staged, r.name, 'index.m3u8'), 'utf8')));
+        if (cuts && playlists.some((p, r) => p !== cuts![r])) {
+          throw new MediaError('ffmpeg_failed', 'the A and B variants were not cut at the same times');
+        }
+        cuts = playlists;
+        packaged = done;
+      }
+      return packaged!;
     },
     signal,
   );

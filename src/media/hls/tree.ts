@@ -28,6 +28,8 @@ export interface TreeJob {
   readonly outDir: string;
   readonly keyId: string;
   readonly key: Uint8Array;
+  /** Sub-folder of each rendition for its segments (a watermark variant); see RenditionJob. */
+  readonly segmentDir?: string;
   /** Called after each rendition with the fraction of renditions done and what was done. */
   readonly onRendition?: (fraction: number, step: string) => void;
   readonly signal?: AbortSignal;
@@ -53,6 +55,7 @@ export async function encryptHlsTree(job: TreeJob): Promise<PackagedHls> {
       playlist,
       keyId: job.keyId,
       key: job.key,
+      segmentDir: job.segmentDir,
       signal: job.signal,
     });
     const [, width, height] = resolution.map(Number);

@@ -10,6 +10,7 @@ import type { AccessInput } from '../catalog/access.js';
 import { eventRoutes } from '../monitor/event-routes.js';
 import { operatorRoutes } from './operator-routes.js';
 import { watchtowerRoutes } from '../monitor/routes.js';
+import { traceRoutes } from './trace-routes.js';
 import type { StreamCountBy, StreamLimitMode } from '../../core/ports.js';
 
 /** The access rules as the API spells them. */
@@ -140,6 +141,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
     operatorRoutes(admin, services);
     watchtowerRoutes(admin, services);
     eventRoutes(admin, services);
+    traceRoutes(admin, services);
   });
 }
 

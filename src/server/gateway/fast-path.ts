@@ -15,8 +15,9 @@ import type { OriginGuard } from '../edge/origin-guard.js';
 import type { CorsPolicy } from '../http/cors.js';
 import type { Recorder } from '../monitor/events.js';
 import type { HttpMetrics } from '../monitor/http-metrics.js';
-import { IMMUTABLE_MEDIA, isManifest, type MediaFiles } from './files.js';
+import { IMMUTABLE_MEDIA, isManifest, type MediaFiles, SESSION_MEDIA } from './files.js';
 import type { GatewayService } from './service.js';
+import type { VariantSelector } from './variants.js';
 
 const PREFIX = '/v1/stream/';
 export const STREAM_ROUTE = '/v1/stream/:token/:title/*';
@@ -24,6 +25,7 @@ export const STREAM_ROUTE = '/v1/stream/:token/:title/*';
 export interface FastPathDeps {
   readonly gateway: GatewayService;
   readonly files: MediaFiles;
+  readonly variants: VariantSelector;
   readonly cors: CorsPolicy;
   readonly security: Readonly<Record<string, string>>;
   readonly metrics: HttpMetrics;
@@ -64,17 +66,19 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
       origin: requestOrigin(headers),
     });
     if (session === undefined) return false;
-    const media = deps.files.cached(titleId, path);
-    if (media?.bytes === undefined) return false;
+    // A watermarked title's segment is the session's variant, as on the full path.
+    const served = deps.variants.cachedPath(titleId, session.id, path);
+    const media = served ? deps.files.cached(titleId, served) : undefined;
+    if (!served || media?.bytes === undefined) return false;
 
     if (deps.accelPrefix !== undefined) {
-      response.writeHead(200, { ...deps.security, ...deps.cors(headers.origin), ...accelHeaders(deps.accelPrefix, titleId, path, media), 'content-length': 0 });
+      response.writeHead(200, { ...deps.security, ...deps.cors(headers.origin), ...accelHeaders(deps.accelPrefix, titleId, served, media), 'content-length': 0 });
       response.end();
     } else {
       response.writeHead(200, {
         ...deps.security,
         ...deps.cors(headers.origin),
-        ...IMMUTABLE_MEDIA,
+        ...(served === path ? IMMUTABLE_MEDIA : SESSION_MEDIA),
         'content-type': media.type,
         'content-length': media.size,
         etag: media.etag,

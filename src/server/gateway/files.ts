@@ -121,14 +121,20 @@ export class MediaFiles {
 
 /** Caching headers of packaged files: they never change under a URL (a CDN that validates tokens at the edge can keep them). */
 export const IMMUTABLE_MEDIA = Object.freeze({ 'accept-ranges': 'bytes', 'cache-control': 'public, max-age=86400, immutable' });
+/**
+ * A watermark variant chosen for one session: a shared cache must not hand it to another
+ * (in cookie mode every session asks for the same URL).
+ */
+export const SESSION_MEDIA = Object.freeze({ 'accept-ranges': 'bytes', 'cache-control': 'private, max-age=86400, immutable' });
 
 /** Sends a segment or other immutable media file, honouring Range and If-None-Match. */
 export function sendMediaFile(
   request: FastifyRequest,
   reply: FastifyReply,
   media: MediaFile,
+  caching: Readonly<Record<string, string>> = IMMUTABLE_MEDIA,
 ): FastifyReply {
-  reply.headers(IMMUTABLE_MEDIA).header('content-type', media.type).header('etag', media.etag).header('last-modified', media.lastModified);
+  reply.headers(caching).header('content-type', media.type).header('etag', media.etag).header('last-modified', media.lastModified);
   if (request.headers['if-none-match'] === media.etag) return reply.code(304).send();
 
   const range = parseRange(request.headers.range, media.size);

@@ -18,7 +18,7 @@ import { openContentKey } from '../keys/content-keys.js';
 import { media, noContent, problems, security } from '../http/openapi.js';
 import { accelHeaders } from '../edge/accel.js';
 import { noteEvent } from '../monitor/request-events.js';
-import { isManifest, sendMediaFile, TYPES } from './files.js';
+import { isManifest, sendMediaFile, SESSION_MEDIA, TYPES } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
 const KEY_PATH = /^hls\/keys\/([0-9a-f]{32})$/;
@@ -74,7 +74,7 @@ export function gatewayRoutes(app: FastifyInstance, services: Services): void {
   });
 }
 
-function mediaHandler({ gateway, sealer, playback, mediaFiles: files, edgeLinks, config }: Services) {
+function mediaHandler({ gateway, sealer, playback, mediaFiles: files, edgeLinks, config, variants }: Services) {
   return async (
     request: FastifyRequest<{ Params: { title: string; '*': string } }>,
     reply: FastifyReply,
@@ -101,10 +101,14 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files, edgeLinks,
         .send(Buffer.from(openContentKey(sealer, key.value.kid, key.value.sealed)));
     }
 
-    const media = await files.get(title, path);
+    // A watermarked title's segment: this session's variant (gateway/variants.ts).
+    const served = await variants.servedPath(title, verdict.value.id, path);
+    if (served === null) throw new TollgateError('not_found', 'no such file in this title');
+    const media = await files.get(title, served);
     if (!isManifest(path)) {
       const { sendFile, sendFilePrefix } = config.serving;
-      return sendFile === 'x-accel' ? reply.headers(accelHeaders(sendFilePrefix, title, path, media)).send() : sendMediaFile(request, reply, media);
+      if (sendFile === 'x-accel') return reply.headers(accelHeaders(sendFilePrefix, title, served, media)).send();
+      return sendMediaFile(request, reply, media, served === path ? undefined : SESSION_MEDIA);
     }
     // Manifests: short private caching, since they are per session. An MPD's license URL
     // becomes this session's license_url; in query mode every URI also gets the token.

@@ -85,5 +85,14 @@ export function sqlPlaybackSessionStore(db: SqlDatabase): PlaybackSessionStore {
       );
       return rows.map((row) => ({ ...toSession(row), deviceId: row.device_id }));
     },
+    async listForTitle(titleId, limit) {
+      const rows = await db.query<SessionRow & { device_id: string | null }>(
+        `SELECT ${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}, f.device_id
+         FROM playback_sessions s LEFT JOIN refresh_families f ON f.id = s.family_id
+         WHERE s.title_id = $1 ORDER BY s.created_at, s.id LIMIT $2`,
+        [titleId, limit],
+      );
+      return rows.map((row) => ({ ...toSession(row), deviceId: row.device_id }));
+    },
   };
 }

@@ -1,0 +1,64 @@
+/**
+ * Watermark sequencing at the gateway (issue 13, DASH-IF/ETSI TS 104 002 "direct mode" in
+ * spirit: the variant is chosen per segment from the session's payload, with the manifest
+ * unchanged). A watermarked HLS title stores <rendition>/a/seg-N.ts and <rendition>/b/seg-N.ts;
+ * a request for <rendition>/seg-N.ts is served variant a or b by the session's payload bit for
+ * N, the same bit in every rendition so a bitrate switch keeps the sequence.
+ * Threats: a viewer fetching both variants of a segment (to average them away or to frame
+ * another session) — the variant folders are never served directly; sessions comparing
+ * playlists — the playlists name each segment once and are the same for everyone.
+ */
+import { WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
+import type { DurableStores } from '../../core/ports.js';
+import { openContentKey } from '../keys/content-keys.js';
+import type { Sealer } from '../keys/sealer.js';
+import { payloadBit } from '../watermark/payload.js';
+
+/** How long a title's "watermarked or not" answer is trusted (as MediaFiles rechecks folders). */
+const TITLE_RECHECK_MS = 2_000;
+const SEGMENT = /^(hls\/[^/]+\/)(seg-(\d{1,9})\.ts)$/;
+const VARIANT_FILE = /^hls\/[^/]+\/[ab]\//;
+
+interface TitleMark {
+  readonly key: Uint8Array | undefined;
+  readonly checkedAt: number;
+}
+
+export class VariantSelector {
+  private readonly titles = new Map<string, TitleMark>();
+
+  constructor(
+    private readonly stores: DurableStores,
+    private readonly sealer: Sealer,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * The file to serve for `path` to session `sessionId`, when the title's mark is known;
+   * null: nothing may be served (a variant folder asked for directly); undefined: not known
+   * yet, ask `servedPath`.
+   */
+  cachedPath(titleId: string, sessionId: string, path: string): string | null | undefined {
+    const mark = this.titles.get(titleId);
+    if (mark === undefined || this.now() - mark.checkedAt >= TITLE_RECHECK_MS) return undefined;
+    return choose(mark.key, sessionId, path);
+  }
+
+  async servedPath(titleId: string, sessionId: string, path: string): Promise<string | null> {
+    const cached = this.cachedPath(titleId, sessionId, path);
+    if (cached !== undefined) return cached;
+    const record = (await this.stores.titles.contentKeys(titleId)).find((k) => k.label === WATERMARK_KEY_LABEL);
+    const key = record && openContentKey(this.sealer, record.kid, record.sealed);
+    this.titles.set(titleId, { key, checkedAt: this.now() });
+    return choose(key, sessionId, path);
+  }
+}
+
+function choose(key: Uint8Array | undefined, sessionId: string, path: string): string | null {
+  if (key === undefined) return path;
+  if (VARIANT_FILE.test(path)) return null;
+  const segment = SEGMENT.exec(path);
+  if (segment === null) return path;
+  const variant = payloadBit(key, sessionId, Number(segment[3])) === 0 ? 'a' : 'b';
+  return `${segment[1]}${variant}/${segment[2]}`;
+}

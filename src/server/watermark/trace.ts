@@ -1,0 +1,106 @@
+/**
+ * `tollgate trace` (issue 13): which session of a watermarked title does a leaked copy come
+ * from? The title's lowest rendition is decrypted (variants A and B, into a private scratch
+ * folder removed afterwards) and read as block means beside the leak; the leak is aligned and
+ * read segment by segment (media/watermark/detect.ts), and every session of the title on
+ * record is ranked by agreement with its payload (rank.ts).
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HLS_KEY_LABEL, WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
+import { deny, grant, type Verdict } from '../../core/errors.js';
+import { decryptSegment } from '../../media/hls/encrypt.js';
+import { readBlockFrames } from '../../media/watermark/frames.js';
+import { readLeak } from '../../media/watermark/detect.js';
+import { probe } from '../../media/ffmpeg.js';
+import { claimStagingDir } from '../catalog/staging-area.js';
+import type { Services } from '../compose.js';
+import { openContentKey } from '../keys/content-keys.js';
+import { DEFAULT_ALPHA, rankSessions } from './rank.js';
+
+/** Frames per second the leak and the title are compared at: plenty for 2–4 s segments. */
+const TRACE_FPS = 10;
+/** Candidates reported, best first. */
+const REPORTED = 5;
+const MAX_SESSIONS = 1_000_000;
+
+export interface TraceReport {
+  readonly title_id: string;
+  readonly offset_sec: number;
+  readonly segments_read: number;
+  readonly sessions_compared: number;
+  readonly candidates: {
+    readonly session_id: string;
+    readonly user_id: string;
+    readonly device_id: string | null;
+    readonly agree: number;
+    readonly read: number;
+    readonly p_value: number;
+    readonly confident: boolean;
+  }[];
+}
+
+export async function traceLeak(services: Services, leakFile: string, titleId: string, alpha = DEFAULT_ALPHA): Promise<Verdict<TraceReport>> {
+  if ((await services.stores.titles.get(titleId)) === undefined) return deny('not_found', `title "${titleId}" does not exist`);
+  const keys = await services.stores.titles.contentKeys(titleId);
+  const open = (label: string) => {
+    const record = keys.find((k) => k.label === label);
+    return record && openContentKey(services.sealer, record.kid, record.sealed);
+  };
+  const watermarkKey = open(WATERMARK_KEY_LABEL);
+  const hlsKey = open(HLS_KEY_LABEL);
+  if (watermarkKey === undefined || hlsKey === undefined) return deny('bad_request', `title "${titleId}" was not packaged with --watermark`);
+  const info = await probe(leakFile);
+  if (!info.hasVideo) return deny('unsupported_media_type', 'the leak has no video stream');
+
+  const hlsDir = join(services.config.dataDir, 'media', titleId, 'hls');
+  const master = await readFile(join(hlsDir, 'master.m3u8'), 'utf8');
+  const rendition = master.split('\n').find((line) => line !== '' && !line.startsWith('#'))?.split('/')[0] ?? '';
+  const segments = renditionSegments(await readFile(join(hlsDir, rendition, 'index.m3u8'), 'utf8'));
+  const scratch = await claimStagingDir(services.config.dataDir, 'trace');
+  try {
+    const variants = [];
+    for (const variant of ['a', 'b']) {
+      const parts = await Promise.all(
+        segments.map(async (s, n) => decryptSegment(await readFile(join(hlsDir, rendition, variant, s.uri)), hlsKey, BigInt(n))),
+      );
+      const file = join(scratch, `${variant}.ts`);
+      await writeFile(file, Buffer.concat(parts), { mode: 0o600 });
+      variants.push(await readBlockFrames(file, TRACE_FPS));
+    }
+    const leak = await readBlockFrames(leakFile, TRACE_FPS);
+    const reading = readLeak(leak, variants[0]!, variants[1]!, segments.map((s) => s.durationSec));
+    const sessions = await services.stores.playbackSessions.listForTitle(titleId, MAX_SESSIONS);
+    const ranked = rankSessions(reading.segments, sessions.map((s) => s.id), watermarkKey, alpha);
+    const byId = new Map(sessions.map((s) => [s.id, s]));
+    return grant({
+      title_id: titleId,
+      offset_sec: reading.offsetSec,
+      segments_read: reading.segments.length,
+      sessions_compared: sessions.length,
+      candidates: ranked.slice(0, REPORTED).map((r) => ({
+        session_id: r.sessionId,
+        user_id: byId.get(r.sessionId)!.userId,
+        device_id: byId.get(r.sessionId)!.deviceId,
+        agree: r.agree,
+        read: r.read,
+        p_value: r.pValue,
+        confident: r.confident,
+      })),
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Segment URIs and durations of an (encrypted) media playlist. */
+function renditionSegments(playlist: string): { uri: string; durationSec: number }[] {
+  const segments: { uri: string; durationSec: number }[] = [];
+  let duration = 0;
+  for (const line of playlist.split('\n').map((l) => l.trim())) {
+    const extinf = /^#EXTINF:([0-9.]+)/.exec(line);
+    if (extinf) duration = Number(extinf[1]);
+    else if (line !== '' && !line.startsWith('#')) segments.push({ uri: line, durationSec: duration });
+  }
+  return segments;
+}
