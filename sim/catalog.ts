@@ -1,14 +1,14 @@
 /**
- * The simulated service's titles: hand-made HLS episodes (three renditions of ten minutes in
- * 6-second segments of a few bytes), registered through Tollgate's own registration path. The
- * bytes do not matter to the detectors; the requests do.
+ * The simulated service's titles: hand-made HLS episodes (three renditions of 400 seconds in
+ * 4-second segments, the packager's default, of a few bytes each), registered through
+ * Tollgate's own registration path. The bytes do not matter to the detectors; the requests do.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Packager, registerTitle } from '../src/server/catalog/register.js';
 import type { Services } from '../src/server/compose.js';
 
-export const SEGMENT_SEC = 6;
+export const SEGMENT_SEC = 4;
 export const SEGMENTS = 100;
 export const RENDITIONS = ['360p', '720p', '1080p'] as const;
 

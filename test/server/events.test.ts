@@ -5,6 +5,7 @@
  * exports them; no event carries a token or a password.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSUMED_SEGMENT_SECONDS } from '../../src/server/monitor/segment-summaries.js';
 import { ADMIN_TOKEN, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { registerSyntheticTitleAs } from '../support/titles.js';
 
@@ -96,7 +97,9 @@ describe('decision events', () => {
     const own = await events(`?session_id=${started.session_id}`);
     const summary = own.find((e) => e.kind === 'segment')!;
     expect(summary).toMatchObject({ decision: 'grant', user_id: viewer.userId, title_id: 'movie', count: 5, ip: '127.0.0.1', country: 'NL' });
-    expect(summary.detail).toMatchObject({ renditions: 1, rendition_names: 'hls/360p' });
+    // What the restreaming detector reads: media time against the interval's wall time.
+    expect(summary.detail).toMatchObject({ renditions: 1, rendition_names: 'hls/360p', media_seconds: 5 * ASSUMED_SEGMENT_SECONDS });
+    expect((summary.detail as { interval_ms: number }).interval_ms).toBeGreaterThan(0);
     expect((summary.detail as { bytes: number }).bytes).toBeGreaterThan(0);
     expect(own.filter((e) => e.kind === 'manifest')).toHaveLength(2);
     if (keyUri !== undefined) expect(own.filter((e) => e.kind === 'key')).toMatchObject([{ decision: 'grant', user_id: viewer.userId }]);

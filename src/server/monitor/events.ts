@@ -76,7 +76,7 @@ export class EventRecorder implements Recorder {
 
   /** Records the summaries of the interval just ended. */
   flushSummaries(): void {
-    for (const input of this.#summaries.take()) this.record(input);
+    for (const input of this.#summaries.take(this.now())) this.record(input);
   }
 
   lostDenials(): number {

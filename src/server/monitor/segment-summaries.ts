@@ -41,11 +41,18 @@ interface DenialSummary {
 const MAX_DENIAL_KEYS = 10_000;
 /** Rendition names listed in a summary's detail. */
 const MAX_RENDITIONS_LISTED = 16;
+/**
+ * The media time a segment is taken to cover in `media_seconds`: the gateway does not read
+ * playlists per request, and Tollgate's packager cuts 4-second segments by default.
+ */
+export const ASSUMED_SEGMENT_SECONDS = 4;
 
 export class SegmentSummaries {
   readonly #segments = new Map<string, SegmentSummary>();
   readonly #denials = new Map<string, DenialSummary>();
   #lostDenials = 0;
+  /** When the current interval began (the last take), undefined before the first. */
+  #intervalStart: number | undefined;
 
   segment(session: SegmentSession, ip: string, path: string, bytes: number, now: number): void {
     const head = this.#segments.get(session.id);
@@ -73,11 +80,19 @@ export class SegmentSummaries {
     else this.#lostDenials++;
   }
 
-  /** The summaries of the interval just ended, as events to record; starts a new interval. */
-  take(): EventInput[] {
+  /**
+   * The summaries of the interval just ended, as events to record; starts a new interval. A
+   * summary's `interval_ms` is the interval's length (from its first segment for the first
+   * interval), and `media_seconds` its segments' media time (ASSUMED_SEGMENT_SECONDS each): what
+   * the restreaming detector compares with wall time.
+   */
+  take(now: number): EventInput[] {
     const events: EventInput[] = [];
+    const intervalStart = this.#intervalStart;
+    this.#intervalStart = now;
     for (const head of this.#segments.values()) {
       for (let s: SegmentSummary | undefined = head; s !== undefined; s = s.next) {
+        const intervalMs = Math.max(1, now - (intervalStart ?? s.firstAt));
         const names = [...s.renditions].map((r) => r.replace(/\/$/, '') || '.');
         events.push({
           kind: 'segment',
@@ -87,7 +102,14 @@ export class SegmentSummaries {
           titleId: s.session.titleId,
           ip: s.ip,
           count: s.count,
-          detail: { bytes: s.bytes, renditions: names.length, rendition_names: names.slice(0, MAX_RENDITIONS_LISTED).join(','), first_at: s.firstAt },
+          detail: {
+            bytes: s.bytes,
+            renditions: names.length,
+            rendition_names: names.slice(0, MAX_RENDITIONS_LISTED).join(','),
+            first_at: s.firstAt,
+            interval_ms: intervalMs,
+            media_seconds: s.count * ASSUMED_SEGMENT_SECONDS,
+          },
         });
       }
     }
