@@ -31,7 +31,7 @@ describe('the tollgate command', () => {
     for (const c of ['demo', 'serve', 'users add', 'plans add', 'keys rotate']) expect(res.stdout).toContain(c);
   });
 
-  it('creates plans and users that can log in, with a 0600 master key', async () => {
+  it('creates plans and users that can log in, with a 0600 master key', { timeout: 60_000 }, async () => {
     const plan = await tollgate('plans', 'add', '--id', 'family', '--titles', 'a,b', '--max-streams', '3', '--stream-limit-mode', 'evict_oldest', '--count-by', 'device');
     expect(plan.code).toBe(0);
     expect(JSON.parse(plan.stdout)).toEqual({ id: 'family', titles: ['a', 'b'], max_streams: 3, stream_limit_mode: 'evict_oldest', count_by: 'device', max_devices: null, require_mfa: false, countries: {}, allowed_origins: [] });
