@@ -43,7 +43,3 @@ export interface DecisionEvent {
   /** Small, kind-specific facts (e.g. a segment summary's renditions); never secrets. */
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
-
-export function isEventKind(value: string): value is EventKind {
-  return (EVENT_KINDS as readonly string[]).includes(value);
-}
