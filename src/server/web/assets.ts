@@ -35,6 +35,7 @@ function sources(): [string, string, string][] {
     ['/device.js', join(web, 'device.js'), JS],
     ['/heartbeat.js', join(web, 'heartbeat.js'), JS],
     ['/screens.js', join(web, 'screens.js'), JS],
+    ['/base.css', join(web, 'base.css'), CSS],
     ['/player.css', join(web, 'player.css'), CSS],
     ['/assets/hls.min.js', resolve('hls.js/dist/hls.min.js'), JS],
     ['/assets/shaka-player.compiled.js', resolve('shaka-player/dist/shaka-player.compiled.js'), JS],
