@@ -3,8 +3,7 @@
  * gateway served a session, re-encoded as a pirate would (x264 CRF 28, scaled to 480p, cut
  * mid-segment), names that session first, with confidence; a mix of two sessions' segments
  * puts both in the top 3; no innocent session is ever named with confidence. Small on purpose
- * (160 s at 360p, 2 s segments: long enough that each colluder alone explains a score of
- * segments, so chance agreement cannot outrank them): docs/WATERMARK.md has the longer measurement.
+ * (100 s at 360p, 2 s segments): docs/WATERMARK.md has the longer measurement.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -31,7 +30,7 @@ describe('tollgate trace', () => {
   beforeAll(async () => {
     t = await startTestApp();
     dir = t.config.dataDir;
-    await gradientClip(join(dir, 'clip.mp4'), 160);
+    await gradientClip(join(dir, 'clip.mp4'), 100);
     const packaged = await packageTitle(t.services, { id: 'film', name: 'Film', file: join(dir, 'clip.mp4'), watermark: true, segmentSec: 2 });
     if (!packaged.ok) throw new Error(packaged.detail);
     const record = (await t.services.stores.titles.contentKeys('film')).find((k) => k.label === 'hls')!;
