@@ -3,7 +3,8 @@
  * gateway served a session, re-encoded as a pirate would (x264 CRF 28, scaled to 480p, cut
  * mid-segment), names that session first, with confidence; a mix of two sessions' segments
  * puts both in the top 3; no innocent session is ever named with confidence. Small on purpose
- * (100 s at 360p, 2 s segments): docs/WATERMARK.md has the longer measurement.
+ * (160 s at 360p, 2 s segments: 80 bits, so that the second colluder, alone on the ~20 segments
+ * the first does not explain, outranks 53 innocents): docs/WATERMARK.md has the longer measurement.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ describe('tollgate trace', () => {
   beforeAll(async () => {
     t = await startTestApp();
     dir = t.config.dataDir;
-    await gradientClip(join(dir, 'clip.mp4'), 100);
+    await gradientClip(join(dir, 'clip.mp4'), 160);
     const packaged = await packageTitle(t.services, { id: 'film', name: 'Film', file: join(dir, 'clip.mp4'), watermark: true, segmentSec: 2 });
     if (!packaged.ok) throw new Error(packaged.detail);
     const record = (await t.services.stores.titles.contentKeys('film')).find((k) => k.label === 'hls')!;
@@ -76,7 +77,7 @@ describe('tollgate trace', () => {
     const report = JSON.parse(stdout) as TraceReport;
     expect(report.sessions_compared).toBe(SESSIONS);
     expect(Math.abs(report.offset_sec - 5.3)).toBeLessThanOrEqual(1);
-    expect(report.segments_read).toBeGreaterThanOrEqual(45);
+    expect(report.segments_read).toBeGreaterThanOrEqual(75);
     expect(report.candidates[0]).toMatchObject({ session_id: leaker.id, confident: true });
     expectNoInnocentNamed(report, [leaker.id]);
   }, 300_000);

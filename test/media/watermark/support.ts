@@ -14,13 +14,18 @@ export async function niceFfmpeg(args: string[]): Promise<string> {
 }
 
 /**
- * Slowly moving colour gradients: a picture the 240p rung encodes at high fidelity, so that
- * run-to-run encoder noise does not drown what is measured. (On lavfi testsrc2, whose fine
- * detail the 240p rung cannot keep, x264 run twice on the same input already differs by
- * 47.5 dB: see docs/WATERMARK.md.)
+ * Two slowly turning colour gradients blended: a picture the 240p rung encodes at high
+ * fidelity, so that run-to-run encoder noise does not drown what is measured. (On lavfi
+ * testsrc2, whose fine detail the 240p rung cannot keep, x264 run twice on the same input
+ * already differs by 47.5 dB: see docs/WATERMARK.md.) One gradient alone turns through the
+ * same picture every 8.4 s, so a leak would align equally well to every turn; two at
+ * incommensurate speeds (periods 8.4 s and 11.6 s) do not repeat within any clip used here.
+ * Fixed seeds: the same clip every run.
  */
 export async function gradientClip(file: string, seconds: number, size = '640x360'): Promise<void> {
-  await niceFfmpeg(['-f', 'lavfi', '-i', `gradients=s=${size}:r=25:d=${seconds}:speed=0.03`, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', file]);
+  const gradient = (speed: number, seed: number) => `gradients=s=${size}:r=25:d=${seconds}:speed=${speed}:seed=${seed}`;
+  const picture = `${gradient(0.03, 1)}[a];${gradient(0.0217, 2)}[b];[a][b]blend=all_mode=average`;
+  await niceFfmpeg(['-f', 'lavfi', '-i', picture, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', file]);
 }
 
 /** A rendition's segments, decrypted and concatenated as served; `variantOf(n)` picks a, b or none per segment. */
