@@ -1,8 +1,9 @@
 /**
  * Events across instances: two instances on one PostgreSQL database and one Redis. A detector
- * subscribed under one name on both sees every event of both instances once (Redis Streams,
- * one consumer group); one that dies with events unacknowledged has them taken over. Without
- * Redis, subscribers are called in-process.
+ * subscribed under one name on both sees every event of both instances once, in order, in one
+ * of them (Redis Streams, one consumer group read by the lease holder), so a pattern spread
+ * over instances raises its alert; when the reader stops (closed or frozen) the other reads
+ * on, taking over what it left unacknowledged. Without Redis, subscribers are called in-process.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { loadConfig } from '../../src/server/config.js';
 import { InProcessEventBus } from '../../src/server/monitor/event-bus.js';
 import { RedisEventBus } from '../../src/server/monitor/redis-event-bus.js';
 import { ADMIN_TOKEN, freshPostgresDatabase, TEST_REDIS_URL } from '../support/app.js';
+import { copiedUrlAcrossInstances, expectCopiedUrlAlert } from '../support/shared-events.js';
 
 const prefix = () => `tollgate-events-${Math.random().toString(36).slice(2, 10)}:`;
 const until = async (done: () => boolean, ms = 10_000) => {
@@ -71,21 +73,29 @@ describe('events shared by two instances over PostgreSQL and Redis', () => {
     const ids = seen.map((s) => s.event.id);
     expect(new Set(ids).size).toBe(30);
     expect(ids).toHaveLength(30);
+    // One reader for the name: every event of both instances reaches one process.
+    expect(new Set(seen.map((s) => s.instance)).size).toBe(1);
     expect(seen.every((s) => s.event.kind === 'admin' && s.event.decision === 'grant')).toBe(true);
     for (const { services } of instances) await services.events.flush();
     const stored = await instances[1]!.services.stores.events.query({ kind: 'admin', limit: 100 });
     expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort());
   });
+
+  it("raises the alert for a pattern split between the instances' requests", async () => {
+    const sessionId = await copiedUrlAcrossInstances(instances[0]!.services, instances[1]!.services);
+    await expectCopiedUrlAlert(instances, sessionId);
+  });
 });
 
 describe('the Redis event bus', () => {
-  it('hands the unacknowledged events of a consumer that died to another after the idle time', async () => {
+  const event = (n: number): DecisionEvent => ({ id: `e${n}`, at: n, kind: 'login', decision: 'deny', ip: '192.0.2.1' });
+
+  it('hands the unacknowledged events of a reader that died to another after the idle time', async () => {
     const shared = { url: TEST_REDIS_URL, prefix: prefix(), timeoutMs: 1_000, claimIdleMs: 500, onError: () => undefined };
     const dying = new RedisEventBus(shared);
     let stuck = 0;
     dying.subscribe({ name: 'detectors', observe: () => new Promise<void>(() => void stuck++) }); // never finishes
     await dying.subscribed();
-    const event = (n: number): DecisionEvent => ({ id: `e${n}`, at: n, kind: 'login', decision: 'deny', ip: '192.0.2.1' });
     dying.publish(event(1));
     await until(() => stuck === 1);
     await dying.close();
@@ -96,6 +106,25 @@ describe('the Redis event bus', () => {
     survivor.publish(event(2));
     await until(() => got.includes('e1') && got.includes('e2'));
     await survivor.close();
+  });
+
+  it('lets another instance read on once a frozen reader stops renewing its lease', async () => {
+    const shared = { url: TEST_REDIS_URL, prefix: prefix(), timeoutMs: 1_000, claimIdleMs: 500, leaseMs: 1_000, onError: () => undefined };
+    const frozen = new RedisEventBus(shared);
+    let stuck = 0;
+    frozen.subscribe({ name: 'detectors', observe: () => new Promise<void>(() => void stuck++) }); // hangs: no renewal
+    await frozen.subscribed();
+    const other = new RedisEventBus(shared);
+    const got: string[] = [];
+    other.subscribe({ name: 'detectors', observe: (e) => void got.push(e.id) });
+    await other.subscribed();
+    frozen.publish(event(1));
+    await until(() => stuck === 1); // the first reader holds the lease and took e1
+    other.publish(event(2));
+    other.publish(event(3));
+    await until(() => ['e1', 'e2', 'e3'].every((id) => got.includes(id)), 10_000);
+    expect(stuck).toBe(1);
+    await Promise.all([frozen.close(), other.close()]);
   });
 });
 

@@ -2,7 +2,8 @@
  * Two instances over PostgreSQL and a 3-node Redis Cluster the test starts itself, as when
  * scaled out on a cluster (TOLLGATE_REDIS_CLUSTER_NODES): the stream limit stays exact under
  * bursts of simultaneous starts, a revocation on one instance stops playback on the other,
- * and a single-use license message is accepted once across both.
+ * a single-use license message is accepted once across both, and the watchtower reads both
+ * instances' events (a pattern split between them raises its alert).
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { RedisHotState } from '../../src/server/stores/redis/hot-state.js';
 import { ADMIN_TOKEN, freshPostgresDatabase, presentEntitlement } from '../support/app.js';
 import { type FaultCluster, startFaultCluster } from '../support/fault-cluster.js';
 import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster.js';
+import { copiedUrlAcrossInstances, expectCopiedUrlAlert } from '../support/shared-events.js';
 import { evictRounds, limitedViewer, refuseRounds } from '../support/stream-bursts.js';
 import { registerSyntheticDashTitle, registerSyntheticTitleAs } from '../support/titles.js';
 
@@ -72,5 +74,10 @@ describe('two instances over PostgreSQL and a Redis Cluster', () => {
     const replay = await post(instances.a.app);
     expect(replay.statusCode).toBe(401);
     expect(replay.json().detail).toContain('already used');
+  });
+
+  it("raises the alert for a pattern split between the instances' requests (the event bus on the cluster)", async () => {
+    const sessionId = await copiedUrlAcrossInstances(instances.a.services, instances.b.services);
+    await expectCopiedUrlAlert([instances.a, instances.b], sessionId);
   });
 });

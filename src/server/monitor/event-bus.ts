@@ -6,13 +6,14 @@
  * - Without Redis (one instance): each subscriber sees each event of this process once, in
  *   order, one at a time (an async observe is awaited before the next event). A subscriber
  *   more than `maxQueued` events behind loses its oldest ones (counted in `dropped`).
- * - With Redis (redis-event-bus.ts): every instance appends its events to one Redis Stream;
- *   each subscriber name is a consumer group, and each instance a consumer in it, so the
- *   subscribers of that name across the cluster together see each event once. An entry is
- *   acknowledged after observe resolves (or throws: a failing subscriber does not stall the
- *   group); entries an instance took and never acknowledged (it died) are claimed by another
- *   after `claimIdleMs`, so delivery is at least once: a claimed event may be seen twice.
- *   Events waiting to be appended while Redis is down are bounded (oldest dropped, counted).
+ * - With Redis (redis-event-bus.ts), one server or a cluster: every instance appends its events
+ *   to one Redis Stream; each subscriber name is a consumer group that one instance at a time
+ *   reads (it holds a lease; another takes over when it lapses), so a subscriber sees every
+ *   instance's events once, in stream order, in one process. An entry is acknowledged after
+ *   observe resolves (or throws: a failing subscriber does not stall the group); entries a
+ *   reader took and never acknowledged (it died) are claimed by the next after `claimIdleMs`,
+ *   so delivery is at least once: a claimed event may be seen twice. Events waiting to be
+ *   appended while Redis is down are bounded (oldest dropped, counted).
  *
  * Publishing never blocks and never throws: monitoring must not fail a request.
  */

@@ -55,9 +55,10 @@ export function openEventServices(config: Config, deps: EventServiceDeps): Event
     warn = listener;
   };
   const onBusError = (subscriber: string, error: unknown) => fail(`bus ${subscriber}`)(error);
+  const redis = config.redisUrl !== undefined ? { url: config.redisUrl } : config.redisClusterNodes.length > 0 ? { clusterNodes: config.redisClusterNodes } : undefined;
   const bus: EventBus =
-    config.events.enabled && config.redisUrl !== undefined
-      ? new RedisEventBus({ url: config.redisUrl, prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs, onError: onBusError })
+    config.events.enabled && redis !== undefined
+      ? new RedisEventBus({ ...redis, prefix: config.redisPrefix, timeoutMs: config.redisTimeoutMs, onError: onBusError })
       : new InProcessEventBus(onBusError);
   if (!config.events.enabled) return { recorder: offRecorder, bus, onWarning, flush: async () => undefined, close: () => bus.close() };
 

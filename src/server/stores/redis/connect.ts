@@ -7,7 +7,7 @@
  * out. ioredis keeps reconnecting by itself (a Cluster re-reads the slot map), so service
  * resumes when Redis is back.
  */
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Socket as NetStream } from 'node:net';
 import type { RedisClient } from './client.js';
 
@@ -25,23 +25,42 @@ export function connectRedis(url: string, timeoutMs: number): Promise<RedisClien
 
 /** `urls`: redis:// or rediss:// URLs of cluster nodes, one credential for all (config.ts checks). */
 export function connectCluster(urls: readonly string[], timeoutMs: number): Promise<RedisClient> {
+  return ready(clusterClient(urls, { lazyConnect: true, enableOfflineQueue: false, ...commandBounds(timeoutMs) }, timeoutMs), timeoutMs);
+}
+
+/** Where Redis is: one server's URL, or the URLs of some nodes of a cluster. */
+export type RedisTarget = { readonly url: string } | { readonly clusterNodes: readonly string[] };
+
+/**
+ * A client for the event bus (monitor/redis-event-bus.ts): unlike the hot state's, it connects
+ * at once, queues commands while reconnecting (publishing only buffers; readers retry) and
+ * retries a command once, each bounded by `commandTimeoutMs`.
+ */
+export function busClient(target: RedisTarget, connectTimeoutMs: number, commandTimeoutMs: number): RedisClient {
+  const options = { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: connectTimeoutMs, commandTimeout: commandTimeoutMs };
+  const client = 'url' in target ? new Redis(target.url, options) : clusterClient(target.clusterNodes, options, connectTimeoutMs);
+  client.on('error', () => undefined); // failures reach the commands; ioredis reconnects by itself
+  return client;
+}
+
+function clusterClient(urls: readonly string[], options: RedisOptions, timeoutMs: number): Cluster {
   const parsed = urls.map((u) => new URL(u));
   const first = parsed[0]!;
-  const cluster = new Cluster(
+  const { lazyConnect, enableOfflineQueue, ...perNode } = options;
+  return new Cluster(
     parsed.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
     {
-      lazyConnect: true,
-      enableOfflineQueue: false,
+      ...(lazyConnect === undefined ? {} : { lazyConnect }),
+      ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
       slotsRefreshTimeout: timeoutMs,
       redisOptions: {
-        ...commandBounds(timeoutMs),
+        ...perNode,
         ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
         ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
         ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
       },
     },
   );
-  return ready(cluster, timeoutMs);
 }
 
 async function ready(client: RedisClient, timeoutMs: number): Promise<RedisClient> {
