@@ -63,8 +63,9 @@ describe('tollgate trace', () => {
    * (-ss after -i), so it starts exactly there: before -i, ffmpeg seeks an MPEG-TS input to a
    * keyframe, and the leak would start up to a segment later than asked.
    */
-  async function pirate(recorded: string, leak: string, fromSec = 0): Promise<void> {
-    await niceFfmpeg(['-i', recorded, '-ss', String(fromSec), '-vf', 'scale=854:480', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an', leak]);
+  async function pirate(recorded: string, leak: string, fromSec = 0, seconds?: number): Promise<void> {
+    const length = seconds === undefined ? [] : ['-t', String(seconds)];
+    await niceFfmpeg(['-i', recorded, '-ss', String(fromSec), ...length, '-vf', 'scale=854:480', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an', leak]);
   }
 
   function expectNoInnocentNamed(report: TraceReport, guilty: string[]): void {
@@ -84,6 +85,25 @@ describe('tollgate trace', () => {
     expect(report.segments_read).toBeGreaterThanOrEqual(75);
     expect(report.candidates[0]).toMatchObject({ session_id: leaker.id, confident: true });
     expectNoInnocentNamed(report, [leaker.id]);
+  }, 300_000);
+
+  it('needs about a minute of footage at 2 s segments: 70 s names the leaker with confidence, 20 s names nobody', async () => {
+    // docs/WATERMARK.md: with every segment read right, confidence needs 2^-k × 2 × 55 < 10^-6, k ≥ 27.
+    const leaker = sessions[29]!;
+    await recording(join(dir, 'short.ts'), () => leaker);
+    const traceCut = async (fromSec: number, seconds: number) => {
+      await pirate(join(dir, 'short.ts'), join(dir, 'short.mp4'), fromSec, seconds);
+      const verdict = await traceLeak(t.services, join(dir, 'short.mp4'), 'film');
+      if (!verdict.ok) throw new Error(verdict.detail);
+      return verdict.value;
+    };
+    const minute = await traceCut(40, 70);
+    expect(Math.abs(minute.offset_sec - 40)).toBeLessThanOrEqual(0.2);
+    expect(minute.candidates[0]).toMatchObject({ session_id: leaker.id, confident: true });
+    expectNoInnocentNamed(minute, [leaker.id]);
+    const glimpse = await traceCut(90, 20);
+    expect(glimpse.segments_read).toBeLessThanOrEqual(10);
+    expect(glimpse.candidates.every((c) => !c.confident)).toBe(true);
   }, 300_000);
 
   it('puts both colluders in the top 3 when their segments are mixed, naming no innocent', async () => {
