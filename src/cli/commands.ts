@@ -108,7 +108,7 @@ export const COMMANDS: readonly Command[] = [
     summary:
       'package and encrypt a video file (HLS AES-128 by default; DASH CENC with a key per tier), register the title; ' +
       '--replace swaps an existing title for the new version once it is ready, ending its sessions; ' +
-      '--watermark packages forensic A/B variants of each HLS rendition (HLS only)',
+      '--watermark packages forensic A/B variants of each video rendition (with --dash, give --hls too)',
     run: async (args, config) => {
       const { values: v, positionals } = parse(
         args,
@@ -124,8 +124,8 @@ export const COMMANDS: readonly Command[] = [
         1,
       );
       const id = required(v, 'title');
-      // A DASH rendition beside it would be an unmarked copy of the same title.
-      if (v.watermark === true && v.dash === true) throw new UsageError('--watermark is HLS only: leave out --dash');
+      // Tracing reads the HLS variants, so a watermarked title has them, with DASH beside or not.
+      if (v.watermark === true && v.dash === true && v.hls !== true) throw new UsageError('--watermark with --dash needs --hls too: tracing reads the HLS variants');
       if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--title may use letters, digits, . _ - (max 64)');
       const name = typeof v.name === 'string' && v.name !== '' ? v.name : id;
       // HLS by default; --dash alone packages DASH only, --hls --dash both.

@@ -1,6 +1,6 @@
 // `tollgate package --watermark` (issue 13): the title is registered with A and B variants of
-// each HLS rendition and a watermark key that no key export carries; DASH is refused beside it
-// (a DASH copy would be an unmarked copy of the same title).
+// each HLS rendition and a watermark key that no key export carries; DASH alone is refused
+// (tracing reads the HLS variants), DASH beside HLS is marked too (test/attacks/watermark-dash.test.ts).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,9 +55,9 @@ describe('tollgate package --watermark', () => {
     expect(JSON.parse(none.stdout)).toMatchObject({ title_id: 'wm', sessions_compared: 0, candidates: [] });
   }, 120_000);
 
-  it('refuses --watermark with --dash', async () => {
+  it('refuses --watermark with --dash alone', async () => {
     const res = await tollgate('package', join(dataDir, 'clip.mp4'), '--title', 'wm2', '--watermark', '--dash');
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('--watermark is HLS only');
+    expect(res.stderr).toContain('--watermark with --dash needs --hls too');
   });
 });

@@ -10,7 +10,7 @@
  * segment boundaries in every track.
  */
 import { join } from 'node:path';
-import { type LadderStep, type Rung, planRungs, rungRateArgs, scaleArgs, videoCodecArgs } from '../ladder.js';
+import { type LadderStep, type Rung, type RungFilter, planRungs, rungRateArgs, scaleArgs, videoCodecArgs } from '../ladder.js';
 import { SEGMENT_TEMPLATE } from './track.js';
 
 export type Tier = 'sd' | 'hd' | 'uhd';
@@ -45,11 +45,13 @@ export interface DashEncodeJob {
   readonly hasAudio: boolean;
   /** Receives <rung>/ and audio/, each with init.m4s and seg-NNNNN.m4s; the folders must exist. */
   readonly clearDir: string;
+  /** A filter after each rung's scaling: the A or B watermark. */
+  readonly mark?: RungFilter;
 }
 
 /** One decode, one output per representation. */
 export function dashEncodeArgs(job: DashEncodeJob): string[] {
-  const args = scaleArgs(job.input, job.rungs);
+  const args = scaleArgs(job.input, job.rungs, job.mark);
   job.rungs.forEach((rung, i) => {
     args.push('-map', `[v${i}]`, ...videoCodecArgs(SEGMENT_SEC), ...rungRateArgs(rung, ':v'), ...dashOutput(join(job.clearDir, rung.name)));
   });

@@ -7,6 +7,9 @@
  *   outDir/manifest.mpd                 the MPD (./mpd.ts), license URL as a placeholder
  *   outDir/<rep>/init-<period>.m4s      init segment under the Period's key for that track
  *   outDir/<rep>/seg-NNNNN.m4s          encrypted media segments, 2 s each
+ *   outDir/<rep>/{a,b}/seg-NNNNN.m4s    instead, for a watermarked title's video: the forensic
+ *                                       variants A and B (../watermark/pattern.ts), encoded
+ *                                       twice, cut at the same times, under the same keys
  *
  * <rep> is a video rung ("360p", "720p", …) or "audio". No key is written anywhere: the caller
  * answers `keys(label)` and keeps the keys (sealed) for the license server.
@@ -21,8 +24,10 @@ import { type KeyResolver, type KeyTrack, keyLabel, resolveKeys } from './keys.j
 import { AUDIO_ID, SEGMENT_SEC, type Tier, dashEncodeArgs, planDashLadder, tierOf } from './ladder.js';
 import { formatMpd, type MpdRepresentation } from './mpd.js';
 import { checkRotation, periodCount, periodOf } from './periods.js';
-import { protectRepresentation } from './protect.js';
+import { type ProtectJob, type PublishedSegment, protectRepresentation } from './protect.js';
 import { type ClearTrack, readClearTrack } from './track.js';
+import { markFilter, type Variant } from '../watermark/pattern.js';
+import type { RungFilter } from '../ladder.js';
 
 /** Share of the progress bar given to encoding; encryption is the rest. */
 const ENCODE_SHARE = 0.9;
@@ -44,6 +49,12 @@ export interface PackageDashOptions {
    * scratch folder, removed afterwards.
    */
   readonly clearDir?: string;
+  /**
+   * With a watermark key, every video representation is encoded twice, as forensic variants A
+   * and B, both encrypted with the track's keys (random IVs: no IV is used twice under a key);
+   * the init segments and the MPD are the same for both.
+   */
+  readonly watermarkKey?: Uint8Array;
 }
 
 export interface DashRepresentation {
@@ -75,6 +86,8 @@ export async function packageDash(opts: PackageDashOptions): Promise<PackagedDas
   if (!info.hasVideo) throw new MediaError('no_video', `input has no video stream: ${input}`);
   const rungs = planDashLadder(info);
   const ids = [...rungs.map((r) => r.name), ...(info.hasAudio ? [AUDIO_ID] : [])];
+  const variants: (Variant | undefined)[] = opts.watermarkKey ? ['a', 'b'] : [undefined];
+  const encodeShare = ENCODE_SHARE / variants.length;
   const withClear = <T>(scratch: string, use: (dir: string) => Promise<T>): Promise<T> =>
     opts.clearDir === undefined ? use(scratch) : mkdir(opts.clearDir).then(() => use(opts.clearDir!));
 
@@ -82,29 +95,55 @@ export async function packageDash(opts: PackageDashOptions): Promise<PackagedDas
     opts.outDir,
     (staged, scratch) =>
       withClear(scratch, async (clearDir) => {
-        for (const id of ids) await mkdir(join(clearDir, id));
-        await runFfmpeg(dashEncodeArgs({ input, rungs, hasAudio: info.hasAudio, clearDir }), {
-          tools,
-          durationSec: info.durationSec,
-          signal,
-          onProgress: onProgress && ((f) => onProgress(f * ENCODE_SHARE)),
-        });
-        onProgress?.(ENCODE_SHARE, `encoded ${ids.join(', ')}`);
-        const tracks = await Promise.all(ids.map((id) => readClearTrack(join(clearDir, id))));
-        return encryptAll({ ids, tracks, staged, opts });
+        const encodes: ClearTrack[][] = [];
+        for (const [v, variant] of variants.entries()) {
+          // Variant B is video only: the audio is not marked, and A's serves both.
+          const encoded = v === 0 ? ids : rungs.map((r) => r.name);
+          const dir = join(clearDir, variant ?? '');
+          for (const id of encoded) await mkdir(join(dir, id), { recursive: true });
+          const mark: RungFilter | undefined = variant && ((rung, from, to) => markFilter(opts.watermarkKey!, variant, rung, from, to));
+          await runFfmpeg(dashEncodeArgs({ input, rungs, hasAudio: info.hasAudio && v === 0, clearDir: dir, mark }), {
+            tools,
+            durationSec: info.durationSec,
+            signal,
+            onProgress: onProgress && ((f) => onProgress((v + f) * encodeShare)),
+          });
+          onProgress?.((v + 1) * encodeShare, `encoded ${variant ? `${variant}: ` : ''}${encoded.join(', ')}`);
+          encodes.push(await Promise.all(encoded.map((id) => readClearTrack(join(dir, id)))));
+        }
+        const [tracks, marked] = encodes;
+        if (marked !== undefined) checkSameCuts(ids, tracks!, marked);
+        return encryptAll({ ids, tracks: tracks!, marked, staged, opts });
       }),
     signal,
   );
 }
 
+/**
+ * A session switches variant between segments, so B must be cut where A is, and its init
+ * segment (codec configuration) must be A's: otherwise a player would skip or repeat a moment,
+ * or decode B with A's configuration.
+ */
+function checkSameCuts(ids: readonly string[], tracks: readonly ClearTrack[], marked: readonly ClearTrack[]): void {
+  for (const [i, b] of marked.entries()) {
+    const a = tracks[i]!;
+    const differ = (what: string) => new MediaError('ffmpeg_failed', `the A and B variants of ${ids[i]} differ: ${what}`);
+    if (Buffer.compare(a.init, b.init) !== 0) throw differ('init segments');
+    const cut = (t: ClearTrack) => t.segments.map((s) => `${s.number}@${s.start}+${s.duration}`).join(' ');
+    if (cut(a) !== cut(b)) throw differ('segment times');
+  }
+}
+
 interface EncryptJob {
   readonly ids: readonly string[];
   readonly tracks: readonly ClearTrack[];
+  /** Variant B of the video tracks (the first ones of `tracks`), for a watermarked title. */
+  readonly marked: readonly ClearTrack[] | undefined;
   readonly staged: string;
   readonly opts: PackageDashOptions;
 }
 
-async function encryptAll({ ids, tracks, staged, opts }: EncryptJob): Promise<PackagedDash> {
+async function encryptAll({ ids, tracks, marked, staged, opts }: EncryptJob): Promise<PackagedDash> {
   const { rotationSec, signal, onProgress } = opts;
   const seconds = (t: ClearTrack, ticks: number): number => ticks / t.info.timescale;
   const end = (t: ClearTrack): number => seconds(t, t.segments.at(-1)!.start + t.segments.at(-1)!.duration);
@@ -123,8 +162,8 @@ async function encryptAll({ ids, tracks, staged, opts }: EncryptJob): Promise<Pa
     const missing = Array.from({ length: count }, (_, p) => p).find((p) => !periods.includes(p));
     if (missing !== undefined) throw new MediaError('bad_sample', `${id} has no media in key period ${missing}: its track ends too early`);
     await mkdir(join(staged, id));
-    const segments = await protectRepresentation({ track, dir: join(staged, id), keys: keysOf(trackKeys[i]!), periodKids, periods, signal });
-    const sized = segments.map((s) => ({ bytes: s.bytes, durationSec: seconds(track, s.duration) }));
+    const { segments, sizes } = await protectTrack({ track, marked: marked?.[i], dir: join(staged, id), keys: keysOf(trackKeys[i]!), periodKids, periods, signal });
+    const sized = segments.map((s, n) => ({ bytes: sizes[n]!, durationSec: seconds(track, s.duration) }));
     representations.push({
       id,
       kind: track.info.kind,
@@ -154,6 +193,19 @@ async function encryptAll({ ids, tracks, staged, opts }: EncryptJob): Promise<Pa
     durationSec,
     periods: count,
   };
+}
+
+/** One representation encrypted, or both variants of a watermarked one; `sizes`: the larger variant's bytes per segment. */
+async function protectTrack(job: ProtectJob & { readonly marked: ClearTrack | undefined }): Promise<{ segments: PublishedSegment[]; sizes: number[] }> {
+  const { marked, ...protect } = job;
+  if (marked === undefined) {
+    const segments = await protectRepresentation(protect);
+    return { segments, sizes: segments.map((s) => s.bytes) };
+  }
+  await Promise.all(['a', 'b'].map((variant) => mkdir(join(job.dir, variant))));
+  const segments = await protectRepresentation({ ...protect, variant: 'a' });
+  const other = await protectRepresentation({ ...protect, track: marked, variant: 'b' });
+  return { segments, sizes: segments.map((s, n) => Math.max(s.bytes, other[n]!.bytes)) };
 }
 
 /** The clear copy must never be published: refuse a folder inside (or equal to) outDir. */

@@ -1,14 +1,17 @@
 /**
  * Watermark sequencing at the gateway (issue 13, DASH-IF/ETSI TS 104 002 "direct mode" in
  * spirit: the variant is chosen per segment from the session's payload, with the manifest
- * unchanged). A watermarked HLS title stores <rendition>/a/seg-N.ts and <rendition>/b/seg-N.ts;
- * a request for <rendition>/seg-N.ts is served variant a or b by the session's payload bit for
- * N, the same bit in every rendition so a bitrate switch keeps the sequence.
+ * unchanged). A watermarked title stores <rendition>/a/seg-N.ts and <rendition>/b/seg-N.ts for
+ * HLS, and <representation>/a/seg-N.m4s and …/b/… for each DASH video representation; a request
+ * for the bare segment is served variant a or b by the session's payload bit for N, the same bit
+ * in every rendition so a bitrate switch keeps the sequence. (DASH numbers its 2 s segments from
+ * 1, HLS its own from 0: a session plays one protocol, and tracing reads each on its own grid.)
  * Threats: a viewer fetching both variants of a segment (to average them away or to frame
  * another session) — the variant folders are never served directly; sessions comparing
  * playlists — the playlists name each segment once and are the same for everyone.
  */
 import { WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
+import { AUDIO_ID } from '../../media/dash/ladder.js';
 import type { DurableStores } from '../../core/ports.js';
 import { openContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
@@ -16,8 +19,9 @@ import { payloadBit } from '../watermark/payload.js';
 
 /** How long a title's "watermarked or not" answer is trusted (as MediaFiles rechecks folders). */
 const TITLE_RECHECK_MS = 2_000;
-const SEGMENT = /^(hls\/[^/]+\/)(seg-(\d{1,9})\.ts)$/;
-const VARIANT_FILE = /^hls\/[^/]+\/[ab]\//;
+/** An HLS rendition's segment, or a DASH video representation's (the audio is not marked). */
+const SEGMENT = new RegExp(`^(hls/[^/]+/|dash/(?!${AUDIO_ID}/)[^/]+/)(seg-(\\d{1,9})\\.(?:ts|m4s))$`);
+const VARIANT_FILE = /^(?:hls|dash)\/[^/]+\/[ab]\//;
 
 interface TitleMark {
   readonly key: Uint8Array | undefined;
