@@ -1,7 +1,7 @@
 /**
  * The JWT attack corpus of FORMATS.md §8 (families 1–11) as a generator, so the same cases
- * run against the access-token codec (test/server/keys/jose-jwt-attacks.test.ts) and against every route that takes
- * an access token. It needs only a context: a token the verifier accepts, the verifier's
+ * run against the access-token codec (test/server/keys/jose-jwt-attacks.test.ts) and against
+ * every route that takes an access token. It needs only a context: a token the verifier accepts, the verifier's
  * public key PEM, and a callback that signs exact text with the real key, because many
  * attacks are only meaningful with a valid signature (padding, duplicate members, BOM, crit,
  * key-injection headers: a lenient verifier would accept them).

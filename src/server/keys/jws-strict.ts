@@ -2,9 +2,10 @@
  * The rules Tollgate keeps in front of jose (jose-jwt.ts), because jose is lenient where an
  * attacker profits from leniency (RFC 8725, FORMATS.md §8). Each check says what jose does:
  * - size: jose has no bound; a huge token would be decoded and parsed.
- * - encoding: jose's base64url decoder forgives padding and stray bits, and its JSON.parse
- *   keeps the last of duplicate members (`{"sub":"a","sub":"admin"}`) and any depth of
- *   nesting, so one signed text could mean two things; here there is one encoding only.
+ * - encoding: jose's base64url decoder (atob on Node 20) forgives padding, whitespace and
+ *   stray trailing bits, and its JSON.parse keeps the last of duplicate members
+ *   (`{"sub":"a","sub":"admin"}`) and any depth of nesting, so one signed text could mean two
+ *   things; here there is one encoding only.
  * - `typ`: jose compares it case-insensitively with an implied `application/`; here it is exact.
  * - `crit`: jose understands `b64` (RFC 7797 unencoded payloads) and cannot be told not to.
  * - `jku`/`jwk`/`x5u`/`x5c`: jose ignores them (it takes the key we give it); they are refused
@@ -19,7 +20,7 @@ import { decodeBase64url, fromUtf8 } from '../../core/base64url.js';
 import { isJwtAlgorithm, isValidKid, type JwtAlgorithm, type VerifyOptions } from '../../core/jwt.js';
 import { parseStrictJson } from '../../core/strict-json.js';
 
-export const DEFAULT_MAX_LENGTH = 8192;
+const DEFAULT_MAX_LENGTH = 8192;
 /** Headers are flat and claims shallow; deeper input is an attack on the parser. */
 const MAX_JSON_DEPTH = 32;
 /** Header parameters that point at keys elsewhere: never fetched, never trusted, refused. */
