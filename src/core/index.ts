@@ -8,7 +8,6 @@ export * from './errors.js';
 export * from './email.js';
 export * from './base64url.js';
 export * from './jwt.js';
-export * from './jwt-verify.js';
 export * from './playback-token.js';
 export * from './playback-token-jwt.js';
 export * from './playback-token-formats.js';

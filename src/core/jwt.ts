@@ -1,35 +1,27 @@
 /**
- * JWS compact tokens (RFC 7515, RFC 7519) for Tollgate's own tokens: the shared vocabulary
- * and the signer. Threat: a token whose header lets its bearer choose how it is checked
- * (algorithm substitution, RFC 8725 §2.1; key injection, §3.10). So the signer writes the
- * fixed header {alg, typ, kid} and nothing else, and the verifier (jwt-verify.ts) takes the
- * algorithm and key only from its own configuration. Crypto is injected (node:crypto in the
- * server, WebCrypto at the edge), so this module stays standard JS.
+ * JWS compact tokens (RFC 7515, RFC 7519) for Tollgate's own access tokens and entitlement
+ * messages: the shared vocabulary and the port that signs and verifies them. Threat: a token
+ * whose header lets its bearer choose how it is checked (algorithm substitution, RFC 8725
+ * §2.1; key injection, §3.10). So the signer writes the fixed header {alg, typ, kid} and
+ * nothing else, and the verifier takes the algorithm and key only from its own configuration.
+ * The codec itself is `jose` behind this port (src/server/keys/jose-jwt.ts), injected, so
+ * this module stays standard JS. Playback tokens have their own codec (playback-token-jwt.ts).
  */
-import { encodeBase64url, utf8 } from './base64url.js';
+import type { Verdict } from './errors.js';
 
 export type JwtAlgorithm = 'EdDSA' | 'ES256' | 'HS256';
 
-/**
- * Exact signature sizes. ES256 is the raw 64-byte R||S of RFC 7518 §3.4; a DER signature
- * (70–72 bytes) is a different encoding of the same value and is refused by length.
- */
-export const SIGNATURE_BYTES: Readonly<Record<JwtAlgorithm, number>> = { EdDSA: 64, ES256: 64, HS256: 32 };
+const JWT_ALGORITHMS: readonly string[] = ['EdDSA', 'ES256', 'HS256'] satisfies JwtAlgorithm[];
 
 export function isJwtAlgorithm(value: unknown): value is JwtAlgorithm {
-  return typeof value === 'string' && Object.hasOwn(SIGNATURE_BYTES, value);
-}
-
-/** The injected primitives. `key` is an opaque runtime handle: a KeyObject or a CryptoKey. */
-export interface JwtCrypto {
-  sign(alg: JwtAlgorithm, key: unknown, data: Uint8Array): Promise<Uint8Array>;
-  verify(alg: JwtAlgorithm, key: unknown, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  return typeof value === 'string' && JWT_ALGORITHMS.includes(value);
 }
 
 /** A key bound to exactly one algorithm, so a header can never pick another use of it. */
 export interface JwtKey {
   readonly kid: string;
   readonly alg: JwtAlgorithm;
+  /** An opaque runtime handle: a KeyObject in the server. */
   readonly key: unknown;
 }
 
@@ -48,20 +40,39 @@ export function isValidKid(kid: unknown): kid is string {
   return true;
 }
 
-/** Signs `claims` under the header {alg, typ, kid}. Throws only on a misconfigured key. */
-export async function signJwt(
-  opts: { readonly typ: string; readonly key: JwtKey },
-  claims: Record<string, unknown>,
-  crypto: JwtCrypto,
-): Promise<string> {
-  const { alg, kid } = opts.key;
-  // A token the verifier would refuse is a configuration error; fail loudly at issue time.
-  if (!isJwtAlgorithm(alg)) throw new TypeError('signJwt: unsupported alg');
-  if (!isValidKid(kid)) throw new TypeError('signJwt: kid must be 1-128 visible ASCII characters');
-  const header = encodeBase64url(utf8(JSON.stringify({ alg, typ: opts.typ, kid })));
-  const payload = encodeBase64url(utf8(JSON.stringify(claims)));
-  const signingInput = `${header}.${payload}`;
-  const signature = await crypto.sign(alg, opts.key.key, utf8(signingInput));
-  if (signature.length !== SIGNATURE_BYTES[alg]) throw new TypeError(`signJwt: ${alg} signature has the wrong size`);
-  return `${signingInput}.${encodeBase64url(signature)}`;
+export interface VerifyOptions {
+  /** Required header `typ`, compared exactly (RFC 8725 §3.11: one token kind per verifier). */
+  readonly typ: string;
+  readonly algorithms: readonly JwtAlgorithm[];
+  readonly issuer: string;
+  readonly audience: string;
+  /** Unix seconds. */
+  readonly now: number;
+  /** Seconds of clock skew tolerated on exp, nbf and iat; keep it small. */
+  readonly leeway: number;
+  /**
+   * Seconds a token may live (exp - iat), beyond the leeway; when set, iat is required. A
+   * validly signed token claiming a longer life (a signing bug, a key used elsewhere) is refused.
+   */
+  readonly maxLifetime?: number;
+  /** Default 8192 characters; checked before anything else is parsed. */
+  readonly maxLength?: number;
+  /** The only way a key is found: by the header's `kid`, from keys the service holds. */
+  resolveKey(kid: string): JwtKey | undefined | Promise<JwtKey | undefined>;
+}
+
+export interface VerifiedJwt {
+  readonly header: Record<string, unknown>;
+  readonly claims: Record<string, unknown>;
+}
+
+/**
+ * Signs and verifies Tollgate's JWTs. `sign` writes the header {alg, typ, kid} and throws only
+ * on a misconfigured key. `verify` answers `token_expired` for an expired token and
+ * `invalid_token` for everything else, with a detail that names the fault and never echoes
+ * token content; it throws only on a broken option (a NaN clock).
+ */
+export interface JwtCodec {
+  sign(opts: { readonly typ: string; readonly key: JwtKey }, claims: Record<string, unknown>): Promise<string>;
+  verify(token: string, opts: VerifyOptions): Promise<Verdict<VerifiedJwt>>;
 }

@@ -6,9 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signJwt } from '../../src/core/jwt.js';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE } from '../../src/server/identity/service.js';
-import { nodeJwtCrypto } from '../../src/server/keys/jwt-crypto.js';
+import { joseJwt } from '../../src/server/keys/jose-jwt.js';
 import { login, seedSubscriber, startTestApp, type TestApp, requestLicense } from '../support/app.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
@@ -106,7 +105,7 @@ describe('attack: a validly signed access token that claims too long a life', ()
   async function forge(lifetimeSec: number, iatOffsetSec = 0): Promise<string> {
     const iat = Math.floor(t.clock.now / 1000) + iatOffsetSec;
     const claims = { iss: t.config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, sub: userId, sid: familyId, iat, exp: iat + lifetimeSec, jti: randomUUID() };
-    return signJwt({ typ: ACCESS_TOKEN_TYPE, key: await t.services.accessKeys.current() }, claims, nodeJwtCrypto);
+    return joseJwt.sign({ typ: ACCESS_TOKEN_TYPE, key: await t.services.accessKeys.current() }, claims);
   }
   const me = async (token: string) => t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${token}` } });
 

@@ -1,8 +1,7 @@
 /** The JWT attack corpus (FORMATS.md §8) against a real route: GET /v1/me. */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { utf8 } from '../../src/core/base64url.js';
-import { nodeJwtCrypto } from '../../src/server/keys/jwt-crypto.js';
+import { signJwsInput } from '../support/jwt-attack-kit.js';
 import { jwtAttackCases, type JwtAttackCase } from '../support/jwt-attacks.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 
@@ -26,7 +25,7 @@ describe.each(['EdDSA', 'ES256'] as const)('GET /v1/me refuses every JWT attack 
       now: Math.floor(t.clock.now / 1000),
       leeway: 30,
       maxLifetime: t.config.accessTokenTtlSec,
-      signRaw: (input) => nodeJwtCrypto.sign(alg, privateKey, utf8(input)),
+      signRaw: async (input) => signJwsInput(alg, privateKey, input),
     });
   });
   afterAll(() => t.close());

@@ -1,16 +1,20 @@
-// An edge-worker stand-in: loads `tollgate/core` as ES modules into a fresh V8 context whose
-// only host objects are the Web APIs an edge runtime offers (crypto, TextEncoder/TextDecoder,
-// atob/btoa). No process, no require, no Buffer, and an import of anything but core's own
-// relative files (node:crypto, node:buffer, a package) fails to link, as it would at the edge.
+// An edge-worker stand-in: loads `tollgate/core` (and `jose`, whose web build is what edge
+// workers use for access tokens) as ES modules into a fresh V8 context whose only host objects
+// are the Web APIs an edge runtime offers (crypto, TextEncoder/TextDecoder, atob/btoa,
+// structuredClone). No process, no require, no Buffer, and an import of anything but those
+// two packages' own relative files (node:crypto, node:buffer, another package) fails to link.
 // Run: node --experimental-vm-modules edge-runtime.mjs <compiled core dir>, with a worker
-// module's source on stdin: `export default async () => result` that imports 'tollgate/core'.
+// module's source on stdin: `export default async () => result` importing 'tollgate/core' or 'jose'.
 // Prints the JSON of the result, or exits 1 with the error.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import vm from 'node:vm';
 
 const coreDir = resolve(process.argv[2]);
-const context = vm.createContext({ crypto: globalThis.crypto, TextEncoder, TextDecoder, atob, btoa });
+const joseDir = dirname(createRequire(import.meta.url).resolve('jose'));
+const PACKAGES = { 'tollgate/core': coreDir, jose: joseDir };
+const context = vm.createContext({ crypto: globalThis.crypto, TextEncoder, TextDecoder, atob, btoa, structuredClone });
 const modules = new Map();
 
 async function load(path) {
@@ -23,9 +27,10 @@ async function load(path) {
 }
 
 async function link(specifier, referencing) {
-  if (specifier === 'tollgate/core') return load(join(coreDir, 'index.js'));
+  if (Object.hasOwn(PACKAGES, specifier)) return load(join(PACKAGES[specifier], 'index.js'));
   const path = resolve(dirname(referencing.identifier), specifier);
-  if (!/^\.\.?\//.test(specifier) || relative(coreDir, path).startsWith('..')) {
+  const within = (dir) => !relative(dir, path).startsWith('..') && !relative(dir, referencing.identifier).startsWith('..');
+  if (!/^\.\.?\//.test(specifier) || !Object.values(PACKAGES).some(within)) {
     throw new Error(`not available at the edge: ${specifier} (imported by ${referencing.identifier})`);
   }
   return load(path);

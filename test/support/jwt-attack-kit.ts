@@ -56,10 +56,15 @@ export function attackerKey(alg: AttackerAlg): AttackerKey {
 
 /** A JWS signature by the attacker's key (raw R||S for ES256, as a verifier would expect). */
 export function attackerSign(key: AttackerKey, signingInput: string): Uint8Array {
+  return key.alg === 'RS256' ? sign('sha256', utf8(signingInput), key.privateKey) : signJwsInput(key.alg, key.privateKey, signingInput);
+}
+
+/** The raw JWS signature of exact (possibly malformed) signing input: ES256 as R||S. */
+export function signJwsInput(alg: 'EdDSA' | 'ES256' | 'HS256', key: KeyObject, signingInput: string): Uint8Array {
   const data = utf8(signingInput);
-  if (key.alg === 'EdDSA') return sign(null, data, key.privateKey);
-  if (key.alg === 'ES256') return sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
-  return sign('sha256', data, key.privateKey);
+  if (alg === 'EdDSA') return sign(null, data, key);
+  if (alg === 'ES256') return sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+  return createHmac('sha256', key).update(data).digest();
 }
 
 // ---- DER, just enough for ECDSA signatures and one certificate ----

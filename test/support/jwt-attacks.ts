@@ -1,7 +1,7 @@
 /**
  * The JWT attack corpus of FORMATS.md §8 (families 1–11) as a generator, so the same cases
- * run against verifyJwt (test/core/jwt-attacks.test.ts) and against every route that takes
- * an access token. It needs only a context: a token the verifier accepts, the verifier's
+ * run against the access-token codec (test/server/keys/jose-jwt-attacks.test.ts) and against
+ * every route that takes an access token. It needs only a context: a token the verifier accepts, the verifier's
  * public key PEM, and a callback that signs exact text with the real key, because many
  * attacks are only meaningful with a valid signature (padding, duplicate members, BOM, crit,
  * key-injection headers: a lenient verifier would accept them).
@@ -33,7 +33,7 @@ export interface JwtAttackContext {
   /**
    * Signs the exact signing input (ASCII `header.payload`, possibly malformed) with the real
    * key and returns the raw JWS signature (64 bytes, R||S for ES256). E.g. with core:
-   * `(input) => nodeJwtCrypto.sign(alg, privateKey, utf8(input))`.
+   * `async (input) => signJwsInput(alg, privateKey, input)` (jwt-attack-kit.ts).
    */
   signRaw(signingInput: string): Promise<Uint8Array>;
 }

@@ -9,12 +9,12 @@
  * instances), and content keys wrapped under a key-encryption key, never in the clear.
  *
  * Format: JWS compact, header {"alg":"HS256","typ":"tollgate-entitlement+jwt","kid":<com key>},
- * claims per entitlement-schema.ts. Checks go through the strict verifier (jwt-verify.ts):
- * structure, MAC, time, issuer, audience, then the closed claim schema, then unwrapping.
+ * claims per entitlement-schema.ts. Checks go through the injected JwtCodec (jose in the
+ * server, with Tollgate's strict rules in front): structure, MAC, time, issuer, audience, then
+ * the closed claim schema, then unwrapping.
  */
 import { deny, grant, type Verdict } from '../errors.js';
-import { signJwt, type JwtCrypto, type JwtKey } from '../jwt.js';
-import { verifyJwt } from '../jwt-verify.js';
+import type { JwtCodec, JwtKey } from '../jwt.js';
 import {
   MAX_MESSAGE_TTL_SEC,
   parseEntitlementClaims,
@@ -75,7 +75,7 @@ export interface Entitlement extends EntitlementGrant {
 /** Mints a message. Throws on input the license server would refuse: that is a minting bug. */
 export async function mintEntitlementMessage(
   input: EntitlementInput,
-  opts: { readonly key: JwtKey; readonly crypto: JwtCrypto; readonly now: number; readonly encryptKey: KeyWrapCipher },
+  opts: { readonly key: JwtKey; readonly jwt: JwtCodec; readonly now: number; readonly encryptKey: KeyWrapCipher },
 ): Promise<string> {
   if (opts.key.alg !== 'HS256') throw new TypeError('mintEntitlementMessage: communication keys are HS256');
   const ttl = input.ttlSec ?? DEFAULT_MESSAGE_TTL_SEC;
@@ -104,13 +104,13 @@ export async function mintEntitlementMessage(
   };
   const parsed = parseEntitlementClaims({ ...claims });
   if (typeof parsed === 'string') throw new TypeError(`mintEntitlementMessage: ${parsed}`);
-  return signJwt({ typ: ENTITLEMENT_TYP, key: opts.key }, { ...parsed }, opts.crypto);
+  return opts.jwt.sign({ typ: ENTITLEMENT_TYP, key: opts.key }, { ...parsed });
 }
 
 export interface VerifyEntitlementOptions {
   /** Communication keys by kid; only HS256 keys are accepted. */
   resolveKey(kid: string): JwtKey | undefined | Promise<JwtKey | undefined>;
-  readonly crypto: JwtCrypto;
+  readonly jwt: JwtCodec;
   /** Unix seconds. */
   readonly now: number;
   /** This license server. */
@@ -126,7 +126,7 @@ export interface VerifyEntitlementOptions {
  * else. Does not consume the jti: the caller does that once, after this succeeds.
  */
 export async function verifyEntitlementMessage(token: string, opts: VerifyEntitlementOptions): Promise<Verdict<Entitlement>> {
-  const verified = await verifyJwt(
+  const verified = await opts.jwt.verify(
     token,
     {
       typ: ENTITLEMENT_TYP,
@@ -138,12 +138,11 @@ export async function verifyEntitlementMessage(token: string, opts: VerifyEntitl
       maxLength: MAX_MESSAGE_LENGTH,
       resolveKey: opts.resolveKey,
     },
-    opts.crypto,
   );
   if (!verified.ok) return verified;
   const claims = parseEntitlementClaims(verified.value.claims);
   if (typeof claims === 'string') return deny('invalid_token', `entitlement message: ${claims}`);
-  // verifyJwt has checked the header kid (a valid label that resolved to the MAC key).
+  // The codec has checked the header kid (a valid label that resolved to the MAC key).
   const comKid = verified.value.header.kid as string;
   const keys: ContentKey[] = [];
   for (const k of claims.content_keys) {

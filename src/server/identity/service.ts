@@ -17,10 +17,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../../core/email.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import { signJwt } from '../../core/jwt.js';
-import { verifyJwt } from '../../core/jwt-verify.js';
 import type { DurableStores, HotState, RefreshFamily, UserRecord } from '../../core/ports.js';
-import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
+import { joseJwt } from '../keys/jose-jwt.js';
 import type { AccessKeyRing } from './access-keys.js';
 import { DeviceService } from './devices.js';
 import type { MfaService } from './mfa.js';
@@ -232,9 +230,7 @@ export class IdentityService {
   }
 
   async authenticate(accessToken: string): Promise<Verdict<Principal>> {
-    const verdict = await verifyJwt(
-      accessToken,
-      {
+    const verdict = await joseJwt.verify(accessToken, {
         typ: ACCESS_TOKEN_TYPE,
         algorithms: ['EdDSA', 'ES256'],
         issuer: this.settings.issuer,
@@ -243,9 +239,7 @@ export class IdentityService {
         leeway: this.settings.clockSkewSec,
         maxLifetime: this.settings.accessTokenTtlSec,
         resolveKey: (kid) => this.keys.resolve(kid),
-      },
-      nodeJwtCrypto,
-    );
+    });
     if (!verdict.ok) return verdict;
     const { sub, sid } = verdict.value.claims;
     if (typeof sub !== 'string' || typeof sid !== 'string') return deny('invalid_token', 'the token lacks sub or sid');
@@ -279,7 +273,7 @@ export class IdentityService {
       // RFC 8176 methods, for relying parties; Tollgate itself trusts the login's record.
       amr: family.mfa ? ['pwd', 'otp'] : ['pwd'],
     };
-    const accessToken = await signJwt({ typ: ACCESS_TOKEN_TYPE, key: await this.keys.current() }, claims, nodeJwtCrypto);
+    const accessToken = await joseJwt.sign({ typ: ACCESS_TOKEN_TYPE, key: await this.keys.current() }, claims);
     return {
       access_token: accessToken,
       token_type: 'Bearer',

@@ -14,7 +14,7 @@ import { type Entitlement, type KeyWrapCipher, verifyEntitlementMessage } from '
 import { CLEARKEY_CLIENT, evaluateKeys } from '../../core/drm/policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { HotState } from '../../core/ports.js';
-import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
+import { joseJwt } from '../keys/jose-jwt.js';
 import type { CommunicationKeyRing } from './communication-keys.js';
 import { unwrapWith } from './key-wrap.js';
 import type { DrmSystem, UpstreamAdapter, UpstreamResponse } from './upstream.js';
@@ -80,7 +80,7 @@ export class LicenseServer {
   private async verify(message: string): Promise<Verdict<Entitlement>> {
     const verified = await verifyEntitlementMessage(message, {
       resolveKey: async (kid) => (await this.keys.resolve(kid))?.jwt,
-      crypto: nodeJwtCrypto,
+      jwt: joseJwt,
       now: Math.floor(this.now() / 1000),
       leeway: this.clockSkewSec,
       audience: ENTITLEMENT_AUDIENCE,

@@ -5,7 +5,7 @@
  * and none of this happens (docs/DESIGN.md, "In-process license handoff").
  */
 import { type Entitlement, mintEntitlementMessage } from '../../core/drm/entitlement.js';
-import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
+import { joseJwt } from '../keys/jose-jwt.js';
 import type { CommunicationKeyRing } from './communication-keys.js';
 import { wrapWith } from './key-wrap.js';
 import { ENTITLEMENT_AUDIENCE, ENTITLEMENT_ISSUER } from './server.js';
@@ -19,7 +19,7 @@ export function entitlementSigner(keys: CommunicationKeyRing): EntitlementSigner
     const com = await keys.current();
     return mintEntitlementMessage(
       { ...grant, issuer: ENTITLEMENT_ISSUER, audience: ENTITLEMENT_AUDIENCE, ttlSec: exp - iat },
-      { key: com.jwt, crypto: nodeJwtCrypto, now: iat, encryptKey },
+      { key: com.jwt, jwt: joseJwt, now: iat, encryptKey },
     );
   };
 }

@@ -11,8 +11,7 @@ import { createSecretKey } from 'node:crypto';
 import { toAxinomEntitlement } from '../../core/drm/axinom.js';
 import type { Entitlement } from '../../core/drm/entitlement.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
-import { signJwt } from '../../core/jwt.js';
-import { nodeJwtCrypto } from '../keys/jwt-crypto.js';
+import { joseJwt } from '../keys/jose-jwt.js';
 
 export const DRM_SYSTEMS = ['widevine', 'playready', 'fairplay'] as const;
 export type DrmSystem = (typeof DRM_SYSTEMS)[number];
@@ -37,11 +36,7 @@ export function axinomUpstream(settings: AxinomUpstreamSettings): UpstreamAdapte
   const key = { kid: settings.comKeyId, alg: 'HS256' as const, key: createSecretKey(settings.comKey) };
   return {
     async acquire(entitlement, challenge, contentType) {
-      const message = await signJwt(
-        { typ: 'JWT', key },
-        { version: 1, com_key_id: settings.comKeyId, message: toAxinomEntitlement(entitlement) },
-        nodeJwtCrypto,
-      );
+      const message = await joseJwt.sign({ typ: 'JWT', key }, { version: 1, com_key_id: settings.comKeyId, message: toAxinomEntitlement(entitlement) });
       let response: Response;
       try {
         response = await fetch(settings.url, {

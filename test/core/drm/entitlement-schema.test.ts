@@ -5,8 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBase64url } from '../../../src/core/base64url.js';
 import { ENTITLEMENT_TYP, mintEntitlementMessage, verifyEntitlementMessage } from '../../../src/core/drm/entitlement.js';
-import { signJwt } from '../../../src/core/jwt.js';
-import { nodeJwtCrypto } from '../../../src/server/keys/jwt-crypto.js';
+import { joseJwt } from '../../../src/server/keys/jose-jwt.js';
 import { AUDIENCE, comKey, input, ISSUER, keyWrap, NOW } from './support.js';
 
 /** Claims as plain JSON, mutated freely by the cases below. */
@@ -16,15 +15,15 @@ const com = comKey();
 
 async function validClaims(): Promise<Claims> {
   const encryptKey = keyWrap([com], 'encrypt');
-  const token = await mintEntitlementMessage(input(), { key: com.jwt, crypto: nodeJwtCrypto, now: NOW, encryptKey });
+  const token = await mintEntitlementMessage(input(), { key: com.jwt, jwt: joseJwt, now: NOW, encryptKey });
   return JSON.parse(new TextDecoder().decode(decodeBase64url(token.split('.')[1]!)!)) as Claims;
 }
 
 async function verifyClaims(claims: Claims) {
-  const token = await signJwt({ typ: ENTITLEMENT_TYP, key: com.jwt }, claims, nodeJwtCrypto);
+  const token = await joseJwt.sign({ typ: ENTITLEMENT_TYP, key: com.jwt }, claims);
   return verifyEntitlementMessage(token, {
     resolveKey: (kid) => (kid === com.jwt.kid ? com.jwt : undefined),
-    crypto: nodeJwtCrypto,
+    jwt: joseJwt,
     now: NOW,
     audience: AUDIENCE,
     issuer: ISSUER,

@@ -12,22 +12,23 @@ import {
   verifyEntitlementMessage,
   type VerifyEntitlementOptions,
 } from '../../../src/core/drm/entitlement.js';
-import { signJwt, type JwtKey } from '../../../src/core/jwt.js';
+import type { JwtKey } from '../../../src/core/jwt.js';
 import { mintPlaybackToken } from '../../../src/core/playback-token.js';
-import { generateAccessKeyPair, nodeJwtCrypto } from '../../../src/server/keys/jwt-crypto.js';
+import { joseJwt } from '../../../src/server/keys/jose-jwt.js';
+import { generateAccessKeyPair } from '../../../src/server/keys/jwt-crypto.js';
 import { AUDIENCE, comKey, hex, input, ISSUER, keyWrap, NOW, TIER_KEYS, type ComKey } from './support.js';
 
 const com1 = comKey('com-1');
 const com2 = comKey('com-2');
 
 const mint = (over: Parameters<typeof input>[0] = {}, key: ComKey = com1, now = NOW): Promise<string> =>
-  mintEntitlementMessage(input(over), { key: key.jwt, crypto: nodeJwtCrypto, now, encryptKey: keyWrap([key], 'encrypt') });
+  mintEntitlementMessage(input(over), { key: key.jwt, jwt: joseJwt, now, encryptKey: keyWrap([key], 'encrypt') });
 
 function options(over: Partial<VerifyEntitlementOptions> = {}): VerifyEntitlementOptions {
   const keys = [com1, com2];
   return {
     resolveKey: (kid) => keys.find((k) => k.jwt.kid === kid)?.jwt,
-    crypto: nodeJwtCrypto,
+    jwt: joseJwt,
     now: NOW,
     audience: AUDIENCE,
     issuer: ISSUER,
@@ -45,7 +46,7 @@ function decodeSegment(token: string, index: number): Record<string, unknown> {
 
 /** Signs claims as the minter would, without the minter's checks. */
 const signClaims = (claims: Record<string, unknown>, typ = ENTITLEMENT_TYP, key: JwtKey = com1.jwt) =>
-  signJwt({ typ, key }, claims, nodeJwtCrypto);
+  joseJwt.sign({ typ, key }, claims);
 
 describe('round trip', () => {
   it('mints a JWS with the fixed header and verifies it, keys unwrapped', async () => {
@@ -209,13 +210,13 @@ describe('minting refuses what the license server would refuse', () => {
   it('a key that is not an HS256 communication key', async () => {
     const ed: JwtKey = { kid: 'com-1', alg: 'EdDSA', key: generateAccessKeyPair('EdDSA').privateKey };
     await expect(
-      mintEntitlementMessage(input(), { key: ed, crypto: nodeJwtCrypto, now: NOW, encryptKey: keyWrap([com1], 'encrypt') }),
+      mintEntitlementMessage(input(), { key: ed, jwt: joseJwt, now: NOW, encryptKey: keyWrap([com1], 'encrypt') }),
     ).rejects.toThrow(/HS256/);
   });
 
   it('a key-wrap cipher that pads', async () => {
     const padding = () => new Uint8Array(32);
-    await expect(mintEntitlementMessage(input(), { key: com1.jwt, crypto: nodeJwtCrypto, now: NOW, encryptKey: padding })).rejects.toThrow(
+    await expect(mintEntitlementMessage(input(), { key: com1.jwt, jwt: joseJwt, now: NOW, encryptKey: padding })).rejects.toThrow(
       /wrong length/,
     );
   });

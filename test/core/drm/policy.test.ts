@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mintEntitlementMessage, verifyEntitlementMessage } from '../../../src/core/drm/entitlement.js';
 import { CLEARKEY_CLIENT, DEFAULT_POLICIES, defaultPolicyName, evaluateKeys } from '../../../src/core/drm/policy.js';
 import type { LicenseClient } from '../../../src/core/drm/policy.js';
-import { nodeJwtCrypto } from '../../../src/server/keys/jwt-crypto.js';
+import { joseJwt } from '../../../src/server/keys/jose-jwt.js';
 import { AUDIENCE, comKey, entitlement, input, ISSUER, keyWrap, NOW, TIER_KEYS } from './support.js';
 
 const KIDS = { audio: TIER_KEYS.audio.kid, sd: TIER_KEYS.sd.kid, hd: TIER_KEYS.hd.kid, uhd: TIER_KEYS.uhd.kid };
@@ -21,11 +21,10 @@ const kidsOf = (list: readonly { kid: string }[]) => list.map((k) => k.kid);
 describe('ClearKey, a software CDM', () => {
   it('asking for all sd/hd/uhd/audio kids of a verified message gets SD and audio only', async () => {
     const com = comKey();
-    const crypto = nodeJwtCrypto;
-    const token = await mintEntitlementMessage(input(), { key: com.jwt, crypto, now: NOW, encryptKey: keyWrap([com], 'encrypt') });
+    const token = await mintEntitlementMessage(input(), { key: com.jwt, jwt: joseJwt, now: NOW, encryptKey: keyWrap([com], 'encrypt') });
     const verified = await verifyEntitlementMessage(token, {
       resolveKey: () => com.jwt,
-      crypto,
+      jwt: joseJwt,
       now: NOW,
       audience: AUDIENCE,
       issuer: ISSUER,

@@ -1,16 +1,16 @@
 /**
- * The FORMATS.md §8 corpus against verifyJwt, under single- and multi-algorithm verifiers,
+ * The FORMATS.md §8 corpus against joseJwt (jose behind Tollgate's strict rules), under single- and multi-algorithm verifiers,
  * with and without leeway. A recording fetch proves no key is ever fetched, and a recording
  * resolveKey proves keys are only looked up by the header's own kid.
  */
 import { createPublicKey, createSecretKey, randomBytes, verify, X509Certificate, type JsonWebKey } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { utf8 } from '../../src/core/base64url.js';
-import { signJwt, type JwtAlgorithm, type JwtKey } from '../../src/core/jwt.js';
-import { verifyJwt } from '../../src/core/jwt-verify.js';
-import { generateAccessKeyPair, nodeJwtCrypto } from '../../src/server/keys/jwt-crypto.js';
-import { attackerKey, attackerSign, rawEcdsaToDer } from '../support/jwt-attack-kit.js';
-import { jwtAttackCases, type JwtAttackContext } from '../support/jwt-attacks.js';
+import { utf8 } from '../../../src/core/base64url.js';
+import type { JwtAlgorithm, JwtKey } from '../../../src/core/jwt.js';
+import { joseJwt } from '../../../src/server/keys/jose-jwt.js';
+import { generateAccessKeyPair } from '../../../src/server/keys/jwt-crypto.js';
+import { attackerKey, attackerSign, rawEcdsaToDer, signJwsInput } from '../../support/jwt-attack-kit.js';
+import { jwtAttackCases, type JwtAttackContext } from '../../support/jwt-attacks.js';
 
 const NOW = 1_750_000_000;
 const ISSUER = 'https://tollgate.example';
@@ -43,7 +43,7 @@ async function prepare(setup: Setup) {
   ]);
   const claims = { iss: ISSUER, aud: AUDIENCE, sub: 'user-42', iat: NOW - 10, exp: NOW + 600 };
   const ctx: JwtAttackContext = {
-    validToken: await signJwt({ typ: TYP, key: signingKey }, claims, nodeJwtCrypto),
+    validToken: await joseJwt.sign({ typ: TYP, key: signingKey }, claims),
     claims,
     kid: signingKey.kid,
     typ: TYP,
@@ -51,7 +51,7 @@ async function prepare(setup: Setup) {
     publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     now: NOW,
     leeway: setup.leeway,
-    signRaw: (input) => nodeJwtCrypto.sign(setup.alg, pair.privateKey, utf8(input)),
+    signRaw: async (input) => signJwsInput(setup.alg, pair.privateKey, input),
   };
   return { setup, keys, ctx, cases: await jwtAttackCases(ctx) };
 }
@@ -101,22 +101,18 @@ describe.each(prepared)('JWT attack corpus: $setup.label', ({ setup, keys, ctx, 
 
   it.each(cases)('[$family] $name → $expect', async (attack) => {
     const lookups: string[] = [];
-    const verdict = await verifyJwt(
-      attack.token,
-      {
-        typ: TYP,
-        algorithms: setup.algorithms,
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        now: ctx.now,
-        leeway: setup.leeway,
-        resolveKey: (kid) => {
-          lookups.push(kid);
-          return keys.get(kid);
-        },
+    const verdict = await joseJwt.verify(attack.token, {
+      typ: TYP,
+      algorithms: setup.algorithms,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      now: ctx.now,
+      leeway: setup.leeway,
+      resolveKey: (kid) => {
+        lookups.push(kid);
+        return keys.get(kid);
       },
-      nodeJwtCrypto,
-    );
+    });
     if (attack.expect === 'accept') {
       expect(verdict).toMatchObject({ ok: true, value: { header: { kid: ctx.kid } } });
     } else {
