@@ -21,10 +21,8 @@ export const PATTERN_BITS = 4096;
 
 export function payloadBit(watermarkKey: Uint8Array, sessionId: string, segment: number): 0 | 1 {
   const position = segment % PATTERN_BITS;
-  const block = Math.floor(position / BITS_PER_BLOCK);
   const bit = position % BITS_PER_BLOCK;
-  const digest = createHmac('sha256', watermarkKey).update(`tollgate watermark payload v1\n${sessionId}\n${block}`).digest();
-  return (((digest[bit >> 3] ?? 0) >> (bit & 7)) & 1) as 0 | 1;
+  return (((blockDigest(watermarkKey, sessionId, Math.floor(position / BITS_PER_BLOCK))[bit >> 3] ?? 0) >> (bit & 7)) & 1) as 0 | 1;
 }
 
 /** The session's bits for segments 0…count−1. */
@@ -32,9 +30,22 @@ export function payloadBits(watermarkKey: Uint8Array, sessionId: string, count: 
   return Array.from({ length: count }, (_, n) => payloadBit(watermarkKey, sessionId, n));
 }
 
-/** The whole word as the WM token carries it (wmpattern): bit p is byte p>>3's bit 7−(p&7), most significant first (TS 104 002 clause 5.4). */
+/**
+ * The whole word as the WM token carries it (wmpattern): bit p is byte p>>3's bit 7−(p&7),
+ * most significant first (TS 104 002 clause 5.4). One HMAC per 256 bits, not one per bit.
+ */
 export function payloadPattern(watermarkKey: Uint8Array, sessionId: string): Uint8Array {
   const pattern = new Uint8Array(PATTERN_BITS / 8);
-  for (let p = 0; p < PATTERN_BITS; p++) pattern[p >> 3]! |= payloadBit(watermarkKey, sessionId, p) << (7 - (p & 7));
+  for (let block = 0; block < PATTERN_BITS / BITS_PER_BLOCK; block++) {
+    const digest = blockDigest(watermarkKey, sessionId, block);
+    for (let bit = 0; bit < BITS_PER_BLOCK; bit++) {
+      const p = block * BITS_PER_BLOCK + bit;
+      pattern[p >> 3]! |= ((digest[bit >> 3]! >> (bit & 7)) & 1) << (7 - (p & 7));
+    }
+  }
   return pattern;
+}
+
+function blockDigest(watermarkKey: Uint8Array, sessionId: string, block: number): Buffer {
+  return createHmac('sha256', watermarkKey).update(`tollgate watermark payload v1\n${sessionId}\n${block}`).digest();
 }
