@@ -33,7 +33,6 @@ import { observeCaches } from './monitor/counted-cache.js';
 import { type EventServices, openEventServices } from './monitor/event-services.js';
 import type { GeoLookup } from './monitor/events.js';
 import { MetricsRegistry } from './monitor/metrics.js';
-import { WmTokens } from './watermark/wm-tokens.js';
 import { Watchtower } from './monitor/watchtower.js';
 import { SessionLiveness } from './playback/liveness.js';
 import { PlaybackKeyRing } from './playback/playback-keys.js';
@@ -42,6 +41,7 @@ import { openDurableStores, openHotState } from './stores/open.js';
 import { Pruner } from './stores/pruner.js';
 import { openStore } from './startup-error.js';
 import { StreamLimiter } from './streams/limiter.js';
+import { WmTokens } from './watermark/wm-tokens.js';
 
 export interface Services {
   readonly config: Config;
