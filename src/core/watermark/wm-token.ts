@@ -131,7 +131,8 @@ function checkWmToken(opened: OpenedToken, expectedTag: Uint8Array, nowSec: numb
     throw error;
   }
   if (!(claims instanceof CborMap)) return bad('the claims are not a map');
-  const claim = (key: number) => claims instanceof CborMap ? claims.entries.find(([k]) => k === key)?.[1] : undefined;
+  const { entries } = claims;
+  const claim = (key: number) => entries.find(([k]) => k === key)?.[1];
   const exp = claim(WM_CLAIM.exp);
   const nbf = claim(WM_CLAIM.nbf);
   if (typeof exp !== 'number' || typeof claim(WM_CLAIM.iat) !== 'number') return bad('exp and iat are required');
