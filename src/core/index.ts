@@ -24,3 +24,4 @@ export * from './webcrypto.js';
 export * from './cdn/index.js';
 export * from './events.js';
 export * from './access-rules.js';
+export * from './watermark/wm-token.js';

@@ -41,6 +41,7 @@ import { openDurableStores, openHotState } from './stores/open.js';
 import { Pruner } from './stores/pruner.js';
 import { openStore } from './startup-error.js';
 import { StreamLimiter } from './streams/limiter.js';
+import { WmTokens } from './watermark/wm-tokens.js';
 
 export interface Services {
   readonly config: Config;
@@ -161,7 +162,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const playbackKeys = new PlaybackKeyRing(stores.signingKeys, sealer, { retentionMs: (config.playbackTokenTtlSec + 60) * 1000, now });
   const streams = new StreamLimiter(stores, hot, { leaseMs: config.streamLeaseSec * 1000, endedMarkTtlMs: config.playbackTokenTtlSec * 1000 }, now);
   const access = new AccessGuard(stores, countryOf, new URL(config.publicUrl).origin, now);
-  const playback = new PlaybackService(stores, hot, playbackKeys, streams, access, config, now);
+  const playback = new PlaybackService(stores, hot, playbackKeys, streams, access, config, now, new WmTokens(stores, sealer, config.wmTokenKey));
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now, access);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);

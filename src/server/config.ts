@@ -94,6 +94,8 @@ export interface Config {
   readonly http: HttpLimits;
   /** Detectors, alerts and the alert webhook (monitor/watchtower-config.ts). */
   readonly watchtower: WatchtowerConfig;
+  /** The HMAC 256/256 key of the TS 104 002 WM tokens of watermarked titles; none: no WM tokens. */
+  readonly wmTokenKey: Uint8Array | undefined;
   /** Edge tokens, X-Accel-Redirect and origin protection (src/server/edge/edge-settings.ts). */
   readonly serving: ServingSettings;
 }
@@ -237,6 +239,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel,
     http: read.httpLimits(),
     watchtower: readWatchtowerConfig(read, problems),
+    wmTokenKey: read.masterKey('TOLLGATE_WM_TOKEN_KEY'),
     serving: readServingSettings(read, problems),
     ...overrides,
   };

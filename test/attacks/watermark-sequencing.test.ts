@@ -7,26 +7,33 @@
  * - a viewer asks for the variant folders directly (both variants would let them average the
  *   mark away or frame another session): 404;
  * - sessions compare manifests to find the variants: the playlists are the same for all;
- * - a viewer asks the AES-128 key route for the title's watermark key: 404, like any non-HLS key.
+ * - a viewer asks the AES-128 key route for the title's watermark key: 404, like any non-HLS key;
+ * - a CDN edge sequencing from the session's WM token (ETSI TS 104 002) would serve a variant
+ *   other than the gateway's: for every segment of every session, it picks the same one.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerTitle } from '../../src/server/catalog/register.js';
+import { verifyWmToken, verifyWmTokenAsync, wmVariant } from '../../src/core/watermark/wm-token.js';
+import { webCryptoCdnCrypto } from '../../src/core/cdn/webcrypto.js';
+import { nodeCdnCrypto } from '../../src/server/edge/cdn-crypto.js';
 import { payloadBit } from '../../src/server/watermark/payload.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 
 const SEGMENTS = 24;
 const SESSIONS = 8;
+const WM_TOKEN_KEY = randomBytes(32);
 
 describe('watermark sequencing at the gateway', () => {
   let t: TestApp;
   let base: string;
   let watermarkKey: Uint8Array;
-  const sessions: { id: string; manifest: string; token: string }[] = [];
+  const sessions: { id: string; manifest: string; token: string; wmToken: string }[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ env: { TOLLGATE_WM_TOKEN_KEY: WM_TOKEN_KEY.toString('base64') } });
     const verdict = await registerTitle(
       { stores: t.services.stores, hot: t.services.hot, sealer: t.services.sealer, dataDir: t.services.config.dataDir, now: t.services.now },
       {
@@ -61,7 +68,7 @@ describe('watermark sequencing at the gateway', () => {
     for (let i = 0; i < SESSIONS; i++) {
       const started = (await t.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'film' } })).json();
       const manifest = started.manifest_url.replace(t.config.publicUrl, base) as string;
-      sessions.push({ id: started.session_id, manifest, token: new URL(manifest).pathname.split('/')[3]! });
+      sessions.push({ id: started.session_id, manifest, token: new URL(manifest).pathname.split('/')[3]!, wmToken: started.wm_token });
     }
   });
   afterAll(() => t.close());
@@ -91,6 +98,20 @@ describe('watermark sequencing at the gateway', () => {
       sequences.add(variants.join(','));
     }
     expect(sequences.size).toBe(SESSIONS);
+  });
+
+  it('a CDN edge reading the WM token picks exactly the variant the gateway serves, segment by segment', async () => {
+    const nowSec = Math.floor(t.clock.now / 1000);
+    for (const s of sessions) {
+      const pattern = verifyWmToken(s.wmToken, WM_TOKEN_KEY, nowSec, nodeCdnCrypto);
+      if (!pattern.ok) throw new Error(pattern.detail);
+      const atEdge = await verifyWmTokenAsync(s.wmToken, WM_TOKEN_KEY, nowSec, webCryptoCdnCrypto()); // as an edge worker runs it
+      expect(atEdge).toEqual(pattern);
+      for (let n = 0; n < SEGMENTS; n++) {
+        const [served] = await fetchBytes(s.manifest.replace('master.m3u8', segmentName(n)));
+        expect(wmVariant(pattern.value, n), `${s.id} segment ${n}`).toBe(served === 0xaa ? 'a' : 'b');
+      }
+    }
   });
 
   it('serves the same variants with the token in the query or in the cookie', async () => {

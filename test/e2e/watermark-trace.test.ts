@@ -14,9 +14,8 @@ import { packageTitle } from '../../src/cli/package.js';
 import { traceLeak, type TraceReport } from '../../src/server/watermark/trace.js';
 import { gradientClip, niceFfmpeg } from '../media/watermark/support.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
-import { decryptSegment } from '../media/hls/support.js';
+import { servedRecording } from '../support/watermark.js';
 import { openContentKey } from '../../src/server/keys/content-keys.js';
-import { writeFile } from 'node:fs/promises';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../bin/tollgate.js');
@@ -45,18 +44,8 @@ describe('tollgate trace', () => {
   }, 600_000);
   afterAll(() => t.close());
 
-  /** What the gateway served: the 240p segments, each from the session `from(n)`, decrypted and concatenated. */
-  async function recording(file: string, from: (n: number) => { manifest: string }): Promise<void> {
-    const playlist = (await t.app.inject({ method: 'GET', url: sessions[0]!.manifest.replace('master.m3u8', '240p/index.m3u8') })).body;
-    const names = playlist.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-    const parts = [];
-    for (const [n, name] of names.entries()) {
-      const res = await t.app.inject({ method: 'GET', url: from(n).manifest.replace('master.m3u8', `240p/${name}`) });
-      expect(res.statusCode).toBe(200);
-      parts.push(decryptSegment(res.rawPayload, key, BigInt(n)));
-    }
-    await writeFile(file, Buffer.concat(parts));
-  }
+  /** What the gateway served: the 240p segments, each from the session `from(n)`. */
+  const recording = (file: string, from: (n: number) => { manifest: string }) => servedRecording(t.app, '240p', key, file, (n) => from(n).manifest);
 
   /**
    * The pirate's copy: x264 CRF 28, 854x480, from `fromSec` on. The cut is made after decoding

@@ -1,13 +1,11 @@
 // POST /v1/admin/trace (issue 13), wrong calls: no admin token, no or unknown title, a title
 // packaged without --watermark, bytes that are not a video, a body type that is not a video.
 // The right call is in test/server/openapi.test.ts; tracing itself in test/e2e/watermark-trace.test.ts.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerTitle } from '../../src/server/catalog/register.js';
 import { stagingRoot } from '../../src/server/catalog/staging-area.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app.js';
-import { registerSyntheticTitle } from '../support/titles.js';
+import { registerSyntheticTitle, registerWatermarkedStub } from '../support/titles.js';
 
 describe('POST /v1/admin/trace', () => {
   let t: TestApp;
@@ -18,24 +16,7 @@ describe('POST /v1/admin/trace', () => {
   beforeAll(async () => {
     t = await startTestApp();
     await registerSyntheticTitle(t.services, 'plain');
-    const deps = { stores: t.services.stores, hot: t.services.hot, sealer: t.services.sealer, dataDir: t.config.dataDir, now: t.services.now };
-    const verdict = await registerTitle(deps, {
-      id: 'marked',
-      name: 'Marked',
-      packagers: [
-        {
-          protocol: 'hls',
-          packager: async (dir, keyFor) => {
-            keyFor('hls');
-            keyFor('watermark');
-            await mkdir(join(dir, '240p'), { recursive: true });
-            await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n');
-            return { durationSec: 4 };
-          },
-        },
-      ],
-    });
-    if (!verdict.ok) throw new Error(verdict.detail);
+    await registerWatermarkedStub(t.services, 'marked');
   });
   afterAll(() => t.close());
 

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SegmentReading } from '../../src/media/watermark/detect.js';
-import { payloadBit } from '../../src/server/watermark/payload.js';
+import { PATTERN_BITS, payloadBit } from '../../src/server/watermark/payload.js';
 import { binomialTail, rankSessions } from '../../src/server/watermark/rank.js';
 
 const key = randomBytes(16);
@@ -32,6 +32,12 @@ describe('rankSessions', () => {
       const noise = Array.from({ length: 60 }, (_, n) => ({ segment: n, bit: (Math.random() < 0.5 ? 0 : 1) as 0 | 1, score: 1 }));
       expect(rankSessions(noise, sessions, key).some((s) => s.confident)).toBe(false);
     }
+  });
+
+  it('counts a position once where the payload repeats (every PATTERN_BITS segments)', () => {
+    const once = read(() => sessions[4]!, 30);
+    const twice = [...once, ...once.map((r) => ({ ...r, segment: r.segment + PATTERN_BITS }))];
+    expect(rankSessions(twice, sessions, key)[0]).toMatchObject({ sessionId: sessions[4], agree: 30, read: 30 });
   });
 
   it('computes binomial tails', () => {

@@ -107,3 +107,27 @@ export async function registerSyntheticDashTitle(services: Services, titleId: st
   const { dash } = await registerSyntheticTitleAs(services, titleId, ['dash']);
   return dash!;
 }
+
+/** A title registered as `package --watermark` would (an HLS key and a watermark key), with an empty HLS folder: for tracing without video. */
+export async function registerWatermarkedStub(services: Services, titleId: string): Promise<void> {
+  const verdict = await registerTitle(
+    { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
+    {
+      id: titleId,
+      name: `Watermarked ${titleId}`,
+      packagers: [
+        {
+          protocol: 'hls',
+          packager: async (dir, keyFor) => {
+            keyFor('hls');
+            keyFor('watermark');
+            await mkdir(join(dir, '240p'), { recursive: true });
+            await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n');
+            return { durationSec: 4 };
+          },
+        },
+      ],
+    },
+  );
+  if (!verdict.ok) throw new Error(verdict.detail);
+}

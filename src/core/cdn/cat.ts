@@ -63,10 +63,10 @@ const LABEL = { iss: 1, sub: 2, aud: 3, exp: 4, nbf: 5, iat: 6, cti: 7, catrepla
 const URI_PART: Record<CatUriPart, number> = { scheme: 0, host: 1, port: 2, path: 3, query: 4, 'parent-path': 5, filename: 6, stem: 7, extension: 8 };
 const MATCH: Record<CatMatch, number> = { exact: 0, prefix: 1, suffix: 2, contains: 3, sha256: -1, 'sha512-256': -2 };
 const RENEWAL_TYPE = { automatic: 0, cookie: 1, header: 2, redirect: 3 } as const;
-/** COSE algorithm 5: HMAC w/ SHA-256, full 256-bit tag (RFC 9053 §3.1). */
-const PROTECTED = encodeCbor(new CborMap([[1, 5]]));
-const COSE_MAC0 = 17;
-const CWT = 61;
+/** COSE algorithm 5: HMAC w/ SHA-256, full 256-bit tag (RFC 9053 §3.1), as the protected header (also the WM token's). */
+export const HMAC_256_PROTECTED = encodeCbor(new CborMap([[1, 5]]));
+export const COSE_MAC0_TAG = 17;
+export const CWT_TAG = 61;
 
 /** The token, base64url without padding, as CAT is carried in URLs and headers. */
 export function signCat(claims: CatClaims, options: CatOptions, crypto: CdnCrypto): Verdict<string> {
@@ -83,12 +83,12 @@ function planCat(claims: CatClaims, options: CatOptions): CdnPlan<string> {
   if (typeof entries === 'string') return deny('bad_request', entries);
   if (options.key.length === 0 || options.kid === '') return deny('bad_request', 'kid and key must not be empty');
   const payload = encodeCbor(new CborMap(entries));
-  const toBeMaced = encodeCbor(['MAC0', PROTECTED, new Uint8Array(0), payload]);
+  const toBeMaced = encodeCbor(['MAC0', HMAC_256_PROTECTED, new Uint8Array(0), payload]);
   return {
     request: { op: 'hmac', hash: 'sha256', key: options.key, data: toBeMaced },
     finish: (tag) => {
-      const mac0 = new CborTag(COSE_MAC0, [PROTECTED, new CborMap([[4, new TextEncoder().encode(options.kid)]]), payload, tag]);
-      return encodeBase64url(encodeCbor(options.cwtTag === true ? new CborTag(CWT, mac0) : mac0));
+      const mac0 = new CborTag(COSE_MAC0_TAG, [HMAC_256_PROTECTED, new CborMap([[4, new TextEncoder().encode(options.kid)]]), payload, tag]);
+      return encodeBase64url(encodeCbor(options.cwtTag === true ? new CborTag(CWT_TAG, mac0) : mac0));
     },
   };
 }

@@ -27,6 +27,7 @@ export const THRESHOLDS: Readonly<Record<DetectorName, ThresholdSpec>> = {
   license_abuse: LICENSE_ABUSE,
   spikes: SPIKES,
   sensitive_titles: SENSITIVE_TITLES,
+  forensic_watermark: {},
 };
 
 export interface DetectorSettings {

@@ -14,6 +14,8 @@ export const DETECTOR_NAMES = [
   'license_abuse',
   'spikes',
   'sensitive_titles',
+  // Not read from events: raised by `tollgate trace` and POST /v1/admin/trace (issue 13).
+  'forensic_watermark',
 ] as const;
 export type DetectorName = (typeof DETECTOR_NAMES)[number];
 

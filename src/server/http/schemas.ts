@@ -130,6 +130,7 @@ export const playbackGrantSchema = openObject(['session_id', 'manifest_url', 'ex
   manifest_url: { type: 'string', format: 'uri', description: 'absolute and complete: a player needs nothing else' },
   license_url: { type: 'string', format: 'uri', description: 'the entitlement proxy for this session (DASH titles)' },
   expires_at: { type: 'string', format: 'date-time' },
+  wm_token: { type: 'string', description: 'watermarked titles, when TOLLGATE_WM_TOKEN_KEY is set: the ETSI TS 104 002 WM token (direct mode) a CDN edge sequences the A/B variants from' },
 });
 
 /** A stream holding a slot under the plan's limit (GET /v1/playback; the stream_limit_reached body). */

@@ -124,6 +124,17 @@ export class Watchtower {
     }
   }
 
+  /**
+   * A finding made outside the event stream (a traced leak, watermark/suspects.ts): raised
+   * like the detectors' own (unless its detector is disabled), resolving once stored and acted on.
+   */
+  async report(finding: Finding): Promise<void> {
+    if (!this.deps.config.detectors[finding.detector].enabled) return;
+    this.findings.inc({ detector: finding.detector });
+    this.enqueue(() => this.raise(finding));
+    await this.tail;
+  }
+
   /** Resolves when every finding observed so far has been stored and acted on. */
   settled(): Promise<void> {
     return this.tail;

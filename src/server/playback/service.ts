@@ -19,6 +19,7 @@ import type { Config } from '../config.js';
 import type { Principal } from '../identity/service.js';
 import { entitledUntil } from '../catalog/entitlement.js';
 import type { StreamLimiter } from '../streams/limiter.js';
+import type { WmTokens } from '../watermark/wm-tokens.js';
 import { sessionEndedMark } from './liveness.js';
 import type { PlaybackKeyRing } from './playback-keys.js';
 
@@ -34,6 +35,8 @@ export interface PlaybackGrant {
   /** The entitlement proxy for this session (DASH/CENC titles): the player posts bare CDM requests here. */
   readonly license_url?: string;
   readonly expires_at: string;
+  /** Watermarked titles, when TOLLGATE_WM_TOKEN_KEY is set: the ETSI TS 104 002 WM token for a CDN edge. */
+  readonly wm_token?: string;
 }
 
 export interface PlaybackStart {
@@ -54,6 +57,7 @@ export class PlaybackService {
     private readonly access: AccessGuard,
     private readonly config: Config,
     private readonly now: () => number,
+    private readonly wmTokens: WmTokens,
   ) {}
 
   async start(principal: Principal, input: { titleId: string; protocol?: string }, client: ClientInfo): Promise<Verdict<PlaybackStart>> {
@@ -109,6 +113,7 @@ export class PlaybackService {
     const key = await this.keys.current();
     const token =
       this.config.playbackTokenFormat === 'jwt' ? mintPlaybackJwt(claims, key, Math.floor(now / 1000), nodeHmac) : mintPlaybackToken(claims, key, nodeHmac);
+    const wmToken = await this.wmTokens.issue(session);
     return grant({
       token,
       response: {
@@ -116,6 +121,7 @@ export class PlaybackService {
         manifest_url: this.mediaUrl(token, title.id, MANIFESTS[protocol] ?? ''),
         ...(protocol === 'dash' ? { license_url: this.licenseUrl(token, title.id) } : {}),
         expires_at: new Date(expiresAt).toISOString(),
+        ...(wmToken !== undefined ? { wm_token: wmToken } : {}),
       },
     });
   }

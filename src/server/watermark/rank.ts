@@ -7,7 +7,7 @@
  * `alpha`.
  */
 import type { SegmentReading } from '../../media/watermark/detect.js';
-import { payloadBit } from './payload.js';
+import { PATTERN_BITS, payloadBit } from './payload.js';
 
 /** Default bound on the chance that any innocent session is named with confidence. */
 export const DEFAULT_ALPHA = 1e-6;
@@ -30,14 +30,17 @@ export interface Suspect {
  * suspect a second pass looks only at the segments that suspect disagrees with: there the
  * other colluder agrees every time, an innocent session half the time. Those segments are
  * chosen by the first suspect's payload alone, so for an innocent the count is still
- * Binomial(n, ½) and the p-value stays honest.
+ * Binomial(n, ½) and the p-value stays honest. The payload repeats every PATTERN_BITS
+ * segments, so a reading at a position already read is left out: it would be no new evidence.
  */
 export function rankSessions(
-  readings: readonly SegmentReading[],
+  allReadings: readonly SegmentReading[],
   sessionIds: readonly string[],
   watermarkKey: Uint8Array,
   alpha = DEFAULT_ALPHA,
 ): Suspect[] {
+  const positions = new Set<number>();
+  const readings = allReadings.filter((r) => !positions.has(r.segment % PATTERN_BITS) && positions.add(r.segment % PATTERN_BITS));
   const bits = new Map(sessionIds.map((id) => [id, readings.map((r) => payloadBit(watermarkKey, id, r.segment))]));
   const agreeing = (id: string, only: readonly number[]) => only.filter((i) => bits.get(id)![i] === readings[i]!.bit).length;
   const all = readings.map((_, i) => i);

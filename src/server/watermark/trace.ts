@@ -16,28 +16,18 @@ import { probe } from '../../media/ffmpeg.js';
 import { claimStagingDir } from '../catalog/staging-area.js';
 import type { Services } from '../compose.js';
 import { openContentKey } from '../keys/content-keys.js';
-import { DEFAULT_ALPHA, rankSessions } from './rank.js';
+import { DEFAULT_ALPHA } from './rank.js';
+import { type Candidate, nameSuspects } from './suspects.js';
 
 /** Frames per second the leak and the title are compared at: plenty for 2–4 s segments. */
 const TRACE_FPS = 10;
-/** Candidates reported, best first. */
-const REPORTED = 5;
-const MAX_SESSIONS = 1_000_000;
 
 export interface TraceReport {
   readonly title_id: string;
   readonly offset_sec: number;
   readonly segments_read: number;
   readonly sessions_compared: number;
-  readonly candidates: {
-    readonly session_id: string;
-    readonly user_id: string;
-    readonly device_id: string | null;
-    readonly agree: number;
-    readonly read: number;
-    readonly p_value: number;
-    readonly confident: boolean;
-  }[];
+  readonly candidates: Candidate[];
 }
 
 export async function traceLeak(services: Services, leakFile: string, titleId: string, alpha = DEFAULT_ALPHA): Promise<Verdict<TraceReport>> {
@@ -70,24 +60,7 @@ export async function traceLeak(services: Services, leakFile: string, titleId: s
     }
     const leak = await readBlockFrames(leakFile, TRACE_FPS);
     const reading = readLeak(leak, variants[0]!, variants[1]!, segments.map((s) => s.durationSec));
-    const sessions = await services.stores.playbackSessions.listForTitle(titleId, MAX_SESSIONS);
-    const ranked = rankSessions(reading.segments, sessions.map((s) => s.id), watermarkKey, alpha);
-    const byId = new Map(sessions.map((s) => [s.id, s]));
-    return grant({
-      title_id: titleId,
-      offset_sec: reading.offsetSec,
-      segments_read: reading.segments.length,
-      sessions_compared: sessions.length,
-      candidates: ranked.slice(0, REPORTED).map((r) => ({
-        session_id: r.sessionId,
-        user_id: byId.get(r.sessionId)!.userId,
-        device_id: byId.get(r.sessionId)!.deviceId,
-        agree: r.agree,
-        read: r.read,
-        p_value: r.pValue,
-        confident: r.confident,
-      })),
-    });
+    return grant({ title_id: titleId, offset_sec: reading.offsetSec, segments_read: reading.segments.length, ...(await nameSuspects(services, titleId, watermarkKey, reading.segments, alpha)) });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
