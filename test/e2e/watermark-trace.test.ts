@@ -1,8 +1,9 @@
 /**
- * Tracing (issue 13), end to end on a generated clip with 55 sessions of one title: what the
+ * Tracing (issue 13), end to end on a generated clip with 55 HLS and 10 DASH sessions of one title: what the
  * gateway served a session, re-encoded as a pirate would (x264 CRF 28, scaled to 480p, cut
  * mid-segment), names that session first, with confidence; a mix of two sessions' segments
- * puts both in the top 3; no innocent session is ever named with confidence. Small on purpose
+ * puts both in the top 3; no innocent session is ever named with confidence; a DASH session's
+ * leak is read on DASH's 2 s grid and names that session. Small on purpose
  * (160 s at 360p, 2 s segments: 80 bits, so that the second colluder, alone on the ~20 segments
  * the first does not explain, outranks 53 innocents): docs/WATERMARK.md has the longer measurement.
  */
@@ -16,30 +17,35 @@ import { gradientClip, niceFfmpeg } from '../media/watermark/support.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { servedRecording } from '../support/watermark.js';
 import { openContentKey } from '../../src/server/keys/content-keys.js';
+import { decryptInit, decryptSegment as decryptCenc, readInit } from '../../src/media/cenc/index.js';
+import { writeFile } from 'node:fs/promises';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../bin/tollgate.js');
 const SESSIONS = 55;
+const DASH_SESSIONS = 10;
 
 describe('tollgate trace', () => {
   let t: TestApp;
   let dir: string;
   let key: Uint8Array;
   const sessions: { id: string; manifest: string }[] = [];
+  const dashSessions: { id: string; manifest: string }[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ env: { TOLLGATE_RATE_PLAYBACK_PER_USER: '1000' } });
     dir = t.config.dataDir;
     await gradientClip(join(dir, 'clip.mp4'), 160);
-    const packaged = await packageTitle(t.services, { id: 'film', name: 'Film', file: join(dir, 'clip.mp4'), watermark: true, segmentSec: 2 });
+    const packaged = await packageTitle(t.services, { id: 'film', name: 'Film', file: join(dir, 'clip.mp4'), protocols: ['hls', 'dash'], watermark: true, segmentSec: 2 });
     if (!packaged.ok) throw new Error(packaged.detail);
     const record = (await t.services.stores.titles.contentKeys('film')).find((k) => k.label === 'hls')!;
     key = openContentKey(t.services.sealer, record.kid, record.sealed);
     const viewer = await seedSubscriber(t.app, { titles: ['film'] });
     const auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}` };
-    for (let i = 0; i < SESSIONS; i++) {
-      const started = (await t.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'film' } })).json();
-      sessions.push({ id: started.session_id, manifest: new URL(started.manifest_url).pathname });
+    for (let i = 0; i < SESSIONS + DASH_SESSIONS; i++) {
+      const protocol = i < SESSIONS ? 'hls' : 'dash';
+      const started = (await t.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'film', protocol } })).json();
+      (protocol === 'hls' ? sessions : dashSessions).push({ id: started.session_id, manifest: new URL(started.manifest_url).pathname });
     }
   }, 600_000);
   afterAll(() => t.close());
@@ -69,7 +75,7 @@ describe('tollgate trace', () => {
       env: { ...process.env, TOLLGATE_DATA_DIR: dir, TOLLGATE_LOG_LEVEL: 'silent' },
     });
     const report = JSON.parse(stdout) as TraceReport;
-    expect(report.sessions_compared).toBe(SESSIONS);
+    expect(report.sessions_compared).toBe(SESSIONS + DASH_SESSIONS);
     expect(Math.abs(report.offset_sec - 5.3)).toBeLessThanOrEqual(0.2); // two frames at the 10 per second compared
     expect(report.segments_read).toBeGreaterThanOrEqual(75);
     expect(report.candidates[0]).toMatchObject({ session_id: leaker.id, confident: true });
@@ -88,7 +94,7 @@ describe('tollgate trace', () => {
     };
     const minute = await traceCut(40, 70);
     expect(Math.abs(minute.offset_sec - 40)).toBeLessThanOrEqual(0.2);
-    expect(minute.candidates[0]).toMatchObject({ session_id: leaker.id, confident: true });
+    expect(minute.candidates[0], JSON.stringify(minute)).toMatchObject({ session_id: leaker.id, confident: true });
     expectNoInnocentNamed(minute, [leaker.id]);
     const glimpse = await traceCut(90, 20);
     expect(glimpse.segments_read).toBeLessThanOrEqual(10);
@@ -106,5 +112,29 @@ describe('tollgate trace', () => {
     expect(top3).toContain(x.id);
     expect(top3).toContain(y.id);
     expectNoInnocentNamed(verdict.value, [x.id, y.id]);
+  }, 300_000);
+
+  it("names a DASH session from its leak, read on DASH's 2 s grid", async () => {
+    const leaker = dashSessions[6]!;
+    const sd = (await t.services.stores.titles.contentKeys('film')).find((k) => k.label === 'sd')!;
+    const sdKey = openContentKey(t.services.sealer, sd.kid, sd.sealed);
+    const get = (name: string) => t.app.inject({ method: 'GET', url: leaker.manifest.replace('manifest.mpd', `360p/${name}`) });
+    const init = (await get('init-0.m4s')).rawPayload;
+    const protection = readInit(init).protection!;
+    const parts = [decryptInit(init)];
+    for (let n = 1; ; n++) {
+      const res = await get(`seg-${String(n).padStart(5, '0')}.m4s`);
+      if (res.statusCode === 404) break;
+      expect(res.statusCode).toBe(200);
+      parts.push(decryptCenc(res.rawPayload, { ...protection, keyFor: () => sdKey }));
+    }
+    expect(parts.length).toBeGreaterThan(75);
+    await writeFile(join(dir, 'dash.mp4'), Buffer.concat(parts));
+    await pirate(join(dir, 'dash.mp4'), join(dir, 'dash-leak.mp4'), 3.1);
+    const verdict = await traceLeak(t.services, join(dir, 'dash-leak.mp4'), 'film');
+    if (!verdict.ok) throw new Error(verdict.detail);
+    expect(Math.abs(verdict.value.offset_sec - 3.1), JSON.stringify(verdict.value)).toBeLessThanOrEqual(0.2);
+    expect(verdict.value.candidates[0]).toMatchObject({ session_id: leaker.id, confident: true });
+    expectNoInnocentNamed(verdict.value, [leaker.id]);
   }, 300_000);
 });

@@ -67,7 +67,7 @@ describe('a confident trace raises an alert', () => {
   it('names the leaking session in one alert, with its user and device, deduplicated, counted, sent and answered', async () => {
     const { viewer, sessions, key } = await start({ forensic_watermark: { responses: ['end_session'] } });
     const leaker = sessions[7]!;
-    const traced = await nameSuspects(t.services, 'marked', key, leakOf(key, () => leaker), 1e-6);
+    const traced = await nameSuspects(t.services, 'marked', key, () => leakOf(key, () => leaker), 1e-6);
     expect(traced.candidates[0]).toMatchObject({ session_id: leaker, device_id: 'tv-7', confident: true });
     const [alert, ...others] = await alerts();
     expect(others).toEqual([]);
@@ -90,7 +90,7 @@ describe('a confident trace raises an alert', () => {
     expect(JSON.parse(delivered[0]!.body)).toMatchObject({ type: 'alert.opened', alert: { detector: 'forensic_watermark', session_id: leaker } });
 
     // The same leak traced again adds to the open alert: no second alert, no second delivery.
-    await nameSuspects(t.services, 'marked', key, leakOf(key, () => leaker), 1e-6);
+    await nameSuspects(t.services, 'marked', key, () => leakOf(key, () => leaker), 1e-6);
     expect(await alerts()).toMatchObject([{ id: alert.id, hits: 2 }]);
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toContain('tollgate_alerts_opened_total{detector="forensic_watermark"} 1');
@@ -101,7 +101,7 @@ describe('a confident trace raises an alert', () => {
   it('raises one alert per confidently named colluder and none for the innocent', async () => {
     const { sessions, key } = await start({});
     const colluders = [sessions[2]!, sessions[15]!];
-    const traced = await nameSuspects(t.services, 'marked', key, leakOf(key, (n) => colluders[n % 2]!, 200, true), 1e-6);
+    const traced = await nameSuspects(t.services, 'marked', key, () => leakOf(key, (n) => colluders[n % 2]!, 200, true), 1e-6);
     const named = traced.candidates.filter((c) => c.confident).map((c) => c.session_id);
     expect(named.length).toBe(2); // 200 clean segments (400 s at 2 s segments) name both
     for (const id of named) expect(colluders).toContain(id);
@@ -111,8 +111,8 @@ describe('a confident trace raises an alert', () => {
   it('raises nothing for readings that are chance, nor when the detector is disabled', async () => {
     const { sessions, key } = await start({ forensic_watermark: { enabled: false } });
     const noise = Array.from({ length: 60 }, (_, n) => ({ segment: n, bit: (Math.random() < 0.5 ? 0 : 1) as 0 | 1, score: 1 }));
-    expect((await nameSuspects(t.services, 'marked', key, noise, 1e-6)).candidates.some((c) => c.confident)).toBe(false);
-    const traced = await nameSuspects(t.services, 'marked', key, leakOf(key, () => sessions[3]!), 1e-6);
+    expect((await nameSuspects(t.services, 'marked', key, () => noise, 1e-6)).candidates.some((c) => c.confident)).toBe(false);
+    const traced = await nameSuspects(t.services, 'marked', key, () => leakOf(key, () => sessions[3]!), 1e-6);
     expect(traced.candidates[0]).toMatchObject({ session_id: sessions[3], confident: true });
     expect(await alerts()).toEqual([]);
   });

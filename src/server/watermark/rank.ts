@@ -38,6 +38,8 @@ export function rankSessions(
   sessionIds: readonly string[],
   watermarkKey: Uint8Array,
   alpha = DEFAULT_ALPHA,
+  /** Sessions compared in the whole trace, for the correction (more than these when ranked in groups). */
+  compared = sessionIds.length,
 ): Suspect[] {
   const positions = new Set<number>();
   const readings = allReadings.filter((r) => !positions.has(r.segment % PATTERN_BITS) && positions.add(r.segment % PATTERN_BITS));
@@ -54,7 +56,7 @@ export function rankSessions(
     const residual = sessionId === first?.sessionId ? 1 : binomialTail(unexplained.length, agreeing(sessionId, unexplained));
     const pValue = Math.min(overall, residual);
     // Two tests per session (overall and residual): the correction counts both.
-    return { sessionId, agree, read: readings.length, pValue, confident: pValue * sessionIds.length * 2 < alpha };
+    return { sessionId, agree, read: readings.length, pValue, confident: pValue * compared * 2 < alpha };
   });
   return suspects.sort((x, y) => x.pValue - y.pValue || y.agree - x.agree);
 }

@@ -26,16 +26,26 @@ export interface Candidate {
   readonly confident: boolean;
 }
 
+/** The segments read off the leak on the grid of a protocol's segments, numbered as its segment files. */
+export type ReadingsOf = (protocol: 'hls' | 'dash') => readonly SegmentReading[];
+
 export async function nameSuspects(
   services: Services,
   titleId: string,
   watermarkKey: Uint8Array,
-  readings: readonly SegmentReading[],
+  readingsOf: ReadingsOf,
   alpha: number,
 ): Promise<{ sessions_compared: number; candidates: Candidate[] }> {
   const sessions = await services.stores.playbackSessions.listForTitle(titleId, MAX_SESSIONS);
   const byId = new Map(sessions.map((s) => [s.id, s]));
-  const ranked = rankSessions(readings, sessions.map((s) => s.id), watermarkKey, alpha).map(
+  // Each session is compared on the segments of the protocol it played; the correction counts all.
+  const ranked = (['hls', 'dash'] as const)
+    .flatMap((protocol) => {
+      const ids = sessions.filter((s) => (s.protocol === 'dash') === (protocol === 'dash')).map((s) => s.id);
+      return ids.length === 0 ? [] : rankSessions(readingsOf(protocol), ids, watermarkKey, alpha, sessions.length);
+    })
+    .sort((x, y) => x.pValue - y.pValue || y.agree - x.agree)
+    .map(
     (r): Candidate => ({
       session_id: r.sessionId,
       user_id: byId.get(r.sessionId)!.userId,

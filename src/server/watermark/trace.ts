@@ -3,15 +3,17 @@
  * from? The title's lowest rendition is decrypted (variants A and B, into a private scratch
  * folder removed afterwards) and read as block means beside the leak; the leak is aligned and
  * read segment by segment (media/watermark/detect.ts), and every session of the title on
- * record is ranked by agreement with its payload (rank.ts).
+ * record is ranked by agreement with its payload (rank.ts), on the segments of the protocol it
+ * played.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HLS_KEY_LABEL, WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import { decryptSegment } from '../../media/hls/encrypt.js';
-import { readBlockFrames } from '../../media/watermark/frames.js';
+import { type BlockFrames, readBlockFrames } from '../../media/watermark/frames.js';
 import { readLeak } from '../../media/watermark/detect.js';
+import { SEGMENT_SEC as DASH_SEGMENT_SEC } from '../../media/dash/ladder.js';
 import { probe } from '../../media/ffmpeg.js';
 import { claimStagingDir } from '../catalog/staging-area.js';
 import type { Services } from '../compose.js';
@@ -49,7 +51,7 @@ export async function traceLeak(services: Services, leakFile: string, titleId: s
   const segments = renditionSegments(await readFile(join(hlsDir, rendition, 'index.m3u8'), 'utf8'));
   const scratch = await claimStagingDir(services.config.dataDir, 'trace');
   try {
-    const variants = [];
+    const variants: BlockFrames[] = [];
     for (const variant of ['a', 'b']) {
       const parts = await Promise.all(
         segments.map(async (s, n) => decryptSegment(await readFile(join(hlsDir, rendition, variant, s.uri)), hlsKey, BigInt(n))),
@@ -59,8 +61,16 @@ export async function traceLeak(services: Services, leakFile: string, titleId: s
       variants.push(await readBlockFrames(file, TRACE_FPS));
     }
     const leak = await readBlockFrames(leakFile, TRACE_FPS);
-    const reading = readLeak(leak, variants[0]!, variants[1]!, segments.map((s) => s.durationSec));
-    return grant({ title_id: titleId, offset_sec: reading.offsetSec, segments_read: reading.segments.length, ...(await nameSuspects(services, titleId, watermarkKey, reading.segments, alpha)) });
+    const read = (grid: number[]) => readLeak(leak, variants[0]!, variants[1]!, grid);
+    const reading = read(segments.map((s) => s.durationSec));
+    // The DASH variants carry the same mark, cut every 2 s and numbered from 1 (HLS: from 0).
+    const readingsOf = (protocol: 'hls' | 'dash') => {
+      if (protocol === 'hls') return reading.segments;
+      const title = segments.reduce((sum, s) => sum + s.durationSec, 0);
+      const grid = Array.from({ length: Math.ceil(title / DASH_SEGMENT_SEC) }, () => DASH_SEGMENT_SEC);
+      return read(grid).segments.map((r) => ({ ...r, segment: r.segment + 1 }));
+    };
+    return grant({ title_id: titleId, offset_sec: reading.offsetSec, segments_read: reading.segments.length, ...(await nameSuspects(services, titleId, watermarkKey, readingsOf, alpha)) });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
