@@ -92,8 +92,9 @@ export class EntitlementProxy {
     // A license request is a sign of life: it keeps the stream's slot, or is refused without one.
     const session = await this.gateway.authorize({ ...request, path: 'license' }, true);
     if (!session.ok) {
-      if (session.refusedSession !== undefined) onSession?.(session.refusedSession, true);
-      return session;
+      const { refusedSession, ...denial } = session;
+      if (refusedSession !== undefined) onSession?.(refusedSession, true);
+      return denial;
     }
     onSession?.(session.value);
     // Licenses carry DRM tier keys; an HLS AES-128 session has no business asking for them.
