@@ -40,6 +40,18 @@ describe('segment summaries on the events\' clock', () => {
     expect(recorded.at(-1)!.kind).toBe('heartbeat');
   });
 
+  it('keeps taking summaries when the clock is set back (none would come until it caught up)', () => {
+    recorder.start(INTERVAL_MS);
+    recorded.length = 0;
+    recorder.segment(SESSION, '81.2.69.1', 'hls/360p/seg_00001.ts', 100);
+    clock.now -= 3_600_000;
+    recorder.segment(SESSION, '81.2.69.1', 'hls/360p/seg_00002.ts', 100);
+    expect(summaries()).toMatchObject([{ count: 1 }]);
+    clock.now += INTERVAL_MS;
+    recorder.record({ kind: 'heartbeat', decision: 'grant', ip: '81.2.69.1', sessionId: 's1' });
+    expect(summaries()).toMatchObject([{ count: 1 }, { count: 1, detail: { interval_ms: INTERVAL_MS } }]);
+  });
+
   it('takes none on the events\' clock once stopped (stop took the last)', () => {
     recorded.length = 0;
     recorder.segment(SESSION, '81.2.69.1', 'hls/360p/seg_00004.ts', 100);

@@ -115,8 +115,9 @@ export class EventRecorder implements Recorder {
     this.flushSummaries();
   }
 
+  /** Due once the interval is over, or when the clock went back before its start (else none until it caught up). */
   #flushIfDue(now: number): void {
-    if (this.#intervalMs !== undefined && now - this.#intervalStart >= this.#intervalMs) this.flushSummaries();
+    if (this.#intervalMs !== undefined && (now - this.#intervalStart >= this.#intervalMs || now < this.#intervalStart)) this.flushSummaries();
   }
 
   /**
