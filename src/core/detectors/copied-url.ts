@@ -2,7 +2,11 @@
  * One playback token used from a second network at the same time: a copied URL. A phone moving
  * from Wi-Fi to mobile switches network once and stays; two players sharing one session take
  * turns, so the session's requests keep switching between networks. So a session is flagged
- * when its network changes more than `max_switches` times within the window.
+ * when its network changes more than `max_switches` times within the window. With the token
+ * bound to the viewer's network (TOLLGATE_BIND_IP), the copy is refused at its first request:
+ * such a refusal (`detail.binding_refused`, a genuine token refused by its bindings) counts as
+ * use from the refused network. Other denials do not count: a request that did not carry the
+ * session's genuine token says nothing about where that token is.
  */
 import type { DecisionEvent } from '../events.js';
 import { networkOf } from './network.js';
@@ -24,7 +28,8 @@ export class CopiedUrlDetector implements Detector {
 
   observe(e: DecisionEvent): Finding | undefined {
     const network = networkOf(e.ip);
-    if (e.sessionId === undefined || network === undefined || e.kind === 'playback_start') return undefined;
+    const used = e.decision === 'grant' ? e.kind !== 'playback_start' : e.detail?.binding_refused === true;
+    if (e.sessionId === undefined || network === undefined || !used) return undefined;
     const seen = this.sessions.add(e.sessionId, e.at, { id: e.id, network });
     let switches = 0;
     for (let i = 1; i < seen.length; i++) if (seen[i]!.value.network !== seen[i - 1]!.value.network) switches++;

@@ -17,7 +17,7 @@ import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
 import { media, noContent, problems, security } from '../http/openapi.js';
 import { accelHeaders } from '../edge/accel.js';
-import { noteEvent } from '../monitor/request-events.js';
+import { noteSessionEvent } from '../monitor/request-events.js';
 import { isManifest, sendMediaFile, SESSION_MEDIA, TYPES } from './files.js';
 
 export const TOKEN_COOKIE = 'tg';
@@ -88,9 +88,11 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files, edgeLinks,
       { token, titleId: title, path, ip: request.ip, userAgent: request.headers['user-agent'] ?? '', origin: requestOrigin(request.headers) },
       keyMatch !== null || isManifest(path),
     );
-    if (!verdict.ok) fail(verdict);
-    const { id: sessionId, userId, titleId } = verdict.value;
-    noteEvent(request, { sessionId, userId, titleId });
+    if (!verdict.ok) {
+      if (verdict.refusedSession !== undefined) noteSessionEvent(request, verdict.refusedSession, true);
+      fail(verdict);
+    }
+    noteSessionEvent(request, verdict.value);
 
     if (keyMatch !== null) {
       const key = await gateway.contentKey(verdict.value, keyMatch[1]!);

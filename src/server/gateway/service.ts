@@ -15,7 +15,7 @@
  * answers as a fresh verification would.
  */
 import { HLS_KEY_LABEL } from '../../core/drm/policy.js';
-import { type Denial, deny, grant, type Verdict } from '../../core/errors.js';
+import { type Denial, deny, type Grant, grant, type Verdict } from '../../core/errors.js';
 import { checkBindings } from '../../core/playback-token-bindings.js';
 import { hashUserAgent } from '../../core/playback-token-crypto.js';
 import { playbackTokenKid, verifyAnyPlaybackToken } from '../../core/playback-token-formats.js';
@@ -53,6 +53,13 @@ export interface MediaRequest {
   readonly origin?: string | undefined;
 }
 
+/**
+ * The gateway's answer. A refusal by the token's bindings (another network, user agent, title
+ * or path) names the session of the genuine token it refused, so the denial event can say whose
+ * token was used where: a copied URL refused at its first request is still evidence.
+ */
+export type GatewayVerdict = Grant<PlaybackSessionRecord> | (Denial & { readonly refusedSession?: PlaybackSessionRecord });
+
 export class GatewayService {
   /** Verified playback tokens, by token (observed in /metrics by compose.ts). */
   readonly cache = new CountedCache<string, CachedToken>(MAX_CACHED_TOKENS);
@@ -88,7 +95,7 @@ export class GatewayService {
    * key and license requests periodic). Every liveness check renews the lease as well, so a
    * request renews it once, whichever check it takes.
    */
-  async authorize(request: MediaRequest, signOfLife = false): Promise<Verdict<PlaybackSessionRecord>> {
+  async authorize(request: MediaRequest, signOfLife = false): Promise<GatewayVerdict> {
     const now = this.now();
     let entry = this.cache.get(request.token);
     let renewed = false;
@@ -101,7 +108,7 @@ export class GatewayService {
       return this.forget(request.token, deny('invalid_token', 'the key of this playback token has been retired'));
     }
     const bindings = this.bindings(entry, request);
-    if (!bindings.ok) return bindings;
+    if (!bindings.ok) return { ...bindings, refusedSession: entry.session };
     // Before liveness, so a refused request is no sign of life.
     const access = await this.access.checkSession(entry.session, request);
     if (!access.ok) return access;

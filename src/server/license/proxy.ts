@@ -29,8 +29,8 @@ import type { EntitlementSigner } from './signer.js';
  * another one over HTTP (remote-backend.ts signs it). `expect` says what the answer may hold;
  * a remote answer is checked against it.
  */
-/** Told the session a license request belongs to, once its token checks out (for its event). */
-export type SessionObserver = (session: PlaybackSessionRecord) => void;
+/** Told the session a license request belongs to, once its token checks out (for its event); `bindingRefused` when its bindings refused it. */
+export type SessionObserver = (session: PlaybackSessionRecord, bindingRefused?: boolean) => void;
 
 export type LicenseBackend = (entitlement: Entitlement, body: unknown, expect: ClearKeyLicenseExpectation) => Promise<Verdict<ClearKeyLicense>>;
 
@@ -91,7 +91,11 @@ export class EntitlementProxy {
   private async authorize(request: Omit<MediaRequest, 'path'>, onSession?: SessionObserver): Promise<Verdict<Entitlement>> {
     // A license request is a sign of life: it keeps the stream's slot, or is refused without one.
     const session = await this.gateway.authorize({ ...request, path: 'license' }, true);
-    if (!session.ok) return session;
+    if (!session.ok) {
+      const { refusedSession, ...denial } = session;
+      if (refusedSession !== undefined) onSession?.(refusedSession, true);
+      return denial;
+    }
     onSession?.(session.value);
     // Licenses carry DRM tier keys; an HLS AES-128 session has no business asking for them.
     if (session.value.protocol !== 'dash') {

@@ -11,7 +11,7 @@ import { TollgateError } from '../../core/errors.js';
 import type { Services } from '../compose.js';
 import { requestOrigin } from '../access/guard.js';
 import { fail } from '../http/problem.js';
-import { noteEvent } from '../monitor/request-events.js';
+import { noteSessionEvent } from '../monitor/request-events.js';
 import type { SessionObserver } from './proxy.js';
 import { DRM_SYSTEMS, type DrmSystem } from './upstream.js';
 import { documentedBody, json, media, problems, security } from '../http/openapi.js';
@@ -108,7 +108,7 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rate
 }
 
 function noteSession(request: FastifyRequest): SessionObserver {
-  return ({ id: sessionId, userId, titleId }) => noteEvent(request, { sessionId, userId, titleId });
+  return (session, bindingRefused) => noteSessionEvent(request, session, bindingRefused);
 }
 
 function jsonBody(body: unknown): unknown {

@@ -6,7 +6,10 @@
  * never tokens, passwords or URLs), and monitoring that slows or fails requests (recording is
  * synchronous bookkeeping; every sink is non-blocking and never throws into a request).
  *
- * Segments and session-less denials are summarised per interval (segment-summaries.ts).
+ * Segments and session-less denials are summarised per interval (segment-summaries.ts). The
+ * interval runs on the events' own clock (the injected `now`): a summary is taken when an event
+ * arrives after the interval is over, so a clock that runs faster than the wall (the traffic
+ * simulator's) drives the summaries too; a wall-clock timer takes the ones due when all is quiet.
  */
 import type { DecisionEvent, EventKind } from '../../core/events.js';
 import { SegmentSummaries, type SegmentSession } from './segment-summaries.js';
@@ -38,6 +41,9 @@ export class EventRecorder implements Recorder {
   readonly #instance = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
   #sequence = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The summary interval (start), and when the current one began on the events' clock. */
+  #intervalMs: number | undefined;
+  #intervalStart = 0;
 
   constructor(
     private readonly sinks: readonly EventSink[],
@@ -48,6 +54,11 @@ export class EventRecorder implements Recorder {
 
   record(input: EventInput): DecisionEvent {
     const at = this.now();
+    this.#flushIfDue(at);
+    return this.#record(input, at);
+  }
+
+  #record(input: EventInput, at: number): DecisionEvent {
     const { country, asn } = this.geo(input.ip);
     const event: DecisionEvent = {
       ...input,
@@ -67,31 +78,46 @@ export class EventRecorder implements Recorder {
   }
 
   segment(session: SegmentSession, ip: string, path: string, bytes: number): void {
-    this.#summaries.segment(session, ip, path, bytes, this.now());
+    const now = this.now();
+    this.#flushIfDue(now);
+    this.#summaries.segment(session, ip, path, bytes, now);
   }
 
   anonymousDenial(kind: EventKind, code: string, ip: string): void {
-    this.#summaries.denial(kind, code, ip, this.now());
+    const now = this.now();
+    this.#flushIfDue(now);
+    this.#summaries.denial(kind, code, ip, now);
   }
 
   /** Records the summaries of the interval just ended. */
   flushSummaries(): void {
-    for (const input of this.#summaries.take(this.now())) this.record(input);
+    const now = this.now();
+    this.#intervalStart = now;
+    for (const input of this.#summaries.take(now)) this.#record(input, now);
   }
 
   lostDenials(): number {
     return this.#summaries.lostDenials();
   }
 
+  /** Summaries every `intervalMs` of the events' clock; the timer covers quiet times. */
   start(intervalMs: number): void {
-    this.#timer ??= setInterval(() => this.flushSummaries(), intervalMs);
+    this.#intervalMs = intervalMs;
+    this.#intervalStart = this.now();
+    this.#timer ??= setInterval(() => this.#flushIfDue(this.now()), intervalMs);
     this.#timer.unref();
   }
 
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#intervalMs = undefined;
     this.flushSummaries();
+  }
+
+  /** Due once the interval is over, or when the clock went back before its start (else none until it caught up). */
+  #flushIfDue(now: number): void {
+    if (this.#intervalMs !== undefined && (now - this.#intervalStart >= this.#intervalMs || now < this.#intervalStart)) this.flushSummaries();
   }
 
   /**

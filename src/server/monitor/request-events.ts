@@ -15,6 +15,8 @@ export interface EventFacts {
   readonly sessionId?: string;
   readonly deviceId?: string;
   readonly titleId?: string;
+  /** A genuine playback token refused by its bindings (another network or user agent): the event says so in `detail.binding_refused`. */
+  readonly bindingRefused?: boolean;
 }
 
 const facts = new WeakMap<FastifyRequest, EventFacts>();
@@ -24,6 +26,11 @@ const problemCodes = new WeakMap<FastifyRequest, string>();
 export function noteEvent(request: FastifyRequest, more: EventFacts): void {
   const known = facts.get(request);
   facts.set(request, known === undefined ? more : { ...known, ...more });
+}
+
+/** The playback session a media or license request used; `bindingRefused` when its genuine token was refused by its bindings. */
+export function noteSessionEvent(request: FastifyRequest, session: { readonly id: string; readonly userId: string; readonly titleId: string }, bindingRefused = false): void {
+  noteEvent(request, { sessionId: session.id, userId: session.userId, titleId: session.titleId, ...(bindingRefused ? { bindingRefused } : {}) });
 }
 
 /** The problem code a request was answered with (problem.ts calls this). */
@@ -81,13 +88,14 @@ export function recordRequestEvent(recorder: Recorder, request: FastifyRequest, 
 }
 
 function event(kind: EventKind, decision: 'grant' | 'deny', code: string | undefined, known: EventFacts, ip: string, route: string | undefined, method: string): EventInput {
+  const { bindingRefused, ...who } = known;
   return {
     kind,
     decision,
     ip,
     ...(code !== undefined ? { code } : {}),
-    ...known,
-    ...(route !== undefined ? { detail: { route: `${method} ${route}` } } : {}),
+    ...who,
+    ...(route !== undefined ? { detail: { route: `${method} ${route}` } } : bindingRefused === true ? { detail: { binding_refused: true } } : {}),
   };
 }
 
