@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/server/app.js';
+import { type AppOptions, buildApp } from '../../src/server/app.js';
 import { compose, type ComposeOptions, type Services } from '../../src/server/compose.js';
 import { type Config, loadConfig } from '../../src/server/config.js';
 
@@ -46,7 +46,7 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
 }
 
 export async function startTestApp(
-  options: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config>; compose?: Omit<ComposeOptions, 'now'> } = {},
+  options: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config>; compose?: Omit<ComposeOptions, 'now'>; logStream?: AppOptions['logStream'] } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   const database = options.backend === 'postgres' ? await freshPostgresDatabase() : undefined;
@@ -65,7 +65,7 @@ export async function startTestApp(
   );
   const clock = { now: Date.now() };
   const services = await compose(config, { ...options.compose, now: () => clock.now });
-  const app = buildApp(services);
+  const app = buildApp(services, options.logStream ? { logStream: options.logStream } : {});
   await app.ready();
   return {
     app,
