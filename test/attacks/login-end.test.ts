@@ -10,11 +10,12 @@ import { signJwt } from '../../src/core/jwt.js';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE } from '../../src/server/identity/service.js';
 import { nodeJwtCrypto } from '../../src/server/keys/jwt-crypto.js';
 import { login, seedSubscriber, startTestApp, type TestApp, requestLicense } from '../support/app.js';
+import { LICENSE_PATHS } from '../support/license-paths.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 const LOGIN_TTL_SEC = 3600;
 
-describe('attack: tokens outliving the login that issued them', () => {
+describe.each(LICENSE_PATHS)('attack: tokens outliving the login that issued them (licenses by the %s)', (via) => {
   let t: TestApp;
   let viewer: Awaited<ReturnType<typeof seedSubscriber>>;
   let sdKid: string;
@@ -36,7 +37,7 @@ describe('attack: tokens outliving the login that issued them', () => {
       headers: { authorization: `Bearer ${accessToken}` },
       payload: { title_id: titleId, protocol },
     });
-  const license = (url: string) => requestLicense(t, url, sdKid);
+  const license = (url: string) => requestLicense(t, url, sdKid, via);
 
   /** Logs in, then moves the clock to a minute before the login ends and refreshes there. */
   async function lastMinuteOfALogin(): Promise<{ accessToken: string; endsAt: number }> {

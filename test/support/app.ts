@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { type AppOptions, buildApp } from '../../src/server/app.js';
 import { compose, type ComposeOptions, type Services } from '../../src/server/compose.js';
 import { type Config, loadConfig } from '../../src/server/config.js';
+import { type LicensePath, sendLicenseRequest } from './license-paths.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_DATABASE_URL = process.env.TOLLGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -111,10 +112,9 @@ export function presentEntitlement(app: FastifyInstance, message: string, hexKid
   });
 }
 
-/** A player's ClearKey license request for one key id (hex) to a session's license_url. */
-export function requestLicense(t: TestApp, licenseUrl: string, hexKid: string) {
-  return t.app.inject({
-    method: 'POST',
+/** A player's ClearKey license request for one key id (hex) to a session's license_url, by either HTTP path. */
+export function requestLicense(t: TestApp, licenseUrl: string, hexKid: string, via: LicensePath = 'route') {
+  return sendLicenseRequest(via, t.app, {
     url: licenseUrl.replace(t.config.publicUrl, ''),
     payload: JSON.stringify({ kids: [Buffer.from(hexKid, 'hex').toString('base64url')] }),
     headers: { 'content-type': 'application/octet-stream' },

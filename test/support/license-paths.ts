@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
-export const LICENSE_PATHS = ['fastify', 'fast path'] as const;
+export const LICENSE_PATHS = ['route', 'fast path'] as const;
 export type LicensePath = (typeof LICENSE_PATHS)[number];
 
 export interface SentRequest {
@@ -36,7 +36,7 @@ const listening = new WeakMap<FastifyInstance, Promise<number>>();
 
 export async function sendLicenseRequest(path: LicensePath, app: FastifyInstance, sent: SentRequest): Promise<SentResponse> {
   const headers = { 'user-agent': INJECT_USER_AGENT, ...sent.headers };
-  if (path === 'fastify') {
+  if (path === 'route') {
     const res = await app.inject({ method: 'POST', url: sent.url, headers, ...(sent.payload !== undefined ? { payload: sent.payload } : {}) });
     return { statusCode: res.statusCode, headers: res.headers, body: res.body, json: () => res.json(), fast: false };
   }
