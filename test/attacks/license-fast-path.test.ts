@@ -9,6 +9,8 @@
  * windows, a forged token, malformed and oversized bodies. The grant is compared too, and
  * that the fast path counts it, records its event and logs it like the route.
  */
+import { once } from 'node:events';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { sendLicenseRequest, type SentResponse } from '../support/license-paths.js';
@@ -70,6 +72,8 @@ describe('attack: around license checks by taking the fast path or the route', (
     expect(fast.fast).toBe(!fallsThrough);
     return [route, fast];
   }
+  const fastResponses = async () =>
+    Number(/^tollgate_license_fast_responses_total (\d+)$/m.exec((await t.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1]);
   const comparable = (res: SentResponse) => ({
     status: res.statusCode,
     headers: Object.fromEntries(Object.entries(res.headers).filter(([name]) => !TRANSIENT.has(name))),
@@ -144,6 +148,22 @@ describe('attack: around license checks by taking the fast path or the route', (
     const [route, fast] = await both(url.replace(/\/film$/, '/fi%6Cm'), { fallsThrough: true });
     expect(comparable(fast)).toEqual(comparable(route));
     expect(fast.statusCode).toBe(200);
+  });
+
+  it('gives up on a client that hangs up mid-body, and answers the next one', async () => {
+    const { url } = await session();
+    await sendLicenseRequest('fast path', t.app, { url, payload: JSON.stringify({ kids: [kid] }), headers: { 'x-forwarded-for': GB } });
+    const port = (t.app.server.address() as AddressInfo).port;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(`POST ${url} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"kids":`);
+    const answered = fastResponses();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    // The fast path settles it (a 400 nobody reads) rather than wait on a body that never comes.
+    await expect.poll(fastResponses).toBe((await answered) + 1);
+    const [route, fast] = await both(url);
+    expect([route.statusCode, fast.statusCode]).toEqual([200, 200]);
   });
 
   it('refuses a session over its rate window alike, with Retry-After', async () => {

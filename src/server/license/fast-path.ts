@@ -65,7 +65,8 @@ export function createLicenseFastPath(deps: LicenseFastPathDeps): (request: Inco
   return (request, response) => {
     const taken = take(request, deps);
     if (taken === undefined) return false;
-    void answer(request, response, taken, deps);
+    // answer() turns every failure into a problem response; this is for one while writing it.
+    answer(request, response, taken, deps).catch((error: Error) => response.destroy(error));
     return true;
   };
 }
@@ -152,9 +153,12 @@ function readBody(request: IncomingMessage, length: number): Promise<Buffer | un
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.once('end', () => resolve(Buffer.concat(chunks)));
-    request.once('error', (error: Error & { statusCode?: number }) => {
+    const failed = (error: Error & { statusCode?: number }) => {
       error.statusCode = 400;
       reject(error);
-    });
+    };
+    request.once('error', failed);
+    // A connection closed mid-body may end without an error: settle all the same.
+    request.once('close', () => request.complete || failed(new Error('the connection closed before the body arrived')));
   });
 }
