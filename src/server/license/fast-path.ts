@@ -33,6 +33,8 @@ const SEGMENT = /^[\w.~-]+$/;
 /** Media types the framework's content-type parser accepts as valid (it takes any valid one here). */
 const CONTENT_TYPE = /^[\w.+-]+\/[\w.+-]+(?:; ?charset=[\w-]+)?$/i;
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Log levels at which Fastify writes its request lines. */
+const INFO_LEVELS = new Set(['trace', 'debug', 'info']);
 
 export interface LicenseFastPathDeps extends SessionLicenseDeps {
   readonly cors: CorsPolicy;
@@ -92,8 +94,12 @@ function take(request: IncomingMessage, deps: LicenseFastPathDeps): Taken | unde
 
 async function answer(request: IncomingMessage, response: ServerResponse, { token, titleId, ip, length }: Taken, deps: LicenseFastPathDeps): Promise<void> {
   const started = performance.now();
-  const log = deps.log().child({ reqId: deps.requestId() });
-  log.info({ req: { method: 'POST', url: request.url, ip } }, 'incoming request');
+  const reqId = deps.requestId();
+  // The request's child logger, made only when a line is written (Fastify makes one for every request).
+  let child: FastifyBaseLogger | undefined;
+  const log = (): FastifyBaseLogger => (child ??= deps.log().child({ reqId }));
+  const info = INFO_LEVELS.has(deps.log().level);
+  if (info) log().info({ req: { method: 'POST', url: request.url, ip } }, 'incoming request');
   let known: EventFacts = {};
   let outcome: Outcome;
   try {
@@ -111,8 +117,8 @@ async function answer(request: IncomingMessage, response: ServerResponse, { toke
     outcome = granted(verdict.value);
   } catch (error) {
     const { problem, retryAfter, unexpected } = problemFromError(error);
-    if (unexpected) log.error({ err: error }, 'request failed');
-    else if (problem.code === 'unavailable') log.warn({ cause: (error as Error).message }, 'a store is unavailable');
+    if (unexpected) log().error({ err: error }, 'request failed');
+    else if (problem.code === 'unavailable') log().warn({ cause: (error as Error).message }, 'a store is unavailable');
     outcome = refused(problem, retryAfter);
   }
   const { status, headers, body, code } = outcome;
@@ -122,7 +128,7 @@ async function answer(request: IncomingMessage, response: ServerResponse, { toke
   deps.metrics.record(LICENSE_ROUTE, 'POST', status, elapsedMs / 1000);
   deps.metrics.licenseFastResponses.inc();
   recordDecision(deps.recorder, { kind: 'license', ip, code, known });
-  log.info({ res: { statusCode: status }, responseTime: elapsedMs }, 'request completed');
+  if (info) log().info({ res: { statusCode: status }, responseTime: elapsedMs }, 'request completed');
 }
 
 interface Outcome {
