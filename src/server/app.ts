@@ -8,15 +8,16 @@ import { adminRoutes } from './admin/routes.js';
 import type { Services } from './compose.js';
 import type { HttpLimits } from './config.js';
 import type { TlsFiles } from './config-tls.js';
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import proxyAddr from '@fastify/proxy-addr';
 import { blockGuard } from './http/block-guard.js';
+import { clientIpOf } from './http/client-ip.js';
 import { corsPolicy, registerCors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
 import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.js';
 import { TollgateError } from '../core/errors.js';
 import { createFastPath } from './gateway/fast-path.js';
+import { createLicenseFastPath } from './license/fast-path.js';
 import { problemFor, problemFromError, sendProblem } from './http/problem.js';
 import { registerOpenApi } from './http/openapi.js';
 import { serviceRoutes } from './http/service-routes.js';
@@ -36,15 +37,16 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 const MAX_HEADER_BYTES = 128 * 1024;
 /** Longest URL served (nginx's default header buffer); real URLs, tokens included, are far shorter. */
 const MAX_URL_LENGTH = 8192;
+/** Longest path parameter the router takes (tokens are in the path). */
+const MAX_PARAM_LENGTH = 2048;
 
-/**
- * The client address exactly as Fastify derives request.ip: X-Forwarded-For is believed only
- * through the trusted proxies (the same library and rule), else the socket's address.
- */
-function clientIpOf(trustProxy: readonly string[]): (request: IncomingMessage) => string | undefined {
-  if (trustProxy.length === 0) return (request) => request.socket.remoteAddress;
-  const trust = proxyAddr.compile([...trustProxy]);
-  return (request) => proxyAddr.all(request, trust).at(-1);
+/** Request ids as Fastify's default makes them, shared with the license fast path so none repeats. */
+function requestIds(): () => string {
+  let next = 0;
+  return () => {
+    next = (next + 1) & 0x7fffffff;
+    return `req-${next.toString(36)}`;
+  };
 }
 
 /**
@@ -75,6 +77,9 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
   const cors = corsPolicy(config.corsOrigins.length > 0 ? config.corsOrigins : [new URL(config.publicUrl).origin]);
   const security = securityHeaders(config.publicUrl, config.tls !== undefined);
   const errorHeaders = { cors, security };
+  const clientIp = clientIpOf(config.trustProxy);
+  const requestId = requestIds();
+  let closing = false;
   const fastPath = createFastPath({
     gateway: services.gateway,
     files: services.mediaFiles,
@@ -83,21 +88,38 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
     security,
     metrics: services.httpMetrics,
     recorder: services.events.recorder,
-    clientIp: clientIpOf(config.trustProxy),
+    clientIp,
     blocked: (ip) => services.blocks.blocked(ip) !== undefined,
     originGuard: services.originGuard,
     accelPrefix: config.serving.sendFile === 'x-accel' ? config.serving.sendFilePrefix : undefined,
   });
+  const licenseFastPath = createLicenseFastPath({
+    proxy: services.proxy,
+    rateLimiter: services.rateLimiter,
+    cors,
+    security,
+    metrics: services.httpMetrics,
+    recorder: services.events.recorder,
+    blocks: services.blocks,
+    now: services.now,
+    bodyLimit: BODY_LIMIT_BYTES,
+    maxParamLength: MAX_PARAM_LENGTH,
+    clientIp,
+    log: () => app.log,
+    requestId,
+    closing: () => closing,
+  });
   const app = Fastify({
     serverFactory: (handler) =>
       createLimitedServer(config.http, config.tls, (request, response) => {
-        if (!fastPath(request, response)) handler(request, response);
+        if (!fastPath(request, response) && !licenseFastPath(request, response)) handler(request, response);
       }),
+    genReqId: requestId,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     // Case and duplicate slashes are not normalised (such URLs get 401 or 404); redaction
     // does not depend on how a URL is spelled (monitor/redact.ts).
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Router and HTTP-parser errors get the same problem+json, headers and redaction as any other.
     frameworkErrors: frameworkErrorHandler(errorHeaders),
     clientErrorHandler: clientErrorHandler(errorHeaders),
@@ -121,6 +143,11 @@ export function buildApp(services: Services, options: AppOptions = {}): FastifyI
               }),
             },
           },
+  });
+
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
   });
 
   // Bodies are JSON only; Fastify's default text/plain parser would let any text reach a schema.

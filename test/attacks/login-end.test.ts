@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE } from '../../src/server/identity/service.js';
 import { joseJwt } from '../../src/server/keys/jose-jwt.js';
 import { login, seedSubscriber, startTestApp, type TestApp, requestLicense } from '../support/app.js';
+import { LICENSE_PATHS } from '../support/license-paths.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 const LOGIN_TTL_SEC = 3600;
 
-describe('attack: tokens outliving the login that issued them', () => {
+describe.each(LICENSE_PATHS)('attack: tokens outliving the login that issued them (licenses by the %s)', (via) => {
   let t: TestApp;
   let viewer: Awaited<ReturnType<typeof seedSubscriber>>;
   let sdKid: string;
@@ -35,7 +36,7 @@ describe('attack: tokens outliving the login that issued them', () => {
       headers: { authorization: `Bearer ${accessToken}` },
       payload: { title_id: titleId, protocol },
     });
-  const license = (url: string) => requestLicense(t, url, sdKid);
+  const license = (url: string) => requestLicense(t, url, sdKid, via);
 
   /** Logs in, then moves the clock to a minute before the login ends and refreshes there. */
   async function lastMinuteOfALogin(): Promise<{ accessToken: string; endsAt: number }> {

@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MARK_RECHECK_MS } from '../../src/server/playback/liveness.js';
 import { StoreUnavailableError } from '../../src/server/stores/unavailable.js';
 import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp, requestLicense } from '../support/app.js';
+import { LICENSE_PATHS } from '../support/license-paths.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-describe('attack: watching on after the operator disabled or revoked the account', () => {
+describe.each(LICENSE_PATHS)('attack: watching on after the operator disabled or revoked the account (licenses by the %s)', (via) => {
   let t: TestApp;
   let hlsKid: string;
   let sdKid: string;
@@ -25,7 +26,7 @@ describe('attack: watching on after the operator disabled or revoked the account
   afterAll(() => t.close());
 
   const get = (url: string) => t.app.inject({ method: 'GET', url: url.replace(t.config.publicUrl, '') });
-  const license = (url: string) => requestLicense(t, url, sdKid);
+  const license = (url: string) => requestLicense(t, url, sdKid, via);
 
   /** A logged-in viewer watching both titles, each URL fetched once (so gateways cache the tokens). */
   async function watching() {

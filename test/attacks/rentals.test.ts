@@ -5,12 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, login, seedSubscriber, startTestApp, type TestApp, requestLicense } from '../support/app.js';
+import { LICENSE_PATHS } from '../support/license-paths.js';
 import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 
 const HOUR = 3_600_000;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-describe('attack: watching a rental past its end', () => {
+describe.each(LICENSE_PATHS)('attack: watching a rental past its end (licenses by the %s)', (via) => {
   let t: TestApp;
   let hlsKid: string;
   let sdKid: string;
@@ -37,7 +38,7 @@ describe('attack: watching a rental past its end', () => {
   const play = async (auth: () => Promise<Record<string, string>>, titleId: string, protocol = 'hls') =>
     t.app.inject({ method: 'POST', url: '/v1/playback', headers: await auth(), payload: { title_id: titleId, protocol } });
   const get = (url: string) => t.app.inject({ method: 'GET', url: url.replace(t.config.publicUrl, '') });
-  const license = (url: string) => requestLicense(t, url, sdKid);
+  const license = (url: string) => requestLicense(t, url, sdKid, via);
 
   it('refuses a start without a rental, and a start once the rental has expired', async () => {
     const { userId, auth } = await renter();

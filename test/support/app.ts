@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/server/app.js';
+import { type AppOptions, buildApp } from '../../src/server/app.js';
 import { compose, type ComposeOptions, type Services } from '../../src/server/compose.js';
 import { type Config, loadConfig } from '../../src/server/config.js';
+import { type LicensePath, sendLicenseRequest } from './license-paths.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_DATABASE_URL = process.env.TOLLGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -46,7 +47,7 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
 }
 
 export async function startTestApp(
-  options: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config>; compose?: Omit<ComposeOptions, 'now'> } = {},
+  options: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config>; compose?: Omit<ComposeOptions, 'now'>; logStream?: AppOptions['logStream'] } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   const database = options.backend === 'postgres' ? await freshPostgresDatabase() : undefined;
@@ -65,7 +66,7 @@ export async function startTestApp(
   );
   const clock = { now: Date.now() };
   const services = await compose(config, { ...options.compose, now: () => clock.now });
-  const app = buildApp(services);
+  const app = buildApp(services, options.logStream ? { logStream: options.logStream } : {});
   await app.ready();
   return {
     app,
@@ -111,10 +112,9 @@ export function presentEntitlement(app: FastifyInstance, message: string, hexKid
   });
 }
 
-/** A player's ClearKey license request for one key id (hex) to a session's license_url. */
-export function requestLicense(t: TestApp, licenseUrl: string, hexKid: string) {
-  return t.app.inject({
-    method: 'POST',
+/** A player's ClearKey license request for one key id (hex) to a session's license_url, by either HTTP path. */
+export function requestLicense(t: TestApp, licenseUrl: string, hexKid: string, via: LicensePath = 'route') {
+  return sendLicenseRequest(via, t.app, {
     url: licenseUrl.replace(t.config.publicUrl, ''),
     payload: JSON.stringify({ kids: [Buffer.from(hexKid, 'hex').toString('base64url')] }),
     headers: { 'content-type': 'application/octet-stream' },

@@ -118,17 +118,33 @@ function frameworkDetail(e: { code?: string; message?: string }): string {
 }
 
 const TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token_revoked']);
+/** As Fastify sends it: it adds the charset to a JSON type that has none. */
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
-/** Every problem leaves through here; a detail never carries anything token-shaped. */
-export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: number): FastifyReply {
-  noteProblem(reply.request, problem.code);
-  if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+/** A problem's status, headers and body as sent (sendProblem, and the license fast path on the raw response). */
+export interface ProblemResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Problem;
+}
+
+/** The response of a problem; the detail never carries anything token-shaped. */
+export function problemResponse(problem: Problem, retryAfter?: number): ProblemResponse {
+  const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE };
+  if (retryAfter !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
   if (problem.code === 'unauthorized' || TOKEN_CODES.has(problem.code)) {
     // RFC 6750 §3: tell bearer clients what was wrong with their token.
     const error = problem.code === 'unauthorized' ? '' : `, error="invalid_token", error_description="${problem.code}"`;
-    reply.header('www-authenticate', `Bearer realm="tollgate"${error}`);
+    headers['www-authenticate'] = `Bearer realm="tollgate"${error}`;
   }
-  return reply.code(problem.status).type('application/problem+json').send({ ...problem, detail: redactText(problem.detail) });
+  return { status: problem.status, headers, body: { ...problem, detail: redactText(problem.detail) } };
+}
+
+/** Every problem of a Fastify route leaves through here. */
+export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: number): FastifyReply {
+  noteProblem(reply.request, problem.code);
+  const { status, headers, body } = problemResponse(problem, retryAfter);
+  return reply.code(status).headers(headers).send(body);
 }
 
 /** Throws a denial so the error handler answers it; for routes that got a Verdict. */

@@ -13,11 +13,14 @@ import { requestOrigin } from '../access/guard.js';
 import { fail } from '../http/problem.js';
 import { noteSessionEvent } from '../monitor/request-events.js';
 import type { SessionObserver } from './proxy.js';
+import { jsonBody, sessionLicense } from './session-license.js';
 import { DRM_SYSTEMS, type DrmSystem } from './upstream.js';
 import { documentedBody, json, media, problems, security } from '../http/openapi.js';
 import { clearKeyLicenseSchema, clearKeyRequestSchema } from '../http/schemas.js';
 
 const MAX_MESSAGE_LENGTH = 32 * 1024;
+/** license_url: the session's ClearKey license, through the entitlement proxy. */
+export const LICENSE_ROUTE = '/v1/license/s/:token/:title';
 
 const sessionParams = {
   token: { type: 'string', description: 'the playback token (tgp1.… or its JWT form), as written into license_url' },
@@ -64,11 +67,13 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rate
 
     // license_url, by address here and by playback session in the proxy. Not the license server
     // route below: a remote proxy calls it from one address, and each message works once anyway.
-    scope.post<{ Params: { token: string; title: string } }>('/v1/license/s/:token/:title', { schema: proxySchema }, async (request, reply) => {
-      await rateLimiter.enforce('licensePerAddress', request.ip);
-      const verdict = await proxy.clearKey(
+    // Most of these requests take the fast path in front of Fastify (fast-path.ts), to the same
+    // decision (session-license.ts).
+    scope.post<{ Params: { token: string; title: string } }>(LICENSE_ROUTE, { schema: proxySchema }, async (request, reply) => {
+      const verdict = await sessionLicense(
+        { proxy, rateLimiter },
         { token: request.params.token, titleId: request.params.title, ip: request.ip, userAgent: request.headers['user-agent'] ?? '', origin: requestOrigin(request.headers) },
-        jsonBody(request.body),
+        Buffer.isBuffer(request.body) ? request.body : undefined,
         noteSession(request),
       );
       return sendLicense(reply, verdict);
@@ -102,22 +107,15 @@ export function licenseRoutes(app: FastifyInstance, { proxy, licenseServer, rate
         throw new TollgateError('unauthorized', 'send the entitlement message in the X-Tollgate-Entitlement header');
       }
       if (message.length > MAX_MESSAGE_LENGTH) throw new TollgateError('invalid_token', 'the entitlement message is too long');
-      return sendLicense(reply, await licenseServer.clearKey(message, jsonBody(request.body)));
+      const body = jsonBody(request.body);
+      if (!body.ok) fail(body);
+      return sendLicense(reply, await licenseServer.clearKey(message, body.value));
     });
   });
 }
 
 function noteSession(request: FastifyRequest): SessionObserver {
   return (session, bindingRefused) => noteSessionEvent(request, session, bindingRefused);
-}
-
-function jsonBody(body: unknown): unknown {
-  if (!Buffer.isBuffer(body) || body.length === 0) throw new TollgateError('bad_request', 'the license request body is empty');
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new TollgateError('bad_request', 'the license request is not JSON (a W3C Clear Key request is {"kids": [...]})');
-  }
 }
 
 function sendLicense(reply: FastifyReply, verdict: Verdict<ClearKeyLicense>): FastifyReply {

@@ -67,27 +67,43 @@ export function recordRequestEvent(recorder: Recorder, request: FastifyRequest, 
   const kind = kindOf(request, route);
   if (kind === undefined) return;
   const ip = request.ip;
-  if (statusCode < 400) {
-    const known = kind === 'admin' ? { ...adminFacts(request), ...facts.get(request) } : (facts.get(request) ?? {});
-    if (kind === 'segment' && known.sessionId !== undefined && known.userId !== undefined && known.titleId !== undefined) {
-      recorder.segment({ id: known.sessionId, userId: known.userId, titleId: known.titleId }, ip, (request.params as { '*': string })['*'], contentLength);
-      return;
-    }
-    recorder.record(event(kind, 'grant', undefined, known, ip, kind === 'admin' ? route : undefined, request.method));
+  const noted = facts.get(request) ?? {};
+  // A granted admin call names its subject from the path; a refused one only what its handler learnt.
+  const known = kind === 'admin' && statusCode < 400 ? { ...adminFacts(request), ...noted } : noted;
+  if (statusCode < 400 && kind === 'segment' && known.sessionId !== undefined && known.userId !== undefined && known.titleId !== undefined) {
+    recorder.segment({ id: known.sessionId, userId: known.userId, titleId: known.titleId }, ip, (request.params as { '*': string })['*'], contentLength);
     return;
   }
-  const known = facts.get(request) ?? {};
-  const code = problemCodes.get(request) ?? `http_${statusCode}`;
+  const code = statusCode < 400 ? undefined : (problemCodes.get(request) ?? `http_${statusCode}`);
+  recordDecision(recorder, { kind, ip, code, known, route: kind === 'admin' ? `${request.method} ${route}` : undefined });
+}
+
+/** A decision of any kind but a segment: `code` is the problem's for a denial, undefined for a grant. */
+export interface Decision {
+  readonly kind: EventKind;
+  readonly ip: string;
+  readonly code: string | undefined;
+  readonly known: EventFacts;
+  /** "METHOD /route" of an admin call. */
+  readonly route?: string | undefined;
+}
+
+/** Records a decision (the Fastify routes through recordRequestEvent, the license fast path directly). */
+export function recordDecision(recorder: Recorder, { kind, ip, code, known, route }: Decision): void {
+  if (code === undefined) {
+    recorder.record(event(kind, 'grant', undefined, known, ip, route));
+    return;
+  }
   // Denials that name no one (junk tokens, wrong admin tokens) are summarised per address and
   // code, so a flood is one row per interval; failed logins stay one each, for the detectors.
   if (known.sessionId === undefined && known.userId === undefined && (kind !== 'login' || code === 'rate_limited')) {
     recorder.anonymousDenial(kind, code, ip);
     return;
   }
-  recorder.record(event(kind, 'deny', code, known, ip, kind === 'admin' ? route : undefined, request.method));
+  recorder.record(event(kind, 'deny', code, known, ip, route));
 }
 
-function event(kind: EventKind, decision: 'grant' | 'deny', code: string | undefined, known: EventFacts, ip: string, route: string | undefined, method: string): EventInput {
+function event(kind: EventKind, decision: 'grant' | 'deny', code: string | undefined, known: EventFacts, ip: string, route: string | undefined): EventInput {
   const { bindingRefused, ...who } = known;
   return {
     kind,
@@ -95,7 +111,7 @@ function event(kind: EventKind, decision: 'grant' | 'deny', code: string | undef
     ip,
     ...(code !== undefined ? { code } : {}),
     ...who,
-    ...(route !== undefined ? { detail: { route: `${method} ${route}` } } : bindingRefused === true ? { detail: { binding_refused: true } } : {}),
+    ...(route !== undefined ? { detail: { route } } : bindingRefused === true ? { detail: { binding_refused: true } } : {}),
   };
 }
 
