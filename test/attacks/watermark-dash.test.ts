@@ -12,6 +12,7 @@ import { packageTitle } from '../../src/cli/package.js';
 import { WATERMARK_KEY_LABEL } from '../../src/core/drm/policy.js';
 import { openContentKey } from '../../src/server/keys/content-keys.js';
 import { payloadBit } from '../../src/server/watermark/payload.js';
+import { sampleAuxInfo } from '../media/cenc/inspect.js';
 import { gradientClip } from '../media/watermark/support.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 
@@ -52,11 +53,20 @@ describe('watermarked DASH at the gateway', () => {
     expect(files).toEqual(['a', 'b', 'init-0.m4s']);
     expect((await readdir(join(dashDir, '360p', 'b'))).sort()).toEqual(segments);
     let differ = 0;
+    const ivs = new Set<string>();
+    let samples = 0;
     for (const name of segments) {
       const [a, b] = await Promise.all(['a', 'b'].map((v) => readFile(join(dashDir, '360p', v, name))));
       if (Buffer.compare(a!, b!) !== 0) differ++;
+      // One key for both variants: a sample IV used in both would reuse the CTR keystream.
+      for (const sample of [...sampleAuxInfo(a!), ...sampleAuxInfo(b!)]) {
+        ivs.add(Buffer.from(sample.iv).toString('hex'));
+        samples++;
+      }
     }
-    expect(differ).toBe(segments.length); // the mark is in every segment (and the IVs are random)
+    expect(differ).toBe(segments.length);
+    expect(samples).toBeGreaterThan(segments.length * 2 * 40); // 2 s of 25 fps per segment
+    expect(ivs.size).toBe(samples);
   });
 
   it('serves each session the variant of its payload bit per segment, on the full and the fast path', async () => {
