@@ -14,17 +14,18 @@ export async function niceFfmpeg(args: string[]): Promise<string> {
 }
 
 /**
- * Two slowly turning colour gradients blended: a picture the 240p rung encodes at high
+ * Two slowly turning black-to-white gradients blended: a picture the 240p rung encodes at high
  * fidelity, so that run-to-run encoder noise does not drown what is measured. (On lavfi
  * testsrc2, whose fine detail the 240p rung cannot keep, x264 run twice on the same input
  * already differs by 47.5 dB: see docs/WATERMARK.md.) One gradient alone turns through the
  * same picture every 8.4 s, so a leak would align equally well to every turn; two at
  * incommensurate speeds (periods 8.4 s and 11.6 s) do not repeat within any clip used here.
- * Fixed seeds: the same clip every run.
+ * The same clip every run: the seeds place the gradients' ends, and the colours are given
+ * (lavfi's default colours are random whatever the seed).
  */
 export async function gradientClip(file: string, seconds: number, size = '640x360'): Promise<void> {
-  const gradient = (speed: number, seed: number) => `gradients=s=${size}:r=25:d=${seconds}:speed=${speed}:seed=${seed}`;
-  const picture = `${gradient(0.03, 1)}[a];${gradient(0.0217, 2)}[b];[a][b]blend=all_mode=average`;
+  const gradient = (speed: number, seed: number) => `gradients=s=${size}:r=25:d=${seconds}:speed=${speed}:seed=${seed}:c0=black:c1=white,format=yuv420p`;
+  const picture = `${gradient(0.03, 7)}[a];${gradient(0.0217, 11)}[b];[a][b]blend=all_mode=average`;
   await niceFfmpeg(['-f', 'lavfi', '-i', picture, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', file]);
 }
 
