@@ -16,7 +16,7 @@ import { buildApp } from '../../src/server/app.js';
 import { compose, type Services } from '../../src/server/compose.js';
 import { loadConfig } from '../../src/server/config.js';
 import { RedisHotState } from '../../src/server/stores/redis/hot-state.js';
-import { ADMIN_TOKEN } from '../support/app.js';
+import { ADMIN_TOKEN, login, seedSubscriber } from '../support/app.js';
 import { type PrivateServer, startPrivateRedis } from '../support/private-stores.js';
 import { registerSyntheticDashTitle } from '../support/titles.js';
 
@@ -133,6 +133,23 @@ describe('fault: single use across the loss of Redis', () => {
     await run('redis-cli', ['-u', redis.url, 'FLUSHALL']);
     await expectRefusedReplay(b, message);
     await expectRefusedReplay(a, message);
+  });
+
+  it("answers a session's license_url from a fresh hot state at once: its entitlement never left the process", async () => {
+    // The instance's clock runs 10 s behind Redis's, so every message it mints (iat rounded
+    // down to the second) looks issued before the hot state's epoch began: a signed message
+    // would be refused as possibly used before a loss; a handed-over value is not.
+    const a = await instance({ TOLLGATE_REDIS_URL: redis.url, TOLLGATE_REDIS_PREFIX: `fresh-${Date.now()}:` }, () => Date.now() - 10_000);
+    const viewer = await seedSubscriber(a.app, { titles: ['drm'] });
+    const auth = { authorization: `Bearer ${(await login(a.app, viewer.email, viewer.password)).json().access_token}` };
+    const started = (await a.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'drm', protocol: 'dash' } })).json();
+    const license = await a.app.inject({
+      method: 'POST',
+      url: started.license_url.replace(a.services.config.publicUrl, ''),
+      payload: JSON.stringify({ kids: [Buffer.from(sdKid, 'hex').toString('base64url')] }),
+    });
+    expect(license.statusCode, license.body).toBe(200);
+    await expectRefusedReplay(a, await mint(a));
   });
 });
 

@@ -54,7 +54,10 @@ export class LicenseServer {
   async clearKeyHandedOver(entitlement: Entitlement, body: unknown): Promise<Verdict<ClearKeyLicense>> {
     const request = parseClearKeyRequest(body);
     if (!request.ok) return request;
-    return this.answer(entitlement, request.value);
+    // Minted in this process for this call and never sent anywhere, so nobody can have used its
+    // jti before now, whatever hot state was lost before: no lost-state check by issue time
+    // (which, at one-second precision, refused every license in the second a fresh hot state began).
+    return this.answer(entitlement, request.value, Number.POSITIVE_INFINITY);
   }
 
   /** Widevine, PlayReady, FairPlay: the same single-use message, the keys delivered upstream. */
@@ -69,8 +72,8 @@ export class LicenseServer {
     return adapter.acquire(verified.value, challenge, contentType);
   }
 
-  private async answer(entitlement: Entitlement, request: ClearKeyRequest): Promise<Verdict<ClearKeyLicense>> {
-    const consumed = await this.consume(entitlement);
+  private async answer(entitlement: Entitlement, request: ClearKeyRequest, issuedAtMs = entitlement.iat * 1000): Promise<Verdict<ClearKeyLicense>> {
+    const consumed = await this.consume(entitlement, issuedAtMs);
     if (!consumed.ok) return consumed;
     const decision = evaluateKeys(request.kids, entitlement, { ...CLEARKEY_CLIENT, persistent: request.type === 'persistent-license' }, Math.floor(this.now() / 1000));
     if (!decision.ok) return decision;
@@ -94,12 +97,15 @@ export class LicenseServer {
       : deny('token_expired', `the entitlement message has expired, beyond the ${this.clockSkewSec} s leeway; a message minted just now arriving expired means clock skew between the proxy and the license server`);
   }
 
-  /** Consumes the entitlement's jti, once across every instance sharing hot state. */
-  private async consume(entitlement: Entitlement): Promise<Verdict<void>> {
+  /**
+   * Consumes the entitlement's jti, once across every instance sharing hot state; refused as an
+   * outage when that state began after `issuedAtMs` (the jti may have been used before it was lost).
+   */
+  private async consume(entitlement: Entitlement, issuedAtMs = entitlement.iat * 1000): Promise<Verdict<void>> {
     const now = this.now();
     // Remember the jti for as long as the message could still verify.
     const rememberMs = (entitlement.exp + this.clockSkewSec) * 1000 - now + 1000;
-    const once = await this.hot.consumeOnce(`entitlement-jti:${entitlement.jti}`, Math.max(1000, rememberMs), now, entitlement.iat * 1000);
+    const once = await this.hot.consumeOnce(`entitlement-jti:${entitlement.jti}`, Math.max(1000, rememberMs), now, issuedAtMs);
     if (once === 'used') return deny('invalid_token', 'this entitlement message was already used');
     if (once === 'unknown') {
       // Refused, but as an outage: the player retries, and the proxy mints a fresh message.
