@@ -47,6 +47,8 @@ describe('the operator dashboard', { timeout: 120_000 }, () => {
     await until('the copied_url alert', async () => {
       if ((await adminGet('/v1/admin/alerts?status=open')).alerts.length !== 1) throw new Error('no alert yet');
     });
+    // The charts count stored events (the writer stores them in batches, every second).
+    await rig.server.services.events.flush();
     page = await rig.browser.newPage();
   });
   afterAll(() => rig?.close());
@@ -72,7 +74,8 @@ describe('the operator dashboard', { timeout: 120_000 }, () => {
     await alert.locator('button.show-evidence').click();
     await expect.poll(() => alert.locator('.evidence li').count()).toBeGreaterThanOrEqual(2);
     expect(await alert.locator('.evidence').textContent()).toContain('manifest grant');
-    await expect.poll(() => page.getAttribute('#chart-starts', 'data-total')).toBe('1');
+    // The page refreshes every 5 s.
+    await expect.poll(() => page.getAttribute('#chart-starts', 'data-total'), { timeout: 12_000 }).toBe('1');
     expect(Number(await page.getAttribute('#chart-licenses', 'data-total'))).toBeGreaterThanOrEqual(0);
   });
 
