@@ -15,14 +15,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, seedSubscriber } from '../support/app.js';
 import { logIn, openPlayerPage, type PlayerRig, playbackState, pressPlay, startPlayerRig } from '../support/browser.js';
 import { packageTestDashTitle } from '../support/titles.js';
+import { WATERMARK_KEY_LABEL } from '../../src/core/drm/policy.js';
+import { openContentKey } from '../../src/server/keys/content-keys.js';
+import { payloadBit } from '../../src/server/watermark/payload.js';
 
 /** SD ends at 576 lines (PAL); the clip's SD rung is 360p and its HD rung 720p. */
 const SD_MAX_HEIGHT = 576;
 
-/** 4 s clips: one Period without rotation, two with a key every 2 s. */
+/**
+ * 4 s clips: one Period without rotation, two with a key every 2 s; and a watermarked one,
+ * whose sessions are served A or B per segment (one init segment for both).
+ */
 const TITLES = [
-  { titleId: 'dash-clip', rotationSec: undefined, periods: 1 },
-  { titleId: 'dash-rotating', rotationSec: 2, periods: 2 },
+  { titleId: 'dash-clip', rotationSec: undefined, periods: 1, watermark: false },
+  { titleId: 'dash-rotating', rotationSec: 2, periods: 2, watermark: false },
+  { titleId: 'dash-marked', rotationSec: undefined, periods: 1, watermark: true },
 ];
 
 interface MpdKey {
@@ -78,13 +85,14 @@ describe('DASH titles in the player page, with shaka-player and Clear Key', { ti
 
   afterAll(() => rig?.close());
 
-  it.each(TITLES)('$titleId: plays from another origin through license_url, showing only SD frames', async ({ titleId, periods }) => {
+  it.each(TITLES)('$titleId: plays from another origin through license_url, showing only SD frames', async ({ titleId, periods, watermark }) => {
     const keys = mpdKeys(mpds.get(titleId)!);
     expect(Math.max(...keys.map((k) => k.period)) + 1).toBe(periods);
     expect(new Set(keys.map((k) => k.tier))).toEqual(new Set(['sd', 'hd', 'audio']));
     const { page } = await openPlayerPage(rig.browser, `${rig.elsewhere.origin}/?api=${encodeURIComponent(rig.server.url)}`, [...new Set(keys.map((k) => k.codecs))]);
     try {
       const licenses = recordLicenseRequests(page);
+      const segments = recordSdSegments(page);
       await page.evaluate(RECORD_SHOWN_HEIGHTS);
       await logIn(page, subscriber);
       const grant = await pressPlay(page, rig.server.url, titleId);
@@ -131,6 +139,7 @@ describe('DASH titles in the player page, with shaka-player and Clear Key', { ti
       expect(sampledHeights).toContain(360);
       expect((await playbackState(page)).videoHeight).toBe(360);
       expect(await page.textContent('#resolution')).toBe('640×360');
+      if (watermark) await expectServedVariants(rig, titleId, grant.session_id, segments);
     } finally {
       await page.close();
     }
@@ -197,6 +206,28 @@ describe('DASH titles in the player page, with shaka-player and Clear Key', { ti
     }
   });
 });
+
+/** The 360p media segments the page received, by number, with their bytes. */
+function recordSdSegments(page: Page): Map<number, Promise<Buffer>> {
+  const bodies = new Map<number, Promise<Buffer>>();
+  page.on('response', (response) => {
+    const n = /\/360p\/seg-(\d+)\.m4s$/.exec(new URL(response.url()).pathname)?.[1];
+    if (n !== undefined && response.status() === 200) bodies.set(Number(n), response.body());
+  });
+  return bodies;
+}
+
+/** Every SD segment the player got is the variant of the session's payload bit: shaka played across A/B switches. */
+async function expectServedVariants(rig: PlayerRig, titleId: string, sessionId: string, segments: Map<number, Promise<Buffer>>): Promise<void> {
+  const record = (await rig.server.services.stores.titles.contentKeys(titleId)).find((k) => k.label === WATERMARK_KEY_LABEL)!;
+  const key = openContentKey(rig.server.services.sealer, record.kid, record.sealed);
+  expect(segments.size).toBeGreaterThanOrEqual(2);
+  for (const [n, body] of segments) {
+    const variant = payloadBit(key, sessionId, n) === 0 ? 'a' : 'b';
+    const stored = await readFile(join(rig.dataDir, 'media', titleId, 'dash', '360p', variant, `seg-${String(n).padStart(5, '0')}.m4s`));
+    expect(Buffer.compare(await body, stored), `segment ${n}`).toBe(0);
+  }
+}
 
 /** The license POSTs the page makes (CORS preflights are not reported). */
 function recordLicenseRequests(page: Page): Request[] {

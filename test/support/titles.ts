@@ -79,17 +79,20 @@ export function packageTestTitle(services: Services, opts: { titleId: string; du
 
 /**
  * A real DASH CENC title from a 1280x720 clip, so it has an SD (360p) and an HD (720p) rung,
- * each under its own key, and audio under a third; `rotationSec` adds key-rotation Periods.
+ * each under its own key, and audio under a third; `rotationSec` adds key-rotation Periods,
+ * `watermark` the forensic A/B variants.
  */
-export function packageTestDashTitle(services: Services, opts: { titleId: string; durationSec?: number; rotationSec?: number }): Promise<void> {
-  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 4, width: 1280, height: 720 }, { protocols: ['dash'], rotationSec: opts.rotationSec });
+export function packageTestDashTitle(services: Services, opts: { titleId: string; durationSec?: number; rotationSec?: number; watermark?: boolean }): Promise<void> {
+  // A watermarked title has its HLS variants too: tracing reads them.
+  const protocols = opts.watermark === true ? (['hls', 'dash'] as const) : (['dash'] as const);
+  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 4, width: 1280, height: 720 }, { protocols, rotationSec: opts.rotationSec, watermark: opts.watermark });
 }
 
 async function packageTestClip(
   services: Services,
   titleId: string,
   clipSize: { durationSec: number; width: number; height: number },
-  options: Pick<PackageInput, 'protocols' | 'rotationSec'>,
+  options: Pick<PackageInput, 'protocols' | 'rotationSec' | 'watermark'>,
 ): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'tollgate-clip-'));
   try {
