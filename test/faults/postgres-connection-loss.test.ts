@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSubscriber, TEST_REDIS_URL } from '../support/app.js';
 import { expectOnly, expectUnavailable, type FaultCluster, type Instance, recoveryTime, sleep, startFaultCluster, tally } from '../support/fault-cluster.js';
 import { type PrivateServer, startPrivatePostgres } from '../support/private-stores.js';
+import { registerSyntheticTitle } from '../support/titles.js';
 
 /** The longest a client may wait for service after the database is back. */
 const RECOVERY_LIMIT_MS = 5_000;
@@ -111,5 +112,23 @@ describe('fault: PostgreSQL connections lost under load', () => {
     expect(recovered).toBeLessThan(RECOVERY_LIMIT_MS);
     for (const { app } of [cluster.a, cluster.b]) expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     console.info(`PostgreSQL crash: ${JSON.stringify(tally(responses))}; service back ${Math.round(recovered)} ms after the restart`);
+  });
+
+  it('keeps serving a started session its segments while the database is down, past the title recheck', async () => {
+    await registerSyntheticTitle(cluster.a.services, 'movie');
+    const watcher = await seedSubscriber(cluster.a.app, { titles: ['movie'] });
+    const login = await cluster.a.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: watcher.email, password: watcher.password } });
+    const auth = { authorization: `Bearer ${login.json().access_token}` };
+    const started = (await cluster.a.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'movie' } })).json();
+    const segment = (started.manifest_url as string).replace(cluster.a.services.config.publicUrl, '').replace('master.m3u8', '360p/seg_00000.ts');
+    for (const { app } of [cluster.a, cluster.b]) expect((await app.inject({ method: 'GET', url: segment })).statusCode).toBe(200);
+    await database.crash();
+    try {
+      // Past the 2 s for which a title's watermark status is trusted: the last one known is kept.
+      await sleep(2_500);
+      for (const { app } of [cluster.a, cluster.b]) expect((await app.inject({ method: 'GET', url: segment })).statusCode).toBe(200);
+    } finally {
+      await database.restart();
+    }
   });
 });

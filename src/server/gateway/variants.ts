@@ -30,6 +30,8 @@ interface TitleMark {
 
 export class VariantSelector {
   private readonly titles = new Map<string, TitleMark>();
+  /** One catalogue read per title at a time, however many requests wait for it. */
+  private readonly reading = new Map<string, Promise<TitleMark>>();
 
   constructor(
     private readonly stores: DurableStores,
@@ -48,13 +50,34 @@ export class VariantSelector {
     return choose(mark.key, sessionId, path);
   }
 
+  /**
+   * As cachedPath, reading the title's mark from the catalogue when it is not known or is
+   * older than TITLE_RECHECK_MS. While the database is unreachable the last known mark is kept
+   * (a title's mark changes only when it is replaced, which needs the database), so segments
+   * keep flowing; with no mark known yet the failure reaches the caller (503).
+   */
   async servedPath(titleId: string, sessionId: string, path: string): Promise<string | null> {
     const cached = this.cachedPath(titleId, sessionId, path);
     if (cached !== undefined) return cached;
-    const record = (await this.stores.titles.contentKeys(titleId)).find((k) => k.label === WATERMARK_KEY_LABEL);
-    const key = record && openContentKey(this.sealer, record.kid, record.sealed);
-    this.titles.set(titleId, { key, checkedAt: this.now() });
-    return choose(key, sessionId, path);
+    let pending = this.reading.get(titleId);
+    if (pending === undefined) {
+      pending = this.readMark(titleId).finally(() => this.reading.delete(titleId));
+      this.reading.set(titleId, pending);
+    }
+    return choose((await pending).key, sessionId, path);
+  }
+
+  private async readMark(titleId: string): Promise<TitleMark> {
+    try {
+      const record = (await this.stores.titles.contentKeys(titleId)).find((k) => k.label === WATERMARK_KEY_LABEL);
+      const mark = { key: record && openContentKey(this.sealer, record.kid, record.sealed), checkedAt: this.now() };
+      this.titles.set(titleId, mark);
+      return mark;
+    } catch (error) {
+      const known = this.titles.get(titleId);
+      if (known === undefined) throw error;
+      return known;
+    }
   }
 }
 
