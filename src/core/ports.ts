@@ -500,7 +500,8 @@ export interface HotState {
    * Replay protection that survives the loss of hot state: 'first' the first time a key is
    * presented within ttlMs, 'used' after; 'unknown' when the hot state's current epoch began
    * after `issuedAt` (Unix ms) — hot state was lost since (a Redis restart, flush or failover, a
-   * process restart in embedded mode), so an earlier use may have been forgotten.
+   * process restart in embedded mode), so an earlier use may have been forgotten. A key no one
+   * can have presented before this call (made in this process for it) passes Infinity.
    */
   consumeOnce(key: string, ttlMs: number, now: number, issuedAt: number): Promise<OnceResult>;
   /**

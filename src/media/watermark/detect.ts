@@ -20,45 +20,50 @@ export interface SegmentReading {
   readonly score: number;
 }
 
-export interface LeakReading {
-  /** Where the leak starts in the title, in seconds. */
-  readonly offsetSec: number;
-  readonly segments: SegmentReading[];
-}
-
 function centred(frame: Float64Array): Float64Array {
   const mean = frame.reduce((s, v) => s + v, 0) / frame.length;
   return frame.map((v) => v - mean);
 }
 
-/**
- * `a` and `b`: the title's variants decoded at leak.fps; `segmentSec`: each segment's length,
- * from the playlist. Segments the leak covers for less than half are not read.
- */
-export function readLeak(leak: BlockFrames, a: BlockFrames, b: BlockFrames, segmentSec: readonly number[]): LeakReading {
+/** A leak placed in the title, ready to be read on any segment grid. */
+export interface AlignedLeak {
+  /** Where the leak starts in the title, in seconds. */
+  readonly offsetSec: number;
+  /** The segments read on a grid of `segmentSec` lengths (numbered from 0 in the grid's order). */
+  read(segmentSec: readonly number[]): SegmentReading[];
+}
+
+/** `a` and `b`: the title's variants decoded at leak.fps. The alignment is done once, here. */
+export function alignLeak(leak: BlockFrames, a: BlockFrames, b: BlockFrames): AlignedLeak {
   const count = Math.min(a.frames.length, b.frames.length);
   const mean = Array.from({ length: count }, (_, j) => centred(a.frames[j]!.map((v, k) => (v + b.frames[j]![k]!) / 2)));
   const diff = Array.from({ length: count }, (_, j) => centred(b.frames[j]!.map((v, k) => v - a.frames[j]![k]!)));
   const frames = leak.frames.map(centred);
   const offset = bestOffset(frames, mean);
-  const segments: SegmentReading[] = [];
-  let start = 0;
-  for (const [segment, seconds] of segmentSec.entries()) {
-    const first = Math.round(start * leak.fps);
-    start += seconds;
-    const end = Math.min(count, Math.round(start * leak.fps));
-    let score = 0;
-    let covered = 0;
-    for (let j = Math.max(first, offset); j < end && j - offset < frames.length; j++) {
-      const l = frames[j - offset]!;
-      const m = mean[j]!;
-      const d = diff[j]!;
-      for (let k = 0; k < l.length; k++) score += (l[k]! - m[k]!) * d[k]!;
-      covered++;
-    }
-    if (covered * 2 >= end - first && covered > 0) segments.push({ segment, bit: score > 0 ? 1 : 0, score });
-  }
-  return { offsetSec: offset / leak.fps, segments };
+  return {
+    offsetSec: offset / leak.fps,
+    // Segments the leak covers for less than half are not read.
+    read(segmentSec) {
+      const segments: SegmentReading[] = [];
+      let start = 0;
+      for (const [segment, seconds] of segmentSec.entries()) {
+        const first = Math.round(start * leak.fps);
+        start += seconds;
+        const end = Math.min(count, Math.round(start * leak.fps));
+        let score = 0;
+        let covered = 0;
+        for (let j = Math.max(first, offset); j < end && j - offset < frames.length; j++) {
+          const l = frames[j - offset]!;
+          const m = mean[j]!;
+          const d = diff[j]!;
+          for (let k = 0; k < l.length; k++) score += (l[k]! - m[k]!) * d[k]!;
+          covered++;
+        }
+        if (covered * 2 >= end - first && covered > 0) segments.push({ segment, bit: score > 0 ? 1 : 0, score });
+      }
+      return segments;
+    },
+  };
 }
 
 /** The offset of the leak's first frame in the title's frames with the least squared distance. */

@@ -90,8 +90,7 @@ export class EventRecorder implements Recorder {
   }
 
   /** Records the summaries of the interval just ended. */
-  flushSummaries(): void {
-    const now = this.now();
+  flushSummaries(now = this.now()): void {
     this.#intervalStart = now;
     for (const input of this.#summaries.take(now)) this.#record(input, now);
   }
@@ -117,7 +116,7 @@ export class EventRecorder implements Recorder {
 
   /** Due once the interval is over, or when the clock went back before its start (else none until it caught up). */
   #flushIfDue(now: number): void {
-    if (this.#intervalMs !== undefined && (now - this.#intervalStart >= this.#intervalMs || now < this.#intervalStart)) this.flushSummaries();
+    if (this.#intervalMs !== undefined && (now - this.#intervalStart >= this.#intervalMs || now < this.#intervalStart)) this.flushSummaries(now);
   }
 
   /**

@@ -12,7 +12,7 @@ import { HLS_KEY_LABEL, WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import { decryptSegment } from '../../media/hls/encrypt.js';
 import { type BlockFrames, readBlockFrames } from '../../media/watermark/frames.js';
-import { readLeak } from '../../media/watermark/detect.js';
+import { alignLeak } from '../../media/watermark/detect.js';
 import { SEGMENT_SEC as DASH_SEGMENT_SEC } from '../../media/dash/ladder.js';
 import { probe } from '../../media/ffmpeg.js';
 import { claimStagingDir } from '../catalog/staging-area.js';
@@ -61,16 +61,16 @@ export async function traceLeak(services: Services, leakFile: string, titleId: s
       variants.push(await readBlockFrames(file, TRACE_FPS));
     }
     const leak = await readBlockFrames(leakFile, TRACE_FPS);
-    const read = (grid: number[]) => readLeak(leak, variants[0]!, variants[1]!, grid);
-    const reading = read(segments.map((s) => s.durationSec));
+    const aligned = alignLeak(leak, variants[0]!, variants[1]!);
+    const hls = aligned.read(segments.map((s) => s.durationSec));
     // The DASH variants carry the same mark, cut every 2 s and numbered from 1 (HLS: from 0).
     const readingsOf = (protocol: 'hls' | 'dash') => {
-      if (protocol === 'hls') return reading.segments;
+      if (protocol === 'hls') return hls;
       const title = segments.reduce((sum, s) => sum + s.durationSec, 0);
       const grid = Array.from({ length: Math.ceil(title / DASH_SEGMENT_SEC) }, () => DASH_SEGMENT_SEC);
-      return read(grid).segments.map((r) => ({ ...r, segment: r.segment + 1 }));
+      return aligned.read(grid).map((r) => ({ ...r, segment: r.segment + 1 }));
     };
-    return grant({ title_id: titleId, offset_sec: reading.offsetSec, segments_read: reading.segments.length, ...(await nameSuspects(services, titleId, watermarkKey, readingsOf, alpha)) });
+    return grant({ title_id: titleId, offset_sec: aligned.offsetSec, segments_read: hls.length, ...(await nameSuspects(services, titleId, watermarkKey, readingsOf, alpha)) });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
