@@ -12,15 +12,15 @@
  *   other than the gateway's: for every segment of every session, it picks the same one.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerTitle } from '../../src/server/catalog/register.js';
+import { WATERMARK_KEY_LABEL } from '../../src/core/drm/policy.js';
+import { openContentKey } from '../../src/server/keys/content-keys.js';
 import { verifyWmToken, verifyWmTokenAsync, wmVariant } from '../../src/core/watermark/wm-token.js';
 import { webCryptoCdnCrypto } from '../../src/core/cdn/webcrypto.js';
 import { nodeCdnCrypto } from '../../src/server/edge/cdn-crypto.js';
 import { payloadBit } from '../../src/server/watermark/payload.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
+import { registerWatermarkedStub } from '../support/titles.js';
 
 const SEGMENTS = 24;
 const SESSIONS = 8;
@@ -34,33 +34,9 @@ describe('watermark sequencing at the gateway', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ env: { TOLLGATE_WM_TOKEN_KEY: WM_TOKEN_KEY.toString('base64') } });
-    const verdict = await registerTitle(
-      { stores: t.services.stores, hot: t.services.hot, sealer: t.services.sealer, dataDir: t.services.config.dataDir, now: t.services.now },
-      {
-        id: 'film',
-        name: 'Marked film',
-        packagers: [
-          {
-            protocol: 'hls',
-            packager: async (dir, keyFor) => {
-              const { kid } = keyFor('hls');
-              watermarkKey = keyFor('watermark').key;
-              for (const v of ['a', 'b']) await mkdir(join(dir, '240p', v), { recursive: true });
-              await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=426x240\n240p/index.m3u8\n');
-              const names = Array.from({ length: SEGMENTS }, (_, n) => `seg-${String(n).padStart(5, '0')}.ts`);
-              const list = names.map((name) => `#EXTINF:4.0,\n${name}\n`).join('');
-              await writeFile(join(dir, '240p/index.m3u8'), `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/${kid}"\n${list}#EXT-X-ENDLIST\n`);
-              for (const [n, name] of names.entries()) {
-                await writeFile(join(dir, '240p/a', name), Buffer.from([0xaa, n]));
-                await writeFile(join(dir, '240p/b', name), Buffer.from([0xbb, n]));
-              }
-              return { durationSec: SEGMENTS * 4 };
-            },
-          },
-        ],
-      },
-    );
-    if (!verdict.ok) throw new Error(verdict.detail);
+    await registerWatermarkedStub(t.services, 'film', SEGMENTS);
+    const record = (await t.services.stores.titles.contentKeys('film')).find((k) => k.label === WATERMARK_KEY_LABEL)!;
+    watermarkKey = openContentKey(t.services.sealer, record.kid, record.sealed);
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
     const viewer = await seedSubscriber(t.app, { titles: ['film'] });

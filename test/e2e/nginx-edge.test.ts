@@ -3,7 +3,8 @@
  * manifests send segments and init segments to nginx, signed over the title's directory, and
  * nginx (src/server/edge/nginx-serving-config.ts) serves them from the packaged media
  * directory; keys, licenses and manifests stay on Tollgate. nginx refuses forged, other-title,
- * other-address and expired tokens, and manifests altogether.
+ * other-address and expired tokens, and manifests altogether. A watermarked title's segments
+ * stay on Tollgate, which chooses each session's variants.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { edgeServerBlock } from '../../src/server/edge/nginx-serving-config.js';
 import { freePort } from '../support/browser.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { startTestNginx, type TestNginx } from '../support/nginx.js';
-import { registerSyntheticTitleAs } from '../support/titles.js';
+import { registerSyntheticTitleAs, registerWatermarkedStub } from '../support/titles.js';
 
 const SECRET = 'edge-secret-for-tests';
 
@@ -27,12 +28,13 @@ describe('edge mode through a real nginx', () => {
     t = await startTestApp({ env: { TOLLGATE_EDGE: 'nginx', TOLLGATE_EDGE_URL: `http://127.0.0.1:${port}/media`, TOLLGATE_EDGE_SECRET: SECRET, TOLLGATE_BIND_IP: 'exact' } });
     await registerSyntheticTitleAs(t.services, 'movie', ['hls', 'dash']);
     await registerSyntheticTitleAs(t.services, 'other', ['hls']);
+    await registerWatermarkedStub(t.services, 'marked', 3);
     // The synthetic MPD names files it does not write.
     const dash = join(t.config.dataDir, 'media', 'movie', 'dash');
     await writeFile(join(dash, 'v-init.mp4'), 'init');
     await writeFile(join(dash, 'v-7.m4s'), 'seven');
     nginx = await startTestNginx(port, edgeServerBlock({ port, basePath: '/media', mediaRoot: join(t.config.dataDir, 'media'), secret: SECRET, bindAddress: true }));
-    viewer = await seedSubscriber(t.app, { titles: ['movie', 'other'] });
+    viewer = await seedSubscriber(t.app, { titles: ['movie', 'other', 'marked'] });
     auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}` };
   });
   afterAll(async () => {
@@ -65,6 +67,19 @@ describe('edge mode through a real nginx', () => {
       expect(Buffer.from(await res.arrayBuffer())).toEqual(Buffer.alloc(1000, i + 1));
     }
     expect(nginx.accessLog()).toContain(`GET ${uris[0]!.slice(nginx.url.length)} HTTP/1.1 200`);
+  });
+
+  it("a watermarked title's segments stay on Tollgate, which serves each session its variants", async () => {
+    const { manifest_url } = await start('marked');
+    const playlist = (await tollgate(manifest_url.replace('master.m3u8', '240p/index.m3u8'))).body;
+    const uris = segmentUris(playlist);
+    expect(uris).toEqual(['seg-00000.ts', 'seg-00001.ts', 'seg-00002.ts']);
+    for (const [n, uri] of uris.entries()) {
+      const res = await tollgate(manifest_url.replace('master.m3u8', `240p/${uri}`));
+      expect(res.statusCode).toBe(200);
+      expect([0xaa, 0xbb]).toContain(res.rawPayload[0]);
+      expect(res.rawPayload[1]).toBe(n);
+    }
   });
 
   it('DASH: the SegmentTemplate points at nginx with the token, $Number$ kept; the license URL stays on Tollgate', async () => {

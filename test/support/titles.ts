@@ -111,8 +111,12 @@ export async function registerSyntheticDashTitle(services: Services, titleId: st
   return dash!;
 }
 
-/** A title registered as `package --watermark` would (an HLS key and a watermark key), with an empty HLS folder: for tracing without video. */
-export async function registerWatermarkedStub(services: Services, titleId: string): Promise<void> {
+/**
+ * A title registered as `package --watermark` would (an HLS key and a watermark key): with an
+ * empty HLS folder for tracing without video, or with `segments` hand-made 2-byte segments in
+ * variants a/ (0xaa, n) and b/ (0xbb, n) of one 240p rendition.
+ */
+export async function registerWatermarkedStub(services: Services, titleId: string, segments = 0): Promise<void> {
   const verdict = await registerTitle(
     { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
     {
@@ -122,11 +126,22 @@ export async function registerWatermarkedStub(services: Services, titleId: strin
         {
           protocol: 'hls',
           packager: async (dir, keyFor) => {
-            keyFor('hls');
+            const { kid } = keyFor('hls');
             keyFor('watermark');
             await mkdir(join(dir, '240p'), { recursive: true });
-            await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n');
-            return { durationSec: 4 };
+            if (segments === 0) {
+              await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n');
+              return { durationSec: 4 };
+            }
+            await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=426x240\n240p/index.m3u8\n');
+            const names = Array.from({ length: segments }, (_, n) => `seg-${String(n).padStart(5, '0')}.ts`);
+            const list = names.map((name) => `#EXTINF:4.0,\n${name}\n`).join('');
+            await writeFile(join(dir, '240p/index.m3u8'), `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/${kid}"\n${list}#EXT-X-ENDLIST\n`);
+            for (const [v, byte] of [['a', 0xaa], ['b', 0xbb]] as const) {
+              await mkdir(join(dir, '240p', v));
+              for (const [n, name] of names.entries()) await writeFile(join(dir, '240p', v, name), Buffer.from([byte, n]));
+            }
+            return { durationSec: segments * 4 };
           },
         },
       ],

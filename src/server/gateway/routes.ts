@@ -120,8 +120,10 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files, edgeLinks,
     const withToken = (uri: string, kind: string) =>
       kind === 'base' || isOpaqueUri(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : withQueryToken(uri, token);
     const onTollgate = tokenInQuery ? withToken : (uri: string) => uri;
-    // Edge mode: segments and init segments come from the edge, signed for it (edge/edge-links.ts).
-    const edge = edgeLinks?.linker({ titleId: title, expires: Math.floor(verdict.value.expiresAt / 1000), ip: request.ip });
+    // Edge mode: segments and init segments come from the edge, signed for it (edge/edge-links.ts);
+    // a watermarked title's stay here, where each session is served its own variants.
+    const toEdge = edgeLinks !== undefined && !(await variants.marked(title));
+    const edge = toEdge ? edgeLinks.linker({ titleId: title, expires: Math.floor(verdict.value.expiresAt / 1000), ip: request.ip }) : undefined;
     const mapped = (uri: string, kind: string) => (edge !== undefined && EDGE_KINDS.has(kind) ? edge(path, uri) : undefined) ?? onTollgate(uri, kind);
     const body = path.endsWith('.mpd')
       ? rewriteDashMpd(text, (uri, kind) => (kind === 'license' ? playback.licenseUrl(token, title) : mapped(uri, kind)))

@@ -50,6 +50,11 @@ export class VariantSelector {
     return choose(mark.key, sessionId, path);
   }
 
+  /** Whether the title is watermarked (its segments are chosen per session, so never signed for an edge). */
+  async marked(titleId: string): Promise<boolean> {
+    return (await this.mark(titleId)).key !== undefined;
+  }
+
   /**
    * As cachedPath, reading the title's mark from the catalogue when it is not known or is
    * older than TITLE_RECHECK_MS. While the database is unreachable the last known mark is kept
@@ -59,12 +64,18 @@ export class VariantSelector {
   async servedPath(titleId: string, sessionId: string, path: string): Promise<string | null> {
     const cached = this.cachedPath(titleId, sessionId, path);
     if (cached !== undefined) return cached;
+    return choose((await this.mark(titleId)).key, sessionId, path);
+  }
+
+  private mark(titleId: string): Promise<TitleMark> {
+    const known = this.titles.get(titleId);
+    if (known !== undefined && this.now() - known.checkedAt < TITLE_RECHECK_MS) return Promise.resolve(known);
     let pending = this.reading.get(titleId);
     if (pending === undefined) {
       pending = this.readMark(titleId).finally(() => this.reading.delete(titleId));
       this.reading.set(titleId, pending);
     }
-    return choose((await pending).key, sessionId, path);
+    return pending;
   }
 
   private async readMark(titleId: string): Promise<TitleMark> {
