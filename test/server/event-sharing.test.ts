@@ -89,20 +89,33 @@ describe('events shared by two instances over PostgreSQL and Redis', () => {
 
 describe('the Redis event bus', () => {
   const event = (n: number): DecisionEvent => ({ id: `e${n}`, at: n, kind: 'login', decision: 'deny', ip: '192.0.2.1' });
+  type Options = ConstructorParameters<typeof RedisEventBus>[0];
+
+  /** A bus whose reader takes an event and never finishes observing it: a frozen or dying instance. */
+  async function stuckBus(options: Options): Promise<{ bus: RedisEventBus; stuck: () => number }> {
+    const bus = new RedisEventBus(options);
+    let stuck = 0;
+    bus.subscribe({ name: 'detectors', observe: () => new Promise<void>(() => void stuck++) });
+    await bus.subscribed();
+    return { bus, stuck: () => stuck };
+  }
+
+  /** A bus whose reader lists the ids it observes. */
+  async function listingBus(options: Options): Promise<{ bus: RedisEventBus; got: string[] }> {
+    const bus = new RedisEventBus(options);
+    const got: string[] = [];
+    bus.subscribe({ name: 'detectors', observe: (e) => void got.push(e.id) });
+    await bus.subscribed();
+    return { bus, got };
+  }
 
   it('hands the unacknowledged events of a reader that died to another after the idle time', async () => {
     const shared = { url: TEST_REDIS_URL, prefix: prefix(), timeoutMs: 1_000, claimIdleMs: 500, onError: () => undefined };
-    const dying = new RedisEventBus(shared);
-    let stuck = 0;
-    dying.subscribe({ name: 'detectors', observe: () => new Promise<void>(() => void stuck++) }); // never finishes
-    await dying.subscribed();
+    const { bus: dying, stuck } = await stuckBus(shared);
     dying.publish(event(1));
-    await until(() => stuck === 1);
+    await until(() => stuck() === 1);
     await dying.close();
-    const survivor = new RedisEventBus(shared);
-    const got: string[] = [];
-    survivor.subscribe({ name: 'detectors', observe: (e) => void got.push(e.id) });
-    await survivor.subscribed();
+    const { bus: survivor, got } = await listingBus(shared);
     survivor.publish(event(2));
     await until(() => got.includes('e1') && got.includes('e2'));
     await survivor.close();
@@ -110,20 +123,14 @@ describe('the Redis event bus', () => {
 
   it('lets another instance read on once a frozen reader stops renewing its lease', async () => {
     const shared = { url: TEST_REDIS_URL, prefix: prefix(), timeoutMs: 1_000, claimIdleMs: 500, leaseMs: 1_000, onError: () => undefined };
-    const frozen = new RedisEventBus(shared);
-    let stuck = 0;
-    frozen.subscribe({ name: 'detectors', observe: () => new Promise<void>(() => void stuck++) }); // hangs: no renewal
-    await frozen.subscribed();
-    const other = new RedisEventBus(shared);
-    const got: string[] = [];
-    other.subscribe({ name: 'detectors', observe: (e) => void got.push(e.id) });
-    await other.subscribed();
+    const { bus: frozen, stuck } = await stuckBus(shared); // hangs: no renewal
+    const { bus: other, got } = await listingBus(shared);
     frozen.publish(event(1));
-    await until(() => stuck === 1); // the first reader holds the lease and took e1
+    await until(() => stuck() === 1); // the first reader holds the lease and took e1
     other.publish(event(2));
     other.publish(event(3));
     await until(() => ['e1', 'e2', 'e3'].every((id) => got.includes(id)), 10_000);
-    expect(stuck).toBe(1);
+    expect(stuck()).toBe(1);
     await Promise.all([frozen.close(), other.close()]);
   });
 });
