@@ -162,7 +162,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const playbackKeys = new PlaybackKeyRing(stores.signingKeys, sealer, { retentionMs: (config.playbackTokenTtlSec + 60) * 1000, now });
   const streams = new StreamLimiter(stores, hot, { leaseMs: config.streamLeaseSec * 1000, endedMarkTtlMs: config.playbackTokenTtlSec * 1000 }, now);
   const access = new AccessGuard(stores, countryOf, new URL(config.publicUrl).origin, now);
-  const playback = new PlaybackService(stores, hot, playbackKeys, streams, access, config, now, new WmTokens(stores, sealer, config.wmTokenKey));
+  const variants = new VariantSelector(stores, sealer, now);
+  const playback = new PlaybackService(stores, hot, playbackKeys, streams, access, config, now, new WmTokens(variants, config.wmTokenKey));
   const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now, access);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);
@@ -211,7 +212,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     mediaFiles: new MediaFiles(join(config.dataDir, 'media'), config.mediaCacheMb << 20, now),
     edgeLinks: config.serving.edge.provider === 'off' ? undefined : new EdgeLinks(config.serving.edge, config.bindIp, now),
     originGuard: originGuard(config.serving),
-    variants: new VariantSelector(stores, sealer, now),
+    variants,
     communicationKeys,
     licenseServer,
     proxy,

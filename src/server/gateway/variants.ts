@@ -52,7 +52,12 @@ export class VariantSelector {
 
   /** Whether the title is watermarked (its segments are chosen per session, so never signed for an edge). */
   async marked(titleId: string): Promise<boolean> {
-    return (await this.mark(titleId)).key !== undefined;
+    return (await this.watermarkKey(titleId)) !== undefined;
+  }
+
+  /** The title's watermark key (payloads are keyed by it), or undefined for an unmarked title. */
+  async watermarkKey(titleId: string): Promise<Uint8Array | undefined> {
+    return (await this.mark(titleId)).key;
   }
 
   /**

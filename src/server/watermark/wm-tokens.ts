@@ -6,12 +6,9 @@
  * it never does; the token carries only this session's bits, which its viewer could read off
  * what it is served anyway.
  */
-import { WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
-import type { DurableStores } from '../../core/ports.js';
 import { signWmToken } from '../../core/watermark/wm-token.js';
 import { nodeCdnCrypto } from '../edge/cdn-crypto.js';
-import { openContentKey } from '../keys/content-keys.js';
-import type { Sealer } from '../keys/sealer.js';
+import type { VariantSelector } from '../gateway/variants.js';
 import { PATTERN_BITS, payloadPattern } from './payload.js';
 
 /** wmvnd: Tollgate has no identifier in the DASH-IF list of WM vendors; 0 is assumed. */
@@ -19,17 +16,16 @@ export const WM_VENDOR = 0;
 
 export class WmTokens {
   constructor(
-    private readonly stores: DurableStores,
-    private readonly sealer: Sealer,
+    /** The gateway's (cached) knowledge of which titles are watermarked, and their keys. */
+    private readonly variants: VariantSelector,
     private readonly key: Uint8Array | undefined,
   ) {}
 
   /** The session's WM token; undefined when the title is not watermarked or no key is configured. */
   async issue(session: { id: string; titleId: string; createdAt: number; expiresAt: number }): Promise<string | undefined> {
     if (this.key === undefined) return undefined;
-    const record = (await this.stores.titles.contentKeys(session.titleId)).find((k) => k.label === WATERMARK_KEY_LABEL);
-    if (record === undefined) return undefined;
-    const watermarkKey = openContentKey(this.sealer, record.kid, record.sealed);
+    const watermarkKey = await this.variants.watermarkKey(session.titleId);
+    if (watermarkKey === undefined) return undefined;
     const iat = Math.floor(session.createdAt / 1000);
     const token = signWmToken(
       { bytes: payloadPattern(watermarkKey, session.id), bits: PATTERN_BITS, vendor: WM_VENDOR, iat, exp: Math.max(iat + 1, Math.ceil(session.expiresAt / 1000)) },
