@@ -103,9 +103,9 @@ export const OPERATOR_COMMANDS: readonly Command[] = [
       required(v, 'hours');
       const rentalHours = hours(v, 'hours')!;
       const playbackHours = hours(v, 'playback-hours');
-      return withUser(config, email(v), async ({ stores, now }, user) => {
+      return withUser(config, email(v), async ({ stores, entitlements, now }, user) => {
         const input = { userId: user.id, titleId, hours: rentalHours, ...(playbackHours !== undefined ? { playbackHours } : {}) };
-        const verdict = await grantRental(stores, input, now());
+        const verdict = await grantRental(stores, entitlements, input, now());
         if (!verdict.ok) return refuse(verdict.detail);
         print({ email: user.email, ...verdict.value });
         return 0;

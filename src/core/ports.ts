@@ -478,8 +478,31 @@ export interface StreamLeases {
 /** Short-lived shared state: revocation marks, rate-limit windows, one-time ids, stream leases. */
 export type OnceResult = 'first' | 'used' | 'unknown';
 
+/** What a listener to a topic's notices is told. */
+export interface NoticeListener {
+  /** A notice published on the topic, by any instance (this one included). */
+  notice(message: string): void;
+  /** Notices may have been missed (the connection that carries them dropped): forget what they would have corrected. */
+  missed(): void;
+}
+
+/**
+ * Notices to every instance (Redis pub/sub; in memory, this process only), for caches that
+ * must hear of a change made elsewhere. Delivery is best effort: a reader trusts a cache for
+ * long only while live() says notices arrive, and forgets it when told they were missed.
+ */
+export interface ChangeNotices {
+  /** Sends a notice on the topic; resolves (without throwing) even when it could not be sent. */
+  publish(topic: string, message: string): Promise<void>;
+  /** Registers a listener for the topic's notices. */
+  listen(topic: string, listener: NoticeListener): void;
+  /** True while notices from every instance are known to arrive. */
+  live(): boolean;
+}
+
 export interface HotState {
   readonly leases: StreamLeases;
+  readonly notices: ChangeNotices;
   /** Counts a hit in a fixed window; returns the count so far and ms until the window resets. */
   hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetInMs: number }>;
   /**

@@ -7,6 +7,7 @@ import type { DurableStores, HotState } from '../core/ports.js';
 import { AccessGuard } from './access/guard.js';
 import { type AsnLookup, type CountryLookup, loadAsnLookup, loadCountryLookup } from './access/geo.js';
 import { OperatorService } from './admin/operator.js';
+import { EntitlementCache } from './catalog/entitlement-cache.js';
 import { CatalogService } from './catalog/service.js';
 import { recoverStaging } from './catalog/staging-area.js';
 import type { Config } from './config.js';
@@ -52,6 +53,8 @@ export interface Services {
   readonly identity: IdentityService;
   readonly mfa: MfaService;
   readonly catalog: CatalogService;
+  /** Confirmed entitlements; told of plan, user and rental changes on every instance. */
+  readonly entitlements: EntitlementCache;
   readonly operator: OperatorService;
   readonly playbackKeys: PlaybackKeyRing;
   readonly playback: PlaybackService;
@@ -157,14 +160,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     },
     now,
   );
-  const catalog = new CatalogService(stores, now);
+  const entitlements = new EntitlementCache(hot.notices, config.entitlementCacheSec * 1000);
+  const catalog = new CatalogService(stores, entitlements, now);
   const metrics = new MetricsRegistry();
   const playbackKeys = new PlaybackKeyRing(stores.signingKeys, sealer, { retentionMs: (config.playbackTokenTtlSec + 60) * 1000, now });
   const streams = new StreamLimiter(stores, hot, { leaseMs: config.streamLeaseSec * 1000, endedMarkTtlMs: config.playbackTokenTtlSec * 1000 }, now);
   const access = new AccessGuard(stores, countryOf, new URL(config.publicUrl).origin, now);
   const variants = new VariantSelector(stores, sealer, now);
   const playback = new PlaybackService(stores, hot, playbackKeys, streams, access, config, now, new WmTokens(variants, config.wmTokenKey));
-  const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now, access);
+  const gateway = new GatewayService(stores, playbackKeys, new SessionLiveness(stores, hot, streams, now), now, access, entitlements);
   const communicationKeys = new CommunicationKeyRing(stores.signingKeys, sealer, { now });
   const licenseServer = new LicenseServer(communicationKeys, hot, upstreamAdapters(config), now, config.clockSkewSec);
   const signEntitlement = entitlementSigner(communicationKeys);
@@ -173,9 +177,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     : inProcessBackend(licenseServer);
   const rateLimiter = new RateLimiter(hot, config.rateLimits, now);
   const proxy = new EntitlementProxy(stores, gateway, signEntitlement, sealer, backend, now, (sid) => rateLimiter.check('licensePerSession', sid));
-  observeCaches(metrics, { playback_tokens: gateway.cache, entitlements: gateway.entitledAt, title_drm_keys: proxy.titleKeys });
+  observeCaches(metrics, { playback_tokens: gateway.cache, entitlements: entitlements.entries, title_drm_keys: proxy.titleKeys });
   const events = openEventServices(config, { store: stores.events, metrics, geo: options.geo ?? placeOf(countryOf, asnOf), now });
-  const operator = new OperatorService(stores, hot, identity, now);
+  const operator = new OperatorService(stores, hot, identity, entitlements, now);
   const blocks = new BlockList(stores.watchtower, now);
   const watchtower = new Watchtower({
     config: config.watchtower,
@@ -204,6 +208,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     identity,
     mfa,
     catalog,
+    entitlements,
     operator,
     playbackKeys,
     playback,

@@ -56,6 +56,8 @@ export interface Config {
   readonly playbackTokenFormat: 'compact' | 'jwt';
   /** A stream with no sign of life (heartbeat, manifest, key, license) for this long stops counting and stops playing. */
   readonly streamLeaseSec: number;
+  /** How long a confirmed entitlement is trusted while change notices arrive (catalog/entitlement-cache.ts). */
+  readonly entitlementCacheSec: number;
   /** How long ended playback sessions and ended logins are kept before they are deleted. */
   readonly pruneRetentionSec: number;
   /** How often each instance deletes them. */
@@ -220,6 +222,7 @@ export function readConfig(env: Env = process.env, overrides: Partial<Config> = 
     playbackTokenTtlSec: read.integer('TOLLGATE_PLAYBACK_TOKEN_TTL', 6 * 3600, 60, 48 * 3600),
     playbackTokenFormat: read.oneOf('TOLLGATE_PLAYBACK_TOKEN_FORMAT', 'compact', ['compact', 'jwt'] as const),
     streamLeaseSec: read.integer('TOLLGATE_STREAM_LEASE_SECONDS', 60, 1, 86400),
+    entitlementCacheSec: read.integer('TOLLGATE_ENTITLEMENT_CACHE_SECONDS', 30, 0, 3600),
     pruneRetentionSec: read.integer('TOLLGATE_PRUNE_RETENTION', 7 * 86400, 0, 3650 * 86400),
     pruneIntervalSec: read.integer('TOLLGATE_PRUNE_INTERVAL', 300, 10, 86400),
     bindIp: read.oneOf('TOLLGATE_BIND_IP', read.oneOf(DEPRECATED_BIND_IP, 'prefix', BIND_IP), BIND_IP),

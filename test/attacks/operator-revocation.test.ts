@@ -81,7 +81,7 @@ describe.each(LICENSE_PATHS)('attack: watching on after the operator disabled or
     const v = await watching();
     // As if the switch raced a login: the flag is set, but nothing was revoked or ended.
     await t.services.stores.users.update(v.userId, { disabledAt: t.clock.now });
-    t.clock.now += 1_000; // past the gateways' one-second trust in an entitlement
+    await t.services.entitlements.userChanged(v.userId); // as the operator's switch announces it
     expect((await get(v.media[1]!)).json().code).toBe('not_entitled');
     expect((await license(v.licenseUrl)).json().code).toBe('not_entitled');
     const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: v.auth });

@@ -2,7 +2,8 @@
  * Two instances over PostgreSQL and a 3-node Redis Cluster the test starts itself, as when
  * scaled out on a cluster (TOLLGATE_REDIS_CLUSTER_NODES): the stream limit stays exact under
  * bursts of simultaneous starts, a revocation on one instance stops playback on the other,
- * a single-use license message is accepted once across both, and the watchtower reads both
+ * a single-use license message is accepted once across both, a change notice (pub/sub) sent
+ * by one reaches the other, and the watchtower reads both
  * instances' events (a pattern split between them raises its alert).
  */
 import type { FastifyInstance } from 'fastify';
@@ -74,6 +75,16 @@ describe('two instances over PostgreSQL and a Redis Cluster', () => {
     const replay = await post(instances.a.app);
     expect(replay.statusCode).toBe(401);
     expect(replay.json().detail).toContain('already used');
+  });
+
+  it('carries a change notice from one instance to the other (pub/sub on the cluster)', async () => {
+    const heard: string[] = [];
+    instances.b.services.hot.notices.listen('probe', { notice: (message) => heard.push(message), missed: () => undefined });
+    const deadline = Date.now() + 5_000;
+    while (!(instances.a.services.hot.notices.live() && instances.b.services.hot.notices.live()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await instances.a.services.hot.notices.publish('probe', 'plan changed');
+    while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(heard).toEqual(['plan changed']);
   });
 
   it("raises the alert for a pattern split between the instances' requests (the event bus on the cluster)", async () => {

@@ -36,7 +36,7 @@ const operatorUserSchema = openObject(['user_id', 'email', 'plan_id', 'disabled'
 
 const hoursSchema = { type: 'number', exclusiveMinimum: 0, maximum: MAX_RENTAL_HOURS };
 
-export function operatorRoutes(app: FastifyInstance, { operator, stores, now }: Services): void {
+export function operatorRoutes(app: FastifyInstance, { operator, stores, entitlements, now }: Services): void {
   app.get<{ Querystring: { email?: string } }>(
     '/v1/admin/users',
     {
@@ -131,7 +131,7 @@ export function operatorRoutes(app: FastifyInstance, { operator, stores, now }: 
     },
     async (request, reply) => {
       const { title_id: titleId, hours, playback_hours: playbackHours } = request.body;
-      const verdict = await grantRental(stores, { userId: request.params.user_id, titleId, hours, ...(playbackHours !== undefined ? { playbackHours } : {}) }, now());
+      const verdict = await grantRental(stores, entitlements, { userId: request.params.user_id, titleId, hours, ...(playbackHours !== undefined ? { playbackHours } : {}) }, now());
       if (!verdict.ok) fail(verdict);
       return reply.code(201).send(verdict.value);
     },

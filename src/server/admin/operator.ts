@@ -8,6 +8,7 @@
  */
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores, HotState, PlaybackSessionRecord, UserRecord } from '../../core/ports.js';
+import type { EntitlementCache } from '../catalog/entitlement-cache.js';
 import type { IdentityService } from '../identity/service.js';
 import { sessionEndedMark } from '../playback/liveness.js';
 import { type DeviceView, deviceView } from '../identity/devices.js';
@@ -40,6 +41,7 @@ export class OperatorService {
     private readonly stores: DurableStores,
     private readonly hot: HotState,
     private readonly identity: IdentityService,
+    private readonly entitlements: EntitlementCache,
     private readonly now: () => number,
   ) {}
 
@@ -60,6 +62,7 @@ export class OperatorService {
     if (!(await this.stores.users.update(userId, { ...(changes.planId !== undefined ? { planId: changes.planId } : {}), ...(disabledAt !== undefined ? { disabledAt } : {}) }))) {
       return deny('not_found', 'no such user');
     }
+    await this.entitlements.userChanged(userId);
     // Flag first, then revoke: a login racing the switch is refused at its next refresh or request.
     if (changes.disabled === true) await this.endEverything(userId, 'user_disabled');
     return grant(await this.userView((await this.stores.users.findById(userId))!));

@@ -6,6 +6,7 @@
 import { deny, grant, type Verdict } from '../../core/errors.js';
 import type { DurableStores, RentalRecord } from '../../core/ports.js';
 import { playbackWindowEndsAt, rentalEndsAt } from '../../core/rental.js';
+import type { EntitlementCache } from './entitlement-cache.js';
 
 const HOUR_MS = 3_600_000;
 /** The longest rental or playback window the API and CLI accept: a leap year. */
@@ -26,6 +27,7 @@ export interface RentalView {
 
 export async function grantRental(
   stores: DurableStores,
+  entitlements: EntitlementCache,
   input: { userId: string; titleId: string; hours: number; playbackHours?: number },
   now: number,
 ): Promise<Verdict<RentalGrantView>> {
@@ -40,6 +42,8 @@ export async function grantRental(
     createdAt: now,
   };
   await stores.rentals.put(rental);
+  // A re-grant may shorten the rental: what instances confirmed for the user goes.
+  await entitlements.userChanged(input.userId);
   return grant({ title_id: rental.titleId, expires_at: iso(rental.expiresAt), playback_hours: input.playbackHours ?? null });
 }
 

@@ -10,6 +10,7 @@ import { normalizeEmail } from '../../core/email.js';
 import { hashPassword } from '../identity/passwords.js';
 import { NO_ACCESS_RULES } from '../../core/access-rules.js';
 import { type AccessInput, accessView, type AccessView, applyAccessInput } from './access.js';
+import type { EntitlementCache } from './entitlement-cache.js';
 import { currentRentals, type RentalView } from './rentals.js';
 
 export interface PlanInput extends AccessInput {
@@ -41,6 +42,7 @@ export interface PlanView extends AccessView {
 export class CatalogService {
   constructor(
     private readonly stores: DurableStores,
+    private readonly entitlements: EntitlementCache,
     private readonly now: () => number,
   ) {}
 
@@ -62,6 +64,8 @@ export class CatalogService {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
+    // Its titles may have changed: confirmed entitlements go, on every instance.
+    await this.entitlements.everyoneChanged();
     return grant(planView(plan));
   }
 

@@ -22,6 +22,7 @@ import { playbackTokenKid, verifyAnyPlaybackToken } from '../../core/playback-to
 import type { PlaybackClaims } from '../../core/playback-token.js';
 import type { DurableStores, PlaybackSessionRecord } from '../../core/ports.js';
 import { entitledUntil } from '../catalog/entitlement.js';
+import type { EntitlementCache } from '../catalog/entitlement-cache.js';
 import { CountedCache } from '../monitor/counted-cache.js';
 import { DATABASE_RECHECK_MS, MARK_RECHECK_MS, type SessionLiveness } from '../playback/liveness.js';
 import type { PlaybackKeyRing } from '../playback/playback-keys.js';
@@ -29,7 +30,6 @@ import type { AccessGuard } from '../access/guard.js';
 import { nodeHmac } from '../playback/service.js';
 
 const MAX_CACHED_TOKENS = 100_000;
-const ENTITLEMENT_RECHECK_MS = 1_000;
 
 interface CachedToken {
   /** The playback key that signed it. */
@@ -63,8 +63,6 @@ export type GatewayVerdict = Grant<PlaybackSessionRecord> | (Denial & { readonly
 export class GatewayService {
   /** Verified playback tokens, by token (observed in /metrics by compose.ts). */
   readonly cache = new CountedCache<string, CachedToken>(MAX_CACHED_TOKENS);
-  /** When each session's entitlement was last confirmed, and until when it holds. */
-  readonly entitledAt = new CountedCache<string, { at: number; until: number }>(MAX_CACHED_TOKENS);
 
   constructor(
     private readonly stores: DurableStores,
@@ -73,6 +71,8 @@ export class GatewayService {
     private readonly now: () => number,
     /** Countries and browser origins (access/guard.ts), on every request of a session. */
     private readonly access: AccessGuard,
+    /** Confirmed entitlements, forgotten on every instance when a plan, user or rental changes. */
+    private readonly entitlements: EntitlementCache,
   ) {}
 
   /**
@@ -155,18 +155,20 @@ export class GatewayService {
 
   /**
    * Until when is the session's subscriber (still) entitled to its title, by plan or rental
-   * (see catalog/entitlement.ts)? Undefined: not entitled. Asked of the database on every key
-   * and license request, except that an answer is trusted for a second (and never past the end
-   * it gave): license heartbeats from one session must not each cost three reads.
+   * (see catalog/entitlement.ts)? Undefined: not entitled. Asked on every key and license
+   * request; a confirmed answer is kept as entitlement-cache.ts says (until a change to the
+   * user or a plan is heard, its end, or the cache's time), so license heartbeats and key
+   * rotations do not each cost three reads. Countries and origins are checked on every request
+   * all the same (access/guard.ts).
    */
   async entitledUntil(session: PlaybackSessionRecord): Promise<number | undefined> {
     const now = this.now();
-    const confirmed = this.entitledAt.get(session.id);
-    if (confirmed !== undefined && now - confirmed.at >= 0 && now - confirmed.at < ENTITLEMENT_RECHECK_MS && now < confirmed.until) return confirmed.until;
+    const known = this.entitlements.get(session.userId, session.titleId, now);
+    if (known !== undefined) return known;
+    const ticket = this.entitlements.ticket();
     const user = await this.stores.users.findById(session.userId);
     const until = user && (await entitledUntil(this.stores, user, session.titleId, now));
-    if (until === undefined) this.entitledAt.delete(session.id);
-    else this.entitledAt.set(session.id, { at: now, until });
+    this.entitlements.remember(session.userId, session.titleId, ticket, now, until);
     return until;
   }
 

@@ -7,6 +7,7 @@
  * one-time ids issued before it are answered 'unknown', never 'first'.
  */
 import type { HotState, OnceResult } from '../../../core/ports.js';
+import { InProcessNotices } from './notices.js';
 import { MemoryStreamLeases } from './stream-leases.js';
 
 interface Entry {
@@ -18,6 +19,7 @@ export class MemoryHotState implements HotState {
   // One map for all three kinds; the key's first letter keeps them apart.
   readonly #entries = new Map<string, Entry>();
   readonly leases: MemoryStreamLeases;
+  readonly notices = new InProcessNotices();
   readonly #sweepEveryMs: number;
   #nextSweep = 0;
 

@@ -15,6 +15,7 @@
  * with 503. After such a failure every command fails at once while a PING probes the server
  * every PROBE_EVERY_MS: a frozen Redis costs one timeout, not one per command of a request.
  * Each reconnect bumps generation(): the server may have come back empty.
+ * Change notices (notices.ts) go over pub/sub on a second connection.
  * One-time ids also hold across the loss of Redis's data, through the epoch (epoch.ts).
  */
 import { ReplyError } from 'ioredis';
@@ -22,6 +23,7 @@ import type { HotState, OnceResult } from '../../../core/ports.js';
 import { guardStore, StoreUnavailableError } from '../unavailable.js';
 import { onConnectionChange, type RedisClient } from './client.js';
 import { RedisEpochs } from './epoch.js';
+import { RedisNotices } from './notices.js';
 import { RedisStreamLeases } from './stream-leases.js';
 
 const PROBE_EVERY_MS = 200;
@@ -88,6 +90,7 @@ export class RedisHotState implements HotState {
   #closed = false;
   readonly #epochs: RedisEpochs;
   readonly leases: RedisStreamLeases;
+  readonly notices: RedisNotices;
 
   /** Takes ownership of the client (one server or a cluster): close() quits it. */
   constructor(redis: RedisClient, prefix = 'tollgate:') {
@@ -100,6 +103,7 @@ export class RedisHotState implements HotState {
     this.#prefix = prefix;
     this.#epochs = new RedisEpochs(redis, prefix);
     this.leases = new RedisStreamLeases(redis, prefix, (command) => this.#run(command), (key) => this.epochStartedAt(key));
+    this.notices = new RedisNotices(redis, redis.duplicate(), prefix);
     // Bumped when the connection closes (marks written from now on may fail) and again when it
     // is ready (the server answering may have restarted empty): a reader that checked the
     // database in between still re-checks once Redis is back. On a cluster, any node's.
@@ -165,6 +169,7 @@ export class RedisHotState implements HotState {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.notices.close();
     // QUIT needs a server that answers; without one, stop reconnecting so the process can exit.
     if (this.#redis.status !== 'ready') return this.#redis.disconnect();
     await this.#redis.quit().catch(() => this.#redis.disconnect());

@@ -1,0 +1,81 @@
+/**
+ * Change notices across instances on Redis pub/sub: one channel (`<prefix>notices`), each
+ * message `<topic>\n<text>`. Publishing goes over the hot state's connection (on a cluster,
+ * PUBLISH reaches every node); listening needs a connection of its own in subscriber mode.
+ *
+ * Pub/sub keeps nothing: a notice sent while the listening connection is down is lost. So
+ * notices are live() only from the moment the subscription is confirmed until that connection
+ * closes, and listeners are told they missed() notices whenever it closes and again once it is
+ * back: a cache forgets what it holds and trusts nothing for long in between.
+ */
+import type { ChangeNotices, NoticeListener } from '../../../core/ports.js';
+import type { RedisClient } from './client.js';
+
+export class RedisNotices implements ChangeNotices {
+  readonly #listeners = new Map<string, NoticeListener[]>();
+  readonly #channel: string;
+  #live = false;
+  #closed = false;
+
+  /** Takes ownership of `subscriber` (a connection of its own, not yet connected): close() ends it. */
+  constructor(
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
+    prefix: string,
+  ) {
+    this.#channel = `${prefix}notices`;
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.#channel) this.#deliver(message);
+    });
+    subscriber.on('ready', () => this.#subscribe());
+    subscriber.on('close', () => this.#lost());
+    subscriber.on('error', () => undefined); // closes follow; ioredis reconnects by itself
+    subscriber.connect().catch(() => undefined);
+  }
+
+  async publish(topic: string, message: string): Promise<void> {
+    await this.publisher.publish(this.#channel, `${topic}\n${message}`).catch(() => undefined);
+  }
+
+  listen(topic: string, listener: NoticeListener): void {
+    this.#listeners.set(topic, [...(this.#listeners.get(topic) ?? []), listener]);
+  }
+
+  live(): boolean {
+    return this.#live;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#live = false;
+    this.subscriber.disconnect();
+  }
+
+  #subscribe(): void {
+    this.subscriber.subscribe(this.#channel).then(
+      () => {
+        if (this.#closed) return;
+        // Whatever was learnt before this point may have missed a notice.
+        this.#missed();
+        this.#live = true;
+      },
+      () => this.subscriber.disconnect(true), // try again on a fresh connection
+    );
+  }
+
+  #lost(): void {
+    if (!this.#live) return;
+    this.#live = false;
+    this.#missed();
+  }
+
+  #deliver(message: string): void {
+    const cut = message.indexOf('\n');
+    if (cut < 0) return;
+    for (const listener of this.#listeners.get(message.slice(0, cut)) ?? []) listener.notice(message.slice(cut + 1));
+  }
+
+  #missed(): void {
+    for (const listeners of this.#listeners.values()) for (const listener of listeners) listener.missed();
+  }
+}
