@@ -45,6 +45,16 @@ describe('gateway fast path', () => {
       );
     expect(pick(second)).toEqual(pick(first));
     expect(second.headers.get('access-control-allow-origin')).toBe('https://player.example.com');
+    // Its headers are prebuilt per file and CORS answer: each answer still matches the full
+    // path's (taken with an If-None-Match that does not match, which the fast path leaves to it).
+    for (const origin of ['https://player.example.com', 'https://elsewhere.example', undefined]) {
+      const sent = origin === undefined ? {} : { origin };
+      const full = await fetch(segmentUrl(), { headers: { ...sent, 'if-none-match': '"another"' } });
+      const fastCount = await fastResponses();
+      const fast = await fetch(segmentUrl(), { headers: sent });
+      expect(await fastResponses(), `origin ${origin}`).toBe(fastCount + 1);
+      expect([fast.status, pick(fast)], `origin ${origin}`).toEqual([full.status, pick(full)]);
+    }
     const before = await requestsServed();
     const head = await fetch(segmentUrl(), { method: 'HEAD' });
     expect(head.status).toBe(200);

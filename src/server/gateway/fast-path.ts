@@ -16,6 +16,7 @@ import type { CorsPolicy } from '../http/cors.js';
 import type { Recorder } from '../monitor/events.js';
 import type { HttpMetrics } from '../monitor/http-metrics.js';
 import { IMMUTABLE_MEDIA, isManifest, type MediaFiles, SESSION_MEDIA } from './files.js';
+import { SegmentHeaders } from './response-headers.js';
 import type { GatewayService } from './service.js';
 import type { VariantSelector } from './variants.js';
 
@@ -43,6 +44,7 @@ export interface FastPathDeps {
 
 /** Answers the request and returns true, or returns false having touched nothing. */
 export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const segmentHeaders = new SegmentHeaders(deps.security);
   return (request, response) => {
     const started = performance.now();
     const { url, method, headers } = request;
@@ -75,15 +77,7 @@ export function createFastPath(deps: FastPathDeps): (request: IncomingMessage, r
       response.writeHead(200, { ...deps.security, ...deps.cors(headers.origin), ...accelHeaders(deps.accelPrefix, titleId, served, media), 'content-length': 0 });
       response.end();
     } else {
-      response.writeHead(200, {
-        ...deps.security,
-        ...deps.cors(headers.origin),
-        ...(served === path ? IMMUTABLE_MEDIA : SESSION_MEDIA),
-        'content-type': media.type,
-        'content-length': media.size,
-        etag: media.etag,
-        'last-modified': media.lastModified,
-      });
+      response.writeHead(200, segmentHeaders.for(media, served === path ? IMMUTABLE_MEDIA : SESSION_MEDIA, deps.cors(headers.origin)));
       response.end(method === 'HEAD' ? undefined : media.bytes);
     }
     deps.metrics.record(STREAM_ROUTE, method, 200, (performance.now() - started) / 1000);
