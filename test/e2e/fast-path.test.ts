@@ -48,7 +48,7 @@ describe('gateway fast path', () => {
     // Its headers are prebuilt per file and CORS answer: each answer still matches the full
     // path's (taken with an If-None-Match that does not match, which the fast path leaves to it).
     for (const origin of ['https://player.example.com', 'https://elsewhere.example', undefined]) {
-      const sent = origin === undefined ? {} : { origin };
+      const sent: Record<string, string> = origin === undefined ? {} : { origin };
       const full = await fetch(segmentUrl(), { headers: { ...sent, 'if-none-match': '"another"' } });
       const fastCount = await fastResponses();
       const fast = await fetch(segmentUrl(), { headers: sent });

@@ -1,6 +1,7 @@
 /**
- * Request metrics by route pattern, method and status. The label text of each combination
- * is built once and reused: this runs on every segment request.
+ * Request metrics by route pattern, method and status. The series of each combination is
+ * looked up once and reused (prom-client then hashes no labels): this runs on every segment
+ * request.
  */
 import { Counter, Histogram, type MetricsRegistry } from './metrics.js';
 
@@ -11,7 +12,7 @@ export class HttpMetrics {
   readonly fastResponses: Counter;
   /** Responses the license fast path gave (the rest of license_url went through Fastify). */
   readonly licenseFastResponses: Counter;
-  private readonly labels = new Map<string, { count: Record<string, string>; time: Record<string, string> }>();
+  private readonly series = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
 
   constructor(registry: MetricsRegistry) {
     this.requests = registry.counter('tollgate_http_requests_total', 'HTTP requests by route, method and status', ['route', 'method', 'status']);
@@ -22,12 +23,12 @@ export class HttpMetrics {
 
   record(route: string, method: string, status: number, seconds: number): void {
     const key = `${route} ${method} ${status}`;
-    let labels = this.labels.get(key);
-    if (labels === undefined) {
-      labels = { count: { route, method, status: String(status) }, time: { route, method } };
-      this.labels.set(key, labels);
+    let series = this.series.get(key);
+    if (series === undefined) {
+      series = { count: this.requests.series({ route, method, status: String(status) }), time: this.latency.series({ route, method }) };
+      this.series.set(key, series);
     }
-    this.requests.inc(labels.count);
-    this.latency.observe(labels.time, seconds);
+    series.count.inc();
+    series.time.observe(seconds);
   }
 }
