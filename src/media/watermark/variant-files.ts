@@ -3,8 +3,8 @@
  * published folder into `scratch` (which the caller keeps private and removes), for tracing to
  * decode: the lowest HLS rendition (AES-128), or, for a title packaged for DASH alone, the lowest
  * DASH video representation (CENC, decrypted by Tollgate's own code: Debian's ffmpeg 5.1 with
- * `-decryption_key` stops on these fragments after the second, "subsample size exceeds the
- * packet size left", and takes one key where key rotation needs several).
+ * `-decryption_key` fails on a file of three or more of these fragments, "subsample size
+ * exceeds the packet size left", and takes one key where key rotation needs several).
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
