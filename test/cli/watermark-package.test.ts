@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stagingRoot } from '../../src/server/catalog/staging-area.js';
 import { gradientClip } from '../media/watermark/support.js';
 
 const run = promisify(execFile);
@@ -70,5 +71,7 @@ describe('tollgate package --watermark', () => {
     const traced = await tollgate('trace', join(dataDir, 'clip.mp4'), '--title', 'wm-dash');
     expect(traced.code, traced.stderr).toBe(0);
     expect(JSON.parse(traced.stdout)).toMatchObject({ title_id: 'wm-dash', segments_read: segments.length, sessions_compared: 0, candidates: [] });
+    // The decrypted variants were written to a private scratch folder, removed once traced.
+    expect((await readdir(stagingRoot(dataDir))).filter((name) => name.startsWith('trace'))).toEqual([]);
   }, 300_000);
 });
