@@ -108,7 +108,7 @@ export const COMMANDS: readonly Command[] = [
     summary:
       'package and encrypt a video file (HLS AES-128 by default; DASH CENC with a key per tier), register the title; ' +
       '--replace swaps an existing title for the new version once it is ready, ending its sessions; ' +
-      '--watermark packages forensic A/B variants of each video rendition, HLS and DASH (`tollgate trace` reads them)',
+      '--watermark packages forensic A/B variants of every video rendition packaged, HLS or DASH (`tollgate trace` reads them)',
     run: async (args, config) => {
       const { values: v, positionals } = parse(
         args,
