@@ -104,11 +104,11 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'package',
-    usage: 'package INPUT --title ID [--name "Name"] [--hls [--watermark]] [--dash [--rotate SECONDS]] [--replace]',
+    usage: 'package INPUT --title ID [--name "Name"] [--hls] [--dash [--rotate SECONDS]] [--watermark] [--replace]',
     summary:
       'package and encrypt a video file (HLS AES-128 by default; DASH CENC with a key per tier), register the title; ' +
       '--replace swaps an existing title for the new version once it is ready, ending its sessions; ' +
-      '--watermark packages forensic A/B variants of each video rendition (with --dash, give --hls too)',
+      '--watermark packages forensic A/B variants of every video rendition packaged, HLS or DASH (`tollgate trace` reads them)',
     run: async (args, config) => {
       const { values: v, positionals } = parse(
         args,
@@ -124,8 +124,6 @@ export const COMMANDS: readonly Command[] = [
         1,
       );
       const id = required(v, 'title');
-      // Tracing reads the HLS variants, so a watermarked title has them, with DASH beside or not.
-      if (v.watermark === true && v.dash === true && v.hls !== true) throw new UsageError('--watermark with --dash needs --hls too: tracing reads the HLS variants');
       if (!new RegExp(ID_PATTERN).test(id)) throw new UsageError('--title may use letters, digits, . _ - (max 64)');
       const name = typeof v.name === 'string' && v.name !== '' ? v.name : id;
       // HLS by default; --dash alone packages DASH only, --hls --dash both.

@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HLS_KEY_LABEL, WATERMARK_KEY_LABEL } from '../core/drm/policy.js';
-import { deny, type Verdict } from '../core/errors.js';
+import type { Verdict } from '../core/errors.js';
 import type { TitleRecord } from '../core/ports.js';
 import { demoClipToFile } from '../media/ffmpeg-demo.js';
 import { locateMediaTools, MediaError } from '../media/ffmpeg.js';
@@ -26,7 +26,7 @@ export interface PackageInput {
   readonly rotationSec?: number;
   /** Segment length in seconds, 2–4 (default 4). */
   readonly segmentSec?: number;
-  /** Forensic A/B watermarking: each video rendition in variants A and B; needs HLS, which tracing reads. */
+  /** Forensic A/B watermarking: each video rendition, HLS and DASH, in variants A and B. */
   readonly watermark?: boolean;
   /** Replace the existing title of this id (its sessions end; its old files and keys go). */
   readonly replace?: boolean;
@@ -37,9 +37,6 @@ export type Progress = (fraction: number, step?: string) => void;
 
 export async function packageTitle(services: Services, input: PackageInput, onProgress?: Progress): Promise<Verdict<TitleRecord>> {
   const protocols = input.protocols ?? ['hls'];
-  if (input.watermark === true && !protocols.includes('hls')) {
-    return deny('bad_request', 'a watermarked title needs its HLS variants too: tracing reads them (package HLS and DASH together)');
-  }
   // Each protocol gets an equal share of the progress.
   const share = (i: number, protocol: string): Progress | undefined =>
     onProgress && ((f, step) => onProgress((i + f) / protocols.length, step && `${protocol} ${step}`));

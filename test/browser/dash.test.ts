@@ -23,8 +23,8 @@ import { payloadBit } from '../../src/server/watermark/payload.js';
 const SD_MAX_HEIGHT = 576;
 
 /**
- * 4 s clips: one Period without rotation, two with a key every 2 s; and a watermarked one,
- * whose sessions are served A or B per segment (one init segment for both).
+ * 4 s clips, packaged for DASH alone: one Period without rotation, two with a key every 2 s;
+ * and a watermarked one, whose sessions are served A or B per segment (one init segment for both).
  */
 const TITLES = [
   { titleId: 'dash-clip', rotationSec: undefined, periods: 1, watermark: false },

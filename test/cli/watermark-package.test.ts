@@ -1,12 +1,14 @@
 // `tollgate package --watermark` (issue 13): the title is registered with A and B variants of
-// each HLS rendition and a watermark key that no key export carries; DASH alone is refused
-// (tracing reads the HLS variants), DASH beside HLS is marked too (test/attacks/watermark-dash.test.ts).
+// each HLS rendition and a watermark key that no key export carries; DASH alone is marked the same
+// way and traced on its DASH variants (test/e2e/watermark-trace-dash.test.ts), DASH beside HLS
+// too (test/attacks/watermark-dash.test.ts).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stagingRoot } from '../../src/server/catalog/staging-area.js';
 import { gradientClip } from '../media/watermark/support.js';
 
 const run = promisify(execFile);
@@ -55,9 +57,21 @@ describe('tollgate package --watermark', () => {
     expect(JSON.parse(none.stdout)).toMatchObject({ title_id: 'wm', sessions_compared: 0, candidates: [] });
   }, 120_000);
 
-  it('refuses --watermark with --dash alone', async () => {
-    const res = await tollgate('package', join(dataDir, 'clip.mp4'), '--title', 'wm2', '--watermark', '--dash');
-    expect(res.code).toBe(2);
-    expect(res.stderr).toContain('--watermark with --dash needs --hls too');
-  });
+  it('packages DASH alone with A and B variants of its video, and traces it', async () => {
+    const res = await tollgate('package', join(dataDir, 'clip.mp4'), '--title', 'wm-dash', '--watermark', '--dash');
+    expect(res.code, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout) as { protocols: string[]; key_ids: string[] };
+    expect(out.protocols).toEqual(['dash']);
+    expect(out.key_ids).toHaveLength(2); // the SD key and the watermark key
+    const representation = join(dataDir, 'media', 'wm-dash', 'dash', '180p');
+    expect((await readdir(representation)).sort()).toEqual(['a', 'b', 'init-0.m4s']);
+    const segments = await readdir(join(representation, 'a'));
+    expect(segments.length).toBeGreaterThanOrEqual(3);
+    expect(await readdir(join(representation, 'b'))).toEqual(segments);
+    const traced = await tollgate('trace', join(dataDir, 'clip.mp4'), '--title', 'wm-dash');
+    expect(traced.code, traced.stderr).toBe(0);
+    expect(JSON.parse(traced.stdout)).toMatchObject({ title_id: 'wm-dash', segments_read: segments.length, sessions_compared: 0, candidates: [] });
+    // The decrypted variants were written to a private scratch folder, removed once traced.
+    expect((await readdir(stagingRoot(dataDir))).filter((name) => name.startsWith('trace'))).toEqual([]);
+  }, 300_000);
 });

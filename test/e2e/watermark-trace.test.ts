@@ -13,12 +13,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageTitle } from '../../src/cli/package.js';
 import { traceLeak, type TraceReport } from '../../src/server/watermark/trace.js';
-import { gradientClip, niceFfmpeg } from '../media/watermark/support.js';
+import { gradientClip, pirateCopy } from '../media/watermark/support.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
-import { servedRecording } from '../support/watermark.js';
+import { servedDashRecording, servedRecording } from '../support/watermark.js';
 import { openContentKey } from '../../src/server/keys/content-keys.js';
-import { decryptInit, decryptSegment as decryptCenc, readInit } from '../../src/media/cenc/index.js';
-import { writeFile } from 'node:fs/promises';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../bin/tollgate.js');
@@ -53,16 +51,6 @@ describe('tollgate trace', () => {
   /** What the gateway served: the 240p segments, each from the session `from(n)`. */
   const recording = (file: string, from: (n: number) => { manifest: string }) => servedRecording(t.app, '240p', key, file, (n) => from(n).manifest);
 
-  /**
-   * The pirate's copy: x264 CRF 28, 854x480, from `fromSec` on. The cut is made after decoding
-   * (-ss after -i), so it starts exactly there: before -i, ffmpeg seeks an MPEG-TS input to a
-   * keyframe, and the leak would start up to a segment later than asked.
-   */
-  async function pirate(recorded: string, leak: string, fromSec = 0, seconds?: number): Promise<void> {
-    const length = seconds === undefined ? [] : ['-t', String(seconds)];
-    await niceFfmpeg(['-i', recorded, '-ss', String(fromSec), ...length, '-vf', 'scale=854:480', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an', leak]);
-  }
-
   function expectNoInnocentNamed(report: TraceReport, guilty: string[]): void {
     for (const c of report.candidates) if (!guilty.includes(c.session_id)) expect(c.confident, `innocent ${c.session_id} named`).toBe(false);
   }
@@ -70,7 +58,7 @@ describe('tollgate trace', () => {
   it('names the leaking session first, with confidence, from a re-encoded 480p cut (the command)', async () => {
     const leaker = sessions[17]!;
     await recording(join(dir, 'one.ts'), () => leaker);
-    await pirate(join(dir, 'one.ts'), join(dir, 'leak.mp4'), 5.3);
+    await pirateCopy(join(dir, 'one.ts'), join(dir, 'leak.mp4'), 5.3);
     const { stdout } = await run('node', [BIN, 'trace', join(dir, 'leak.mp4'), '--title', 'film'], {
       env: { ...process.env, TOLLGATE_DATA_DIR: dir, TOLLGATE_LOG_LEVEL: 'silent' },
     });
@@ -87,7 +75,7 @@ describe('tollgate trace', () => {
     const leaker = sessions[29]!;
     await recording(join(dir, 'short.ts'), () => leaker);
     const traceCut = async (fromSec: number, seconds: number) => {
-      await pirate(join(dir, 'short.ts'), join(dir, 'short.mp4'), fromSec, seconds);
+      await pirateCopy(join(dir, 'short.ts'), join(dir, 'short.mp4'), fromSec, seconds);
       const verdict = await traceLeak(t.services, join(dir, 'short.mp4'), 'film');
       if (!verdict.ok) throw new Error(verdict.detail);
       return verdict.value;
@@ -104,7 +92,7 @@ describe('tollgate trace', () => {
   it('puts both colluders in the top 3 when their segments are mixed, naming no innocent', async () => {
     const [x, y] = [sessions[3]!, sessions[40]!];
     await recording(join(dir, 'mix.ts'), (n) => (n % 2 === 0 ? x : y));
-    await pirate(join(dir, 'mix.ts'), join(dir, 'mix.mp4'));
+    await pirateCopy(join(dir, 'mix.ts'), join(dir, 'mix.mp4'));
     const verdict = await traceLeak(t.services, join(dir, 'mix.mp4'), 'film');
     if (!verdict.ok) throw new Error(verdict.detail);
     expect(verdict.value.offset_sec).toBeLessThanOrEqual(0.2);
@@ -118,19 +106,8 @@ describe('tollgate trace', () => {
     const leaker = dashSessions[6]!;
     const sd = (await t.services.stores.titles.contentKeys('film')).find((k) => k.label === 'sd')!;
     const sdKey = openContentKey(t.services.sealer, sd.kid, sd.sealed);
-    const get = (name: string) => t.app.inject({ method: 'GET', url: leaker.manifest.replace('manifest.mpd', `360p/${name}`) });
-    const init = (await get('init-0.m4s')).rawPayload;
-    const protection = readInit(init).protection!;
-    const parts = [decryptInit(init)];
-    for (let n = 1; ; n++) {
-      const res = await get(`seg-${String(n).padStart(5, '0')}.m4s`);
-      if (res.statusCode === 404) break;
-      expect(res.statusCode).toBe(200);
-      parts.push(decryptCenc(res.rawPayload, { ...protection, keyFor: () => sdKey }));
-    }
-    expect(parts.length).toBeGreaterThan(75);
-    await writeFile(join(dir, 'dash.mp4'), Buffer.concat(parts));
-    await pirate(join(dir, 'dash.mp4'), join(dir, 'dash-leak.mp4'), 3.1);
+    expect(await servedDashRecording(t.app, leaker.manifest, '360p', [sdKey], join(dir, 'dash.mp4'))).toBeGreaterThan(75);
+    await pirateCopy(join(dir, 'dash.mp4'), join(dir, 'dash-leak.mp4'), 3.1);
     const verdict = await traceLeak(t.services, join(dir, 'dash-leak.mp4'), 'film');
     if (!verdict.ok) throw new Error(verdict.detail);
     expect(Math.abs(verdict.value.offset_sec - 3.1), JSON.stringify(verdict.value)).toBeLessThanOrEqual(0.2);

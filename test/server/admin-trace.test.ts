@@ -1,11 +1,11 @@
 // POST /v1/admin/trace (issue 13), wrong calls: no admin token, no or unknown title, a title
-// packaged without --watermark, bytes that are not a video, a body type that is not a video.
+// packaged without --watermark (HLS or DASH), bytes that are not a video, a body type that is not a video.
 // The right call is in test/server/openapi.test.ts; tracing itself in test/e2e/watermark-trace.test.ts.
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stagingRoot } from '../../src/server/catalog/staging-area.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app.js';
-import { registerSyntheticTitle, registerWatermarkedStub } from '../support/titles.js';
+import { registerSyntheticDashTitle, registerSyntheticTitle, registerWatermarkedStub } from '../support/titles.js';
 
 describe('POST /v1/admin/trace', () => {
   let t: TestApp;
@@ -16,6 +16,7 @@ describe('POST /v1/admin/trace', () => {
   beforeAll(async () => {
     t = await startTestApp();
     await registerSyntheticTitle(t.services, 'plain');
+    await registerSyntheticDashTitle(t.services, 'plain-dash');
     await registerWatermarkedStub(t.services, 'marked');
   });
   afterAll(() => t.close());
@@ -29,9 +30,11 @@ describe('POST /v1/admin/trace', () => {
     expect(missing.statusCode).toBe(400);
     expect(missing.json().detail).toContain('title_id');
     expect((await post('/v1/admin/trace?title_id=nope')).json()).toMatchObject({ status: 404, code: 'not_found' });
-    const plain = await post('/v1/admin/trace?title_id=plain');
-    expect(plain.json()).toMatchObject({ status: 400, code: 'bad_request' });
-    expect(plain.json().detail).toContain('--watermark');
+    for (const title of ['plain', 'plain-dash']) {
+      const plain = await post(`/v1/admin/trace?title_id=${title}`);
+      expect(plain.json()).toMatchObject({ status: 400, code: 'bad_request' });
+      expect(plain.json().detail).toContain('--watermark');
+    }
   });
 
   it('refuses bytes that are not a video, and leaves no upload behind', async () => {

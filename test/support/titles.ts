@@ -83,9 +83,7 @@ export function packageTestTitle(services: Services, opts: { titleId: string; du
  * `watermark` the forensic A/B variants.
  */
 export function packageTestDashTitle(services: Services, opts: { titleId: string; durationSec?: number; rotationSec?: number; watermark?: boolean }): Promise<void> {
-  // A watermarked title has its HLS variants too: tracing reads them.
-  const protocols = opts.watermark === true ? (['hls', 'dash'] as const) : (['dash'] as const);
-  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 4, width: 1280, height: 720 }, { protocols, rotationSec: opts.rotationSec, watermark: opts.watermark });
+  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 4, width: 1280, height: 720 }, { protocols: ['dash'], rotationSec: opts.rotationSec, watermark: opts.watermark });
 }
 
 async function packageTestClip(

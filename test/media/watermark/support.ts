@@ -1,5 +1,5 @@
-// Shared by the watermark tests: a generated clip, HLS variants decrypted back to files, and
-// ffmpeg's own PSNR. Every ffmpeg here runs under `nice`: these tests share a busy machine.
+// Shared by the watermark tests: a generated clip, HLS variants decrypted back to files, a
+// pirate's re-encoded copy, and ffmpeg's own PSNR. Every ffmpeg here runs under `nice`: these tests share a busy machine.
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,6 +35,17 @@ export async function decryptRendition(dir: string, key: Uint8Array, out: string
   const parts = await Promise.all(playlist.map(async (uri, n) => decryptSegment(await readFile(join(dir, variantOf(n), uri)), key, BigInt(n))));
   await writeFile(out, Buffer.concat(parts));
   return playlist.length;
+}
+
+/**
+ * A pirate's copy of `recorded`: x264 CRF 28, 854x480, no audio, from `fromSec` on (for
+ * `seconds`, or to the end). The cut is made after decoding (-ss after -i), so it starts exactly
+ * there: before -i, ffmpeg seeks an MPEG-TS input to a keyframe, and the leak would start up to
+ * a segment later than asked.
+ */
+export async function pirateCopy(recorded: string, leak: string, fromSec = 0, seconds?: number): Promise<void> {
+  const length = seconds === undefined ? [] : ['-t', String(seconds)];
+  await niceFfmpeg(['-i', recorded, '-ss', String(fromSec), ...length, '-vf', 'scale=854:480', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an', leak]);
 }
 
 /** Luma PSNR of `a` against `b` by ffmpeg's psnr filter, in dB. */
