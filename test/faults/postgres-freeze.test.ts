@@ -4,7 +4,9 @@
  * playback starts, licenses and /readyz hung for as long as the freeze lasted. Now every wait
  * is bounded (TOLLGATE_DATABASE_TIMEOUT_MS, 3 s by default; /readyz within
  * TOLLGATE_READINESS_TIMEOUT_MS, 1.5 s), the answer is 503 `unavailable`, and service comes back
- * by itself after the thaw.
+ * by itself after the thaw. A session already playing keeps its licenses: its token, liveness
+ * marks, confirmed entitlement and title keys are held by each instance, and no entitlement can
+ * change while the database cannot be written.
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,8 @@ describe('fault: PostgreSQL frozen', () => {
   let auth: { authorization: string };
   let refreshToken: string;
   let licensePath: string;
+  /** A session started before the freeze that asked no instance for a license yet. */
+  let unlicensedPath: string;
   let kid: string;
 
   beforeAll(async () => {
@@ -38,6 +42,8 @@ describe('fault: PostgreSQL frozen', () => {
     refreshToken = tokens.refresh_token;
     const started = (await cluster.a.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'drm', protocol: 'dash' } })).json();
     licensePath = started.license_url.replace(cluster.a.services.config.publicUrl, '');
+    const second = (await cluster.a.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'drm', protocol: 'dash' } })).json();
+    unlicensedPath = second.license_url.replace(cluster.a.services.config.publicUrl, '');
   });
   afterAll(async () => {
     await database?.thaw();
@@ -45,7 +51,7 @@ describe('fault: PostgreSQL frozen', () => {
     await database?.remove();
   });
 
-  it('answers logins, refreshes, starts, licenses and /readyz within a bound while frozen, and recovers after the thaw', async () => {
+  it('answers logins, refreshes, starts, licenses and /readyz within a bound while frozen, keeps licensing a playing session, and recovers after the thaw', async () => {
     for (const { app } of [cluster.a, cluster.b]) {
       expect((await app.inject({ method: 'POST', url: licensePath, payload: JSON.stringify({ kids: [kid] }) })).statusCode).toBe(200);
     }
@@ -59,9 +65,12 @@ describe('fault: PostgreSQL frozen', () => {
       app.inject({ method: 'GET', url: '/v1/me', headers: auth }),
     ]);
     const readiness = [cluster.a, cluster.b].map(({ app }) => timed(app.inject({ method: 'GET', url: '/readyz' })));
-    // A second after the freeze the entitlement a license relies on is no longer confirmed.
+    // A second into the freeze: the playing session is licensed from what the instances hold;
+    // the other session's first license needs its session read from the database.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const licenses = [cluster.a, cluster.b].map(({ app }) => timed(app.inject({ method: 'POST', url: licensePath, payload: JSON.stringify({ kids: [kid] }) })));
+    const license = (app: (typeof cluster.a)['app'], path: string) => timed(app.inject({ method: 'POST', url: path, payload: JSON.stringify({ kids: [kid] }) }));
+    const playing = await Promise.all([cluster.a, cluster.b].map(({ app }) => license(app, licensePath)));
+    const licenses = [cluster.a, cluster.b].map(({ app }) => license(app, unlicensedPath));
     const answered = await Promise.all(requests.map(timed));
     const ready = await Promise.all(readiness);
     const licensed = await Promise.all(licenses);
@@ -74,6 +83,7 @@ describe('fault: PostgreSQL frozen', () => {
       expectUnavailable(res);
       expect(ms).toBeLessThan(REQUEST_BOUND_MS);
     }
+    for (const { res } of playing) expect(res.statusCode, res.body).toBe(200);
     const slowest = Math.max(...answered.map((t) => t.ms), ...licensed.map((t) => t.ms));
 
     await database.thaw();
