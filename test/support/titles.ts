@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PackageInput, packageTitle } from '../../src/cli/package.js';
 import { demoClipToFile } from '../../src/media/ffmpeg-demo.js';
+import { linkVariantNames, variantNameKey } from '../../src/media/watermark/variant-names.js';
 import { type Packager, registerTitle } from '../../src/server/catalog/register.js';
 import type { Services } from '../../src/server/compose.js';
 
@@ -114,9 +115,10 @@ export async function registerSyntheticDashTitle(services: Services, titleId: st
 /**
  * A title registered as `package --watermark` would (an HLS key and a watermark key): with an
  * empty HLS folder for tracing without video, or with `segments` hand-made 2-byte segments in
- * variants a/ (0xaa, n) and b/ (0xbb, n) of one 240p rendition.
+ * variants a/ (0xaa, n) and b/ (0xbb, n) of one 240p rendition, linked under their edge names
+ * in v/ as packaging links them, unless `edgeNames` is false (a title packaged before them).
  */
-export async function registerWatermarkedStub(services: Services, titleId: string, segments = 0): Promise<void> {
+export async function registerWatermarkedStub(services: Services, titleId: string, segments = 0, opts: { edgeNames?: boolean } = {}): Promise<void> {
   const verdict = await registerTitle(
     { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
     {
@@ -127,7 +129,7 @@ export async function registerWatermarkedStub(services: Services, titleId: strin
           protocol: 'hls',
           packager: async (dir, keyFor) => {
             const { kid } = keyFor('hls');
-            keyFor('watermark');
+            const watermark = keyFor('watermark');
             await mkdir(join(dir, '240p'), { recursive: true });
             if (segments === 0) {
               await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n');
@@ -141,6 +143,7 @@ export async function registerWatermarkedStub(services: Services, titleId: strin
               await mkdir(join(dir, '240p', v));
               for (const [n, name] of names.entries()) await writeFile(join(dir, '240p', v, name), Buffer.from([byte, n]));
             }
+            if (opts.edgeNames !== false) await linkVariantNames(join(dir, '240p'), 'hls/240p', variantNameKey(watermark.key));
             return { durationSec: segments * 4 };
           },
         },

@@ -7,11 +7,14 @@
  * in every rendition so a bitrate switch keeps the sequence. (DASH numbers its 2 s segments from
  * 1, HLS its own from 0: a session plays one protocol, and tracing reads each on its own grid.)
  * Threats: a viewer fetching both variants of a segment (to average them away or to frame
- * another session) — the variant folders are never served directly; sessions comparing
+ * another session) — the variant folders (and the edge names' v/ folder) are never served
+ * directly, and an edge is linked to the session's own variant only, by its unguessable name; sessions comparing
  * playlists — the playlists name each segment once and are the same for everyone.
  */
 import { WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
+import { extname } from 'node:path';
 import { AUDIO_ID } from '../../media/dash/ladder.js';
+import { NAMES_DIR, variantName, variantNameKey } from '../../media/watermark/variant-names.js';
 import type { DurableStores } from '../../core/ports.js';
 import { openContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
@@ -21,12 +24,18 @@ import { payloadBit } from '../watermark/payload.js';
 const TITLE_RECHECK_MS = 2_000;
 /** An HLS rendition's segment, or a DASH video representation's (the audio is not marked). */
 const SEGMENT = new RegExp(`^(hls/[^/]+/|dash/(?!${AUDIO_ID}/)[^/]+/)(seg-(\\d{1,9})\\.(?:ts|m4s))$`);
-const VARIANT_FILE = /^(?:hls|dash)\/[^/]+\/[ab]\//;
+/** The variant folders and the edge-name folder (variant-names.ts): never served by the gateway. */
+const VARIANT_FILE = new RegExp(`^(?:hls|dash)/[^/]+/(?:a|b|${NAMES_DIR})/`);
 
 interface TitleMark {
   readonly key: Uint8Array | undefined;
+  /** The key of the variants' edge names, derived from `key`. */
+  readonly nameKey: Uint8Array | undefined;
   readonly checkedAt: number;
 }
+
+/** A segment path's variant for one session, under its edge name (`<rendition>/v/<name>.<ext>`); undefined for any other path. */
+export type VariantNamer = (path: string) => string | undefined;
 
 export class VariantSelector {
   private readonly titles = new Map<string, TitleMark>();
@@ -50,9 +59,20 @@ export class VariantSelector {
     return choose(mark.key, sessionId, path);
   }
 
-  /** Whether the title is watermarked (its segments are chosen per session, so never signed for an edge). */
-  async marked(titleId: string): Promise<boolean> {
-    return (await this.watermarkKey(titleId)) !== undefined;
+  /**
+   * For a watermarked title, where session `sessionId`'s variant of each segment is found under
+   * its edge name (what an edge serves); undefined for an unmarked title.
+   */
+  async namer(titleId: string, sessionId: string): Promise<VariantNamer | undefined> {
+    const { key, nameKey } = await this.mark(titleId);
+    if (key === undefined || nameKey === undefined) return undefined;
+    return (path) => {
+      const segment = SEGMENT.exec(path);
+      if (segment === null) return undefined;
+      const n = Number(segment[3]);
+      const name = variantName(nameKey, segment[1]!.slice(0, -1), n, payloadBit(key, sessionId, n) === 0 ? 'a' : 'b');
+      return `${segment[1]}${NAMES_DIR}/${name}${extname(segment[2]!)}`;
+    };
   }
 
   /** The title's watermark key (payloads are keyed by it), or undefined for an unmarked title. */
@@ -86,7 +106,8 @@ export class VariantSelector {
   private async readMark(titleId: string): Promise<TitleMark> {
     try {
       const record = (await this.stores.titles.contentKeys(titleId)).find((k) => k.label === WATERMARK_KEY_LABEL);
-      const mark = { key: record && openContentKey(this.sealer, record.kid, record.sealed), checkedAt: this.now() };
+      const key = record && openContentKey(this.sealer, record.kid, record.sealed);
+      const mark = { key, nameKey: key && variantNameKey(key), checkedAt: this.now() };
       this.titles.set(titleId, mark);
       return mark;
     } catch (error) {
