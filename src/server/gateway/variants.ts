@@ -8,12 +8,15 @@
  * 1, HLS its own from 0: a session plays one protocol, and tracing reads each on its own grid.)
  * Threats: a viewer fetching both variants of a segment (to average them away or to frame
  * another session) — the variant folders (and the edge names' v/ folder) are never served
- * directly, and an edge is linked to the session's own variant only, by its unguessable name; sessions comparing
- * playlists — the playlists name each segment once and are the same for everyone.
+ * directly, and in edge mode a session is linked to its own variant only, by its unguessable
+ * edge name (`namer`, edge/watermark-edge-links.ts); sessions comparing playlists — the
+ * playlists name each segment once and are the same for everyone (edge mode's differ only
+ * where two sessions' variants do, which the segments they hold tell them anyway).
  */
 import { WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
 import { extname } from 'node:path';
 import { AUDIO_ID } from '../../media/dash/ladder.js';
+import type { Variant } from '../../media/watermark/pattern.js';
 import { NAMES_DIR, variantName, variantNameKey } from '../../media/watermark/variant-names.js';
 import type { DurableStores } from '../../core/ports.js';
 import { openContentKey } from '../keys/content-keys.js';
@@ -70,7 +73,7 @@ export class VariantSelector {
       const segment = SEGMENT.exec(path);
       if (segment === null) return undefined;
       const n = Number(segment[3]);
-      const name = variantName(nameKey, segment[1]!.slice(0, -1), n, payloadBit(key, sessionId, n) === 0 ? 'a' : 'b');
+      const name = variantName(nameKey, segment[1]!.slice(0, -1), n, variantOf(key, sessionId, n));
       return `${segment[1]}${NAMES_DIR}/${name}${extname(segment[2]!)}`;
     };
   }
@@ -123,6 +126,10 @@ function choose(key: Uint8Array | undefined, sessionId: string, path: string): s
   if (VARIANT_FILE.test(path)) return null;
   const segment = SEGMENT.exec(path);
   if (segment === null) return path;
-  const variant = payloadBit(key, sessionId, Number(segment[3])) === 0 ? 'a' : 'b';
-  return `${segment[1]}${variant}/${segment[2]}`;
+  return `${segment[1]}${variantOf(key, sessionId, Number(segment[3]))}/${segment[2]}`;
+}
+
+/** The variant session `sessionId` gets of segment n: A for payload bit 0, B for 1. */
+function variantOf(key: Uint8Array, sessionId: string, n: number): Variant {
+  return payloadBit(key, sessionId, n) === 0 ? 'a' : 'b';
 }
