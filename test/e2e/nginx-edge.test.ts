@@ -6,8 +6,8 @@
  * other-address and expired tokens, and manifests altogether. A watermarked title's segments
  * go to nginx as each session's own variants, under their edge names (v/), the very bytes the
  * gateway would serve that session; the variant folders a/ and b/ and the bare segment are
- * closed there even to a valid token. A watermarked title packaged before edge names stays on
- * Tollgate, which chooses each session's variants.
+ * closed there even to a valid token; its DASH segments stay on Tollgate. A watermarked title
+ * packaged before edge names stays on Tollgate, which chooses each session's variants.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { payloadBit } from '../../src/server/watermark/payload.js';
 import { freePort } from '../support/browser.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { startTestNginx, type TestNginx } from '../support/nginx.js';
-import { registerSyntheticTitleAs, registerWatermarkedStub } from '../support/titles.js';
+import { packageTestDashTitle, registerSyntheticTitleAs, registerWatermarkedStub } from '../support/titles.js';
 
 const SECRET = 'edge-secret-for-tests';
 const MARKED_SEGMENTS = 16;
@@ -38,6 +38,7 @@ describe('edge mode through a real nginx', () => {
     await registerSyntheticTitleAs(t.services, 'other', ['hls']);
     await registerWatermarkedStub(t.services, 'marked', MARKED_SEGMENTS);
     await registerWatermarkedStub(t.services, 'older', 3, { edgeNames: false });
+    await packageTestDashTitle(t.services, { titleId: 'packaged', watermark: true, durationSec: 8 }); // HLS and DASH, by ffmpeg
     const record = (await t.services.stores.titles.contentKeys('marked')).find((k) => k.label === WATERMARK_KEY_LABEL)!;
     watermarkKey = openContentKey(t.services.sealer, record.kid, record.sealed);
     // The synthetic MPD names files it does not write.
@@ -45,9 +46,9 @@ describe('edge mode through a real nginx', () => {
     await writeFile(join(dash, 'v-init.mp4'), 'init');
     await writeFile(join(dash, 'v-7.m4s'), 'seven');
     nginx = await startTestNginx(port, edgeServerBlock({ port, basePath: '/media', mediaRoot: join(t.config.dataDir, 'media'), secret: SECRET, bindAddress: true }));
-    viewer = await seedSubscriber(t.app, { titles: ['movie', 'other', 'marked', 'older'] });
+    viewer = await seedSubscriber(t.app, { titles: ['movie', 'other', 'marked', 'older', 'packaged'] });
     auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}` };
-  });
+  }, 300_000); // ffmpeg packages a watermarked title twice over
   afterAll(async () => {
     await nginx?.stop();
     await t?.close();
@@ -110,6 +111,30 @@ describe('edge mode through a real nginx', () => {
     expect(sequences.size).toBeGreaterThan(1);
     expect(nginx.accessLog().filter((line) => line.includes('/media/marked/hls/240p/v/') && line.endsWith(' 200'))).toHaveLength(5 * MARKED_SEGMENTS);
   });
+
+  it('a watermarked title packaged by ffmpeg: every rendition from nginx as the gateway serves it; its DASH stays on Tollgate', async () => {
+    const { manifest_url } = await start('packaged');
+    const renditions = segmentUris((await tollgate(manifest_url)).body);
+    expect(renditions.length).toBeGreaterThanOrEqual(2);
+    let fetched = 0;
+    for (const rendition of renditions) {
+      const uris = segmentUris((await tollgate(manifest_url.replace('master.m3u8', rendition))).body);
+      const folder = rendition.slice(0, rendition.lastIndexOf('/'));
+      for (const [n, uri] of uris.entries()) {
+        expect(uri.startsWith(`${nginx.url}/media/packaged/hls/${folder}/v/`), uri).toBe(true);
+        const res = await fetch(uri);
+        expect(res.status).toBe(200);
+        const atGateway = await tollgate(manifest_url.replace('master.m3u8', `${folder}/seg-${String(n).padStart(5, '0')}.ts`));
+        expect(Buffer.from(await res.arrayBuffer()).equals(atGateway.rawPayload), uri).toBe(true);
+        fetched++;
+      }
+    }
+    expect(fetched).toBeGreaterThanOrEqual(2 * renditions.length);
+    const dash = await start('packaged', 'dash');
+    const mpd = (await tollgate(dash.manifest_url)).body;
+    expect(mpd).toContain('media="');
+    expect(mpd).not.toContain(nginx.url); // $Number$ templates cannot carry per-session names
+  }, 180_000);
 
   it('a watermarked title packaged before edge names stays on Tollgate, which serves each session its variants', async () => {
     const { manifest_url } = await start('older');
