@@ -1,6 +1,7 @@
 /**
  * Edge mode in real Chromium (TOLLGATE_EDGE=nginx): the player page plays an HLS AES-128
- * title with hls.js and a DASH ClearKey title with shaka while every segment and init segment
+ * title with hls.js (a watermarked one too, each segment the session's own variant under its
+ * edge name) and a DASH ClearKey title with shaka while every segment and init segment
  * comes from a real nginx acting as the edge (its access log shows them; Tollgate serves none),
  * and manifests, keys and licenses come from Tollgate. Ending the session (DELETE
  * /v1/playback/{id}) makes the session's next license and manifest requests fail on Tollgate.
@@ -19,6 +20,7 @@ import { packageTestDashTitle, packageTestTitle } from '../support/titles.js';
 const SECRET = 'edge-secret-for-browser-tests';
 const HLS_TITLE = 'edge-hls';
 const DASH_TITLE = 'edge-dash';
+const MARKED_TITLE = 'edge-marked';
 
 describe('playing through nginx as the edge', { timeout: 120_000 }, () => {
   let rig: PlayerRig;
@@ -30,9 +32,10 @@ describe('playing through nginx as the edge', { timeout: 120_000 }, () => {
     rig = await startPlayerRig({}, { TOLLGATE_EDGE: 'nginx', TOLLGATE_EDGE_URL: `http://127.0.0.1:${port}/media`, TOLLGATE_EDGE_SECRET: SECRET, TOLLGATE_BIND_IP: 'exact' });
     await packageTestTitle(rig.server.services, { titleId: HLS_TITLE });
     await packageTestDashTitle(rig.server.services, { titleId: DASH_TITLE, rotationSec: 2 });
+    await packageTestTitle(rig.server.services, { titleId: MARKED_TITLE, watermark: true });
     nginx = await startTestNginx(port, edgeServerBlock({ port, basePath: '/media', mediaRoot: join(rig.dataDir, 'media'), secret: SECRET, bindAddress: true }));
-    subscriber = await seedSubscriber(rig.server.app, { titles: [HLS_TITLE, DASH_TITLE] });
-  }, 180_000);
+    subscriber = await seedSubscriber(rig.server.app, { titles: [HLS_TITLE, DASH_TITLE, MARKED_TITLE] });
+  }, 300_000);
 
   afterAll(async () => {
     await nginx?.stop();
@@ -69,6 +72,22 @@ describe('playing through nginx as the edge', { timeout: 120_000 }, () => {
       const logged = nginx.accessLog();
       for (const url of segments.slice(0, 2)) expect(logged).toContain(`GET ${url.slice(nginx.url.length)} HTTP/1.1 200`);
       expect(seen.tollgate.some((u) => u.includes('/hls/keys/'))).toBe(true);
+      expect(seen.tollgate.filter((u) => /\.ts(\?|$)/.test(u))).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("a watermarked HLS title with hls.js: each segment from nginx as the session's own variant, under its edge name", async () => {
+    const { page, seen } = await play(MARKED_TITLE);
+    try {
+      await expect.poll(() => currentTime(page), { timeout: 30_000, interval: 200 }).toBeGreaterThan(2);
+      expect(await page.isHidden('#error'), `page says: ${await page.textContent('#error')}`).toBe(true);
+      const segments = seen.edge.filter((u) => /\.ts\?md5=/.test(u));
+      expect(segments.length).toBeGreaterThan(0);
+      for (const url of segments) expect(url).toMatch(new RegExp(`^${nginx.url}/media/${MARKED_TITLE}/hls/[^/]+/v/[A-Za-z0-9_-]{22}\\.ts\\?md5=`));
+      const logged = nginx.accessLog();
+      for (const url of segments.slice(0, 2)) expect(logged).toContain(`GET ${url.slice(nginx.url.length)} HTTP/1.1 200`);
       expect(seen.tollgate.filter((u) => /\.ts(\?|$)/.test(u))).toEqual([]);
     } finally {
       await page.close();

@@ -73,9 +73,9 @@ function syntheticDash(keep: (keys: TierKeys) => void): Packager {
   };
 }
 
-/** A real title: a short ffmpeg clip, packaged and registered exactly as `tollgate package` does. */
-export function packageTestTitle(services: Services, opts: { titleId: string; durationSec?: number }): Promise<void> {
-  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 6, width: 640, height: 360 }, {});
+/** A real title: a short ffmpeg clip, packaged and registered exactly as `tollgate package` does (`--watermark` with `watermark`). */
+export function packageTestTitle(services: Services, opts: { titleId: string; durationSec?: number; watermark?: boolean }): Promise<void> {
+  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 6, width: 640, height: 360 }, { watermark: opts.watermark });
 }
 
 /**
