@@ -1,9 +1,10 @@
 /**
  * Edge mode in real Chromium (TOLLGATE_EDGE=nginx): the player page plays an HLS AES-128
- * title with hls.js (a watermarked one too, each segment the session's own variant under its
- * edge name) and a DASH ClearKey title with shaka while every segment and init segment
- * comes from a real nginx acting as the edge (its access log shows them; Tollgate serves none),
- * and manifests, keys and licenses come from Tollgate. Ending the session (DELETE
+ * title with hls.js and a DASH ClearKey title with shaka (watermarked ones too, each segment
+ * the session's own variant under its edge name) while every segment and init segment
+ * comes from a real nginx acting as the edge (its access log shows them; Tollgate serves none;
+ * a watermarked DASH title's init segments and unmarked audio excepted), and manifests, keys
+ * and licenses come from Tollgate. Ending the session (DELETE
  * /v1/playback/{id}) makes the session's next license and manifest requests fail on Tollgate.
  * (shaka asks for every Period's license when it loads a VOD MPD, so within one short title
  * there is no later license request to refuse mid-play: see docs/STREAMING.md.)
@@ -21,6 +22,7 @@ const SECRET = 'edge-secret-for-browser-tests';
 const HLS_TITLE = 'edge-hls';
 const DASH_TITLE = 'edge-dash';
 const MARKED_TITLE = 'edge-marked';
+const MARKED_DASH_TITLE = 'edge-marked-dash';
 
 describe('playing through nginx as the edge', { timeout: 120_000 }, () => {
   let rig: PlayerRig;
@@ -33,8 +35,9 @@ describe('playing through nginx as the edge', { timeout: 120_000 }, () => {
     await packageTestTitle(rig.server.services, { titleId: HLS_TITLE });
     await packageTestDashTitle(rig.server.services, { titleId: DASH_TITLE, rotationSec: 2 });
     await packageTestTitle(rig.server.services, { titleId: MARKED_TITLE, watermark: true });
+    await packageTestDashTitle(rig.server.services, { titleId: MARKED_DASH_TITLE, watermark: true });
     nginx = await startTestNginx(port, edgeServerBlock({ port, basePath: '/media', mediaRoot: join(rig.dataDir, 'media'), secret: SECRET, bindAddress: true }));
-    subscriber = await seedSubscriber(rig.server.app, { titles: [HLS_TITLE, DASH_TITLE, MARKED_TITLE] });
+    subscriber = await seedSubscriber(rig.server.app, { titles: [HLS_TITLE, DASH_TITLE, MARKED_TITLE, MARKED_DASH_TITLE] });
   }, 300_000);
 
   afterAll(async () => {
@@ -63,20 +66,26 @@ describe('playing through nginx as the edge', { timeout: 120_000 }, () => {
   }
 
   /**
-   * Plays an HLS title past 2 s with hls.js; checks that its segments came from nginx (which
-   * logged them as served) and none from Tollgate; returns their URLs and Tollgate's requests.
+   * Waits until the page plays past `pastSec` without error; checks that it fetched `.ext`
+   * segments from nginx (which logged them as served) and none matching `notFromTollgate` from
+   * Tollgate; returns the segment URLs.
    */
+  async function segmentsFromEdge(page: Page, seen: { edge: string[]; tollgate: string[] }, ext: 'ts' | 'm4s', pastSec: number, notFromTollgate: RegExp): Promise<string[]> {
+    await expect.poll(() => currentTime(page), { timeout: 30_000, interval: 200 }).toBeGreaterThan(pastSec);
+    expect(await page.isHidden('#error'), `page says: ${await page.textContent('#error')}`).toBe(true);
+    const segments = seen.edge.filter((u) => u.includes(`.${ext}?md5=`));
+    expect(segments.length).toBeGreaterThan(0);
+    const logged = nginx.accessLog();
+    for (const url of segments.slice(0, 2)) expect(logged).toContain(`GET ${url.slice(nginx.url.length)} HTTP/1.1 200`);
+    expect(seen.tollgate.filter((u) => notFromTollgate.test(u))).toEqual([]);
+    return segments;
+  }
+
+  /** Plays an HLS title past 2 s with hls.js, every segment from nginx; its segment URLs and Tollgate's requests. */
   async function playHlsFromEdge(titleId: string): Promise<{ segments: string[]; tollgate: string[] }> {
     const { page, seen } = await play(titleId);
     try {
-      await expect.poll(() => currentTime(page), { timeout: 30_000, interval: 200 }).toBeGreaterThan(2);
-      expect(await page.isHidden('#error'), `page says: ${await page.textContent('#error')}`).toBe(true);
-      const segments = seen.edge.filter((u) => /\.ts\?md5=/.test(u));
-      expect(segments.length).toBeGreaterThan(0);
-      const logged = nginx.accessLog();
-      for (const url of segments.slice(0, 2)) expect(logged).toContain(`GET ${url.slice(nginx.url.length)} HTTP/1.1 200`);
-      expect(seen.tollgate.filter((u) => /\.ts(\?|$)/.test(u))).toEqual([]);
-      return { segments, tollgate: seen.tollgate };
+      return { segments: await segmentsFromEdge(page, seen, 'ts', 2, /\.ts(\?|$)/), tollgate: seen.tollgate };
     } finally {
       await page.close();
     }
@@ -92,15 +101,21 @@ describe('playing through nginx as the edge', { timeout: 120_000 }, () => {
     for (const url of segments) expect(url).toMatch(new RegExp(`^${nginx.url}/media/${MARKED_TITLE}/hls/[^/]+/v/[A-Za-z0-9_-]{22}\\.ts\\?md5=`));
   });
 
+  it("a watermarked DASH title with shaka: each video segment from nginx as the session's own variant, listed in a SegmentList", async () => {
+    const { page, seen } = await play(MARKED_DASH_TITLE);
+    try {
+      // From Tollgate: the init segments and the audio (not marked), never a video segment.
+      const segments = await segmentsFromEdge(page, seen, 'm4s', 1, /\/dash\/\d+p\/seg-/);
+      for (const url of segments) expect(url).toMatch(new RegExp(`^${nginx.url}/media/${MARKED_DASH_TITLE}/dash/\\d+p/v/[A-Za-z0-9_-]{22}\\.m4s\\?md5=`));
+    } finally {
+      await page.close();
+    }
+  });
+
   it('DASH ClearKey with shaka: segments from nginx; once the session ends, its license and manifest requests are refused', async () => {
     const { page, seen, grant } = await play(DASH_TITLE);
     try {
-      await expect.poll(() => currentTime(page), { timeout: 30_000, interval: 200 }).toBeGreaterThan(1);
-      expect(await page.isHidden('#error'), `page says: ${await page.textContent('#error')}`).toBe(true);
-      const segments = seen.edge.filter((u) => /\.m4s\?md5=/.test(u));
-      expect(segments.length).toBeGreaterThan(0);
-      expect(nginx.accessLog()).toContain(`GET ${segments[0]!.slice(nginx.url.length)} HTTP/1.1 200`);
-      expect(seen.tollgate.filter((u) => /\.m4s(\?|$)/.test(u))).toEqual([]);
+      await segmentsFromEdge(page, seen, 'm4s', 1, /\.m4s(\?|$)/);
       expect(seen.licenses.length).toBeGreaterThanOrEqual(1);
 
       const viewer = await login(rig.server.app, subscriber.email, subscriber.password);

@@ -6,7 +6,8 @@
  * other-address and expired tokens, and manifests altogether. A watermarked title's segments
  * go to nginx as each session's own variants, under their edge names (v/), the very bytes the
  * gateway would serve that session; the variant folders a/ and b/ and the bare segment are
- * closed there even to a valid token; its DASH segments stay on Tollgate. A watermarked title
+ * closed there even to a valid token; in DASH each video representation becomes a SegmentList
+ * of the session's names. A watermarked title
  * packaged before edge names stays on Tollgate, which chooses each session's variants.
  */
 import { writeFile } from 'node:fs/promises';
@@ -112,7 +113,7 @@ describe('edge mode through a real nginx', () => {
     expect(nginx.accessLog().filter((line) => line.includes('/media/marked/hls/240p/v/') && line.endsWith(' 200'))).toHaveLength(5 * MARKED_SEGMENTS);
   });
 
-  it('a watermarked title packaged by ffmpeg: every rendition from nginx as the gateway serves it; its DASH stays on Tollgate', async () => {
+  it('a watermarked title packaged by ffmpeg, HLS: every rendition from nginx as the gateway serves it', async () => {
     const { manifest_url } = await start('packaged');
     const renditions = segmentUris((await tollgate(manifest_url)).body);
     expect(renditions.length).toBeGreaterThanOrEqual(2);
@@ -130,11 +131,29 @@ describe('edge mode through a real nginx', () => {
       }
     }
     expect(fetched).toBeGreaterThanOrEqual(2 * renditions.length);
-    const dash = await start('packaged', 'dash');
-    const mpd = (await tollgate(dash.manifest_url)).body;
-    expect(mpd).toContain('media="');
-    expect(mpd).not.toContain(nginx.url); // $Number$ templates cannot carry per-session names
-  }, 180_000);
+  });
+
+  it("the same title, DASH: each video representation a SegmentList of the session's own variants at nginx, as the gateway serves them", async () => {
+    const { manifest_url } = await start('packaged', 'dash');
+    const mpd = (await tollgate(manifest_url)).body;
+    const lists = [...mpd.matchAll(/<Representation id="([^"]+)"[\s\S]*?<\/Representation>/g)].filter((m) => m[0].includes('<SegmentList'));
+    expect(lists.map((m) => m[1])).toEqual(['360p', '720p']); // the video; the audio, not marked, keeps its template on Tollgate
+    expect(mpd).toMatch(/<SegmentTemplate[^>]*media="audio\/seg-\$Number%05d\$\.m4s"/);
+    for (const [representation, id] of lists) {
+      const startNumber = Number(/startNumber="(\d+)"/.exec(representation)![1]);
+      const uris = [...representation.matchAll(/<SegmentURL media="([^"]+)"\/>/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+      expect(uris.length).toBeGreaterThanOrEqual(4); // 8 s of 2 s segments
+      for (const [i, uri] of uris.entries()) {
+        expect(uri).toMatch(new RegExp(`^${nginx.url}/media/packaged/dash/${id}/v/[A-Za-z0-9_-]{22}\\.m4s\\?md5=`));
+        const res = await fetch(uri);
+        expect(res.status, uri).toBe(200);
+        const atGateway = await tollgate(manifest_url.replace('manifest.mpd', `${id}/seg-${String(startNumber + i).padStart(5, '0')}.m4s`));
+        expect(atGateway.statusCode).toBe(200);
+        expect(Buffer.from(await res.arrayBuffer()).equals(atGateway.rawPayload), uri).toBe(true);
+      }
+      expect(representation).toMatch(/<Initialization sourceURL="[^"]+\/init-0\.m4s"\/>/);
+    }
+  });
 
   it('a watermarked title packaged before edge names stays on Tollgate, which serves each session its variants', async () => {
     const { manifest_url } = await start('older');
