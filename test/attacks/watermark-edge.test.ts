@@ -3,8 +3,9 @@
  * so a viewer who got both variants of a segment from the edge could average the mark away or
  * forge another session's sequence. Each way around is tried:
  * - reading the other variant's edge name off anything the session receives (the playback
- *   grant with its WM token, every playlist, the edge links and their tokens), with every edge
- *   kind (nginx, Akamai, CloudFront, Cloudflare): it is in none of them, for any segment;
+ *   grant with its WM token, every HLS playlist or DASH MPD, the edge links and their tokens),
+ *   with every edge kind (nginx, Akamai, CloudFront, Cloudflare): it is in none of them, for
+ *   any segment;
  * - deriving it: names are keyed per title (two titles' names of the same rendition, segment
  *   and variant differ), the two names of a segment differ, and nothing in them tells A from B;
  * - opening the variant folders or the bare segment at a real nginx with the session's valid
@@ -42,20 +43,31 @@ async function nameKeyOf(services: Services, titleId: string): Promise<Uint8Arra
 interface Session {
   readonly id: string;
   readonly manifest: string;
-  /** Everything the session was sent: the grant, the multivariant and media playlists. */
+  /** Everything the session was sent: the grant and its manifests. */
   readonly received: string;
+  /** HLS: the media playlist's segment URIs; DASH: the MPD's SegmentURLs. */
   readonly segmentUris: string[];
 }
 
-/** An app in edge mode with two watermarked titles, and SESSIONS sessions of `film`. */
-async function edgeApp(env: Record<string, string>): Promise<{ t: TestApp; sessions: Session[] }> {
+/** An app in edge mode with two watermarked titles (HLS and DASH), and SESSIONS sessions of `film` in each protocol. */
+async function edgeApp(env: Record<string, string>): Promise<{ t: TestApp; sessions: Session[]; dashSessions: Session[] }> {
   const t = await startTestApp({ env: { TOLLGATE_WM_TOKEN_KEY: randomBytes(32).toString('base64'), ...env } });
-  await registerWatermarkedStub(t.services, 'film', SEGMENTS);
-  await registerWatermarkedStub(t.services, 'other', SEGMENTS);
+  await registerWatermarkedStub(t.services, 'film', SEGMENTS, { dash: true });
+  await registerWatermarkedStub(t.services, 'other', SEGMENTS, { dash: true });
   const viewer = await seedSubscriber(t.app, { titles: ['film', 'other'] });
   const auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}` };
   const get = (url: string) => t.app.inject({ method: 'GET', url: url.replace(t.config.publicUrl, '') });
   const sessions: Session[] = [];
+  const dashSessions: Session[] = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const grant = await t.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'film', protocol: 'dash' } });
+    expect(grant.statusCode).toBe(201);
+    const { manifest_url, session_id } = grant.json() as { manifest_url: string; session_id: string };
+    const mpd = await get(manifest_url);
+    expect(mpd.statusCode).toBe(200);
+    const segmentUris = [...mpd.body.matchAll(/<SegmentURL media="([^"]+)"\/>/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    dashSessions.push({ id: session_id, manifest: manifest_url, received: [grant.body, mpd.body].join('\n'), segmentUris });
+  }
   for (let i = 0; i < SESSIONS; i++) {
     const grant = await t.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'film' } });
     expect(grant.statusCode).toBe(201);
@@ -67,7 +79,7 @@ async function edgeApp(env: Record<string, string>): Promise<{ t: TestApp; sessi
     const segmentUris = media.body.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     sessions.push({ id: session_id, manifest: manifest_url, received: [grant.body, master.body, media.body].join('\n'), segmentUris });
   }
-  return { t, sessions };
+  return { t, sessions, dashSessions };
 }
 
 const cloudFrontKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -87,12 +99,13 @@ describe.each(Object.keys(PROVIDERS))('watermarked title at a %s edge', (provide
   let t: TestApp;
   let dir: string;
   let sessions: Session[];
+  let dashSessions: Session[];
   let filmKey: Uint8Array;
   let otherKey: Uint8Array;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tollgate-wm-edge-'));
-    ({ t, sessions } = await edgeApp({ TOLLGATE_EDGE: provider, TOLLGATE_EDGE_URL: EDGE, ...(await PROVIDERS[provider]!(dir)) }));
+    ({ t, sessions, dashSessions } = await edgeApp({ TOLLGATE_EDGE: provider, TOLLGATE_EDGE_URL: EDGE, ...(await PROVIDERS[provider]!(dir)) }));
     filmKey = await nameKeyOf(t.services, 'film');
     otherKey = await nameKeyOf(t.services, 'other');
   });
@@ -114,6 +127,17 @@ describe.each(Object.keys(PROVIDERS))('watermarked title at a %s edge', (provide
       }
       // Nor a variant folder or a bare segment name.
       expect(s.received).not.toMatch(/\/[ab]\/seg-|seg-\d+\.ts/);
+    }
+    for (const s of dashSessions) {
+      expect(s.segmentUris).toHaveLength(SEGMENTS);
+      for (let n = 1; n <= SEGMENTS; n++) {
+        const own = payloadBit(watermarkKey, s.id, n) === 0 ? 'a' : 'b';
+        const other = own === 'a' ? 'b' : 'a';
+        expect(s.segmentUris[n - 1]!.startsWith(`${EDGE}/film/dash/360p/v/${variantName(filmKey, 'dash/360p', n, own)}.m4s?`), `${s.id} ${n}`).toBe(true);
+        expect(s.received).not.toContain(variantName(filmKey, 'dash/360p', n, other));
+      }
+      // No template left to fill in with a bare or variant-folder name.
+      expect(s.received).not.toMatch(/\/[ab]\/seg-|\$Number/);
     }
   });
 
@@ -154,10 +178,11 @@ describe('watermarked title at a real nginx edge: the variant folders stay close
   let t: TestApp;
   let nginx: TestNginx;
   let sessions: Session[];
+  let dashSessions: Session[];
 
   beforeAll(async () => {
     const port = await freePort();
-    ({ t, sessions } = await edgeApp({ TOLLGATE_EDGE: 'nginx', TOLLGATE_EDGE_URL: `http://127.0.0.1:${port}/media`, TOLLGATE_EDGE_SECRET: SECRET }));
+    ({ t, sessions, dashSessions } = await edgeApp({ TOLLGATE_EDGE: 'nginx', TOLLGATE_EDGE_URL: `http://127.0.0.1:${port}/media`, TOLLGATE_EDGE_SECRET: SECRET }));
     nginx = await startTestNginx(port, edgeServerBlock({ port, basePath: '/media', mediaRoot: join(t.config.dataDir, 'media'), secret: SECRET, bindAddress: false }));
   });
   afterAll(async () => {
@@ -180,6 +205,8 @@ describe('watermarked title at a real nginx edge: the variant folders stay close
     const s = sessions[0]!;
     const [path, query] = s.segmentUris[0]!.slice(nginx.url.length).split('?') as [string, string];
     expect(await rawGet(`${path}?${query}`)).toBe(200);
+    const dash = dashSessions[0]!.segmentUris[0]!.slice(nginx.url.length);
+    expect(await rawGet(dash)).toBe(200);
     const rendition = '/media/film/hls/240p';
     const tries = [
       `${rendition}/a/${seg(0)}`,
@@ -201,6 +228,12 @@ describe('watermarked title at a real nginx edge: the variant folders stay close
       `${rendition}/b/`,
       `${rendition}/v/`,
       `${rendition}/`,
+      `/media/film/dash/360p/a/seg-00001.m4s`,
+      `/media/film/dash/360p/b/seg-00001.m4s`,
+      `/media/film/dash/360p/./b/seg-00001.m4s`,
+      `/media/film/dash/360p/%61/seg-00001.m4s`,
+      `/media/film/dash/360p/seg-00001.m4s`,
+      `/media/film/dash/360p/v/`,
     ];
     for (const attempt of tries) {
       const status = await rawGet(`${attempt}?${query}`);
