@@ -21,12 +21,14 @@ import { NAMES_DIR, variantName, variantNameKey } from '../../media/watermark/va
 import type { DurableStores } from '../../core/ports.js';
 import { openContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
-import { payloadBit } from '../watermark/payload.js';
+import { payloadBit, payloadBitReader } from '../watermark/payload.js';
 
 /** How long a title's "watermarked or not" answer is trusted (as MediaFiles rechecks folders). */
 const TITLE_RECHECK_MS = 2_000;
 /** An HLS rendition's segment, or a DASH video representation's (the audio is not marked). */
 const SEGMENT = new RegExp(`^(hls/[^/]+/|dash/(?!${AUDIO_ID}/)[^/]+/)(seg-(\\d{1,9})\\.(?:ts|m4s))$`);
+/** The variant a session gets of a segment: A for its payload bit 0, B for 1. */
+const VARIANT_OF_BIT: readonly [Variant, Variant] = ['a', 'b'];
 /** The variant folders and the edge-name folder (variant-names.ts): never served by the gateway. */
 const VARIANT_FILE = new RegExp(`^(?:hls|dash)/[^/]+/(?:a|b|${NAMES_DIR})/`);
 
@@ -69,11 +71,12 @@ export class VariantSelector {
   async namer(titleId: string, sessionId: string): Promise<VariantNamer | undefined> {
     const { key, nameKey } = await this.mark(titleId);
     if (key === undefined || nameKey === undefined) return undefined;
+    const bit = payloadBitReader(key, sessionId);
     return (path) => {
       const segment = SEGMENT.exec(path);
       if (segment === null) return undefined;
       const n = Number(segment[3]);
-      const name = variantName(nameKey, segment[1]!.slice(0, -1), n, variantOf(key, sessionId, n));
+      const name = variantName(nameKey, segment[1]!.slice(0, -1), n, VARIANT_OF_BIT[bit(n)]);
       return `${segment[1]}${NAMES_DIR}/${name}${extname(segment[2]!)}`;
     };
   }
@@ -126,10 +129,5 @@ function choose(key: Uint8Array | undefined, sessionId: string, path: string): s
   if (VARIANT_FILE.test(path)) return null;
   const segment = SEGMENT.exec(path);
   if (segment === null) return path;
-  return `${segment[1]}${variantOf(key, sessionId, Number(segment[3]))}/${segment[2]}`;
-}
-
-/** The variant session `sessionId` gets of segment n: A for payload bit 0, B for 1. */
-function variantOf(key: Uint8Array, sessionId: string, n: number): Variant {
-  return payloadBit(key, sessionId, n) === 0 ? 'a' : 'b';
+  return `${segment[1]}${VARIANT_OF_BIT[payloadBit(key, sessionId, Number(segment[3]))]}/${segment[2]}`;
 }
