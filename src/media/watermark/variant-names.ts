@@ -14,10 +14,9 @@
 import { createHmac } from 'node:crypto';
 import { link, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EDGE_NAMES_DIR } from '../../core/watermark/variant-paths.js';
 import type { Variant } from './pattern.js';
 
-/** The folder of a rendition that holds its variants under their edge names. */
-export const NAMES_DIR = 'v';
 /** Characters of base64url kept: 132 bits. */
 const NAME_LENGTH = 22;
 const SEGMENT_FILE = /^seg-(\d{1,9})\.(ts|m4s)$/;
@@ -37,13 +36,13 @@ export function variantName(nameKey: Uint8Array, renditionPath: string, segment:
  * name; `renditionPath` is the rendition's path under the title, as the gateway sees it.
  */
 export async function linkVariantNames(renditionDir: string, renditionPath: string, nameKey: Uint8Array): Promise<void> {
-  await mkdir(join(renditionDir, NAMES_DIR));
+  await mkdir(join(renditionDir, EDGE_NAMES_DIR));
   for (const variant of ['a', 'b'] as const) {
     for (const file of await readdir(join(renditionDir, variant))) {
       const segment = SEGMENT_FILE.exec(file);
       if (segment === null) continue;
       const name = `${variantName(nameKey, renditionPath, Number(segment[1]), variant)}.${segment[2]}`;
-      await link(join(renditionDir, variant, file), join(renditionDir, NAMES_DIR, name));
+      await link(join(renditionDir, variant, file), join(renditionDir, EDGE_NAMES_DIR, name));
     }
   }
 }

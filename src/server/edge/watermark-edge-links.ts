@@ -13,7 +13,7 @@
  * a/ and b/: only the gateway may choose from those).
  */
 import { expandNumber, segmentMediaTemplates, segmentTemplatesToLists } from '../../core/manifest/dash-segment-list.js';
-import { NAMES_DIR } from '../../media/watermark/variant-names.js';
+import { EDGE_NAMES_DIR } from '../../core/watermark/variant-paths.js';
 import type { MediaFiles } from '../gateway/files.js';
 import type { VariantNamer } from '../gateway/variants.js';
 import { resolveUnderTitle, type EdgeLinker } from './edge-links.js';
@@ -38,10 +38,10 @@ export async function watermarkEdgeLinks(
   const renditions = mpd ? segmentMediaTemplates(text).map((t) => resolveUnderTitle(manifestPath, t)) : [manifestPath];
   const named: string[] = [];
   for (const folder of new Set(renditions.filter((r) => r !== undefined).map(folderOf))) {
-    if (await files.hasFolder(titleId, `${folder}${NAMES_DIR}`)) named.push(folder);
+    if (await files.hasFolder(titleId, `${folder}${EDGE_NAMES_DIR}`)) named.push(folder);
   }
   if (named.length === 0) return { text };
-  const hasName = (path: string) => named.some((folder) => path.startsWith(`${folder}${NAMES_DIR}/`));
+  const hasName = (path: string) => named.some((folder) => path.startsWith(`${folder}${EDGE_NAMES_DIR}/`));
   const edge: EdgeLinker = (fromManifest, uri) => {
     const path = resolveUnderTitle(fromManifest, uri);
     const target = path === undefined ? undefined : (namer(path) ?? path);

@@ -13,11 +13,12 @@
  * playlists name each segment once and are the same for everyone (edge mode's differ only
  * where two sessions' variants do, which the segments they hold tell them anyway).
  */
-import { WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
 import { extname } from 'node:path';
+import { WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
+import { EDGE_NAMES_DIR, isWatermarkVariantPath } from '../../core/watermark/variant-paths.js';
 import { AUDIO_ID } from '../../media/dash/ladder.js';
 import type { Variant } from '../../media/watermark/pattern.js';
-import { NAMES_DIR, variantName, variantNameKey } from '../../media/watermark/variant-names.js';
+import { variantName, variantNameKey } from '../../media/watermark/variant-names.js';
 import type { DurableStores } from '../../core/ports.js';
 import { openContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
@@ -29,8 +30,6 @@ const TITLE_RECHECK_MS = 2_000;
 const SEGMENT = new RegExp(`^(hls/[^/]+/|dash/(?!${AUDIO_ID}/)[^/]+/)(seg-(\\d{1,9})\\.(?:ts|m4s))$`);
 /** The variant a session gets of a segment: A for its payload bit 0, B for 1. */
 const VARIANT_OF_BIT: readonly [Variant, Variant] = ['a', 'b'];
-/** The variant folders and the edge-name folder (variant-names.ts): never served by the gateway. */
-const VARIANT_FILE = new RegExp(`^(?:hls|dash)/[^/]+/(?:a|b|${NAMES_DIR})/`);
 
 interface TitleMark {
   readonly key: Uint8Array | undefined;
@@ -77,7 +76,7 @@ export class VariantSelector {
       if (segment === null) return undefined;
       const n = Number(segment[3]);
       const name = variantName(nameKey, segment[1]!.slice(0, -1), n, VARIANT_OF_BIT[bit(n)]);
-      return `${segment[1]}${NAMES_DIR}/${name}${extname(segment[2]!)}`;
+      return `${segment[1]}${EDGE_NAMES_DIR}/${name}${extname(segment[2]!)}`;
     };
   }
 
@@ -126,7 +125,7 @@ export class VariantSelector {
 
 function choose(key: Uint8Array | undefined, sessionId: string, path: string): string | null {
   if (key === undefined) return path;
-  if (VARIANT_FILE.test(path)) return null;
+  if (isWatermarkVariantPath(path)) return null;
   const segment = SEGMENT.exec(path);
   if (segment === null) return path;
   return `${segment[1]}${VARIANT_OF_BIT[payloadBit(key, sessionId, Number(segment[3]))]}/${segment[2]}`;
