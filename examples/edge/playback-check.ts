@@ -3,9 +3,12 @@
  * a path-mode URL (`/v1/stream/<token>/<title>/<path>`, either token format) with WebCrypto,
  * then check it covers this title and path, client address and user agent — the checks the
  * Tollgate gateway makes before a segment, minus session liveness, which only Tollgate knows
- * (so keep playback tokens short when the edge is the only check).
+ * (so keep playback tokens short when the edge is the only check). A watermarked title's
+ * variant folders are refused, as the gateway refuses them; these examples do not choose a
+ * session's variants, so such a title needs TOLLGATE_EDGE or an edge sequencing from the WM
+ * token (docs/WATERMARK.md).
  */
-import { checkBindings, hashUserAgentAsync, verifyAnyPlaybackTokenAsync, webCryptoHmacSha256 } from 'tollgate/core';
+import { checkBindings, hashUserAgentAsync, isWatermarkVariantPath, verifyAnyPlaybackTokenAsync, webCryptoHmacSha256 } from 'tollgate/core';
 
 export interface MediaRequest {
   /** The request path, e.g. /v1/stream/<token>/movie/hls/360p/seg_00001.ts. */
@@ -36,6 +39,9 @@ export async function checkPlaybackRequest(request: MediaRequest): Promise<EdgeD
   const userAgentHash = verdict.value.uaHash === undefined ? undefined : await hashUserAgentAsync(request.userAgent, hmac);
   const bound = checkBindings(verdict.value, { titleId, path: file, ip: request.ip, ...(userAgentHash !== undefined ? { userAgentHash } : {}) });
   if (!bound.ok) return { allow: false, status: bound.code === 'forbidden' ? 403 : 401, code: bound.code, detail: bound.detail };
+  // A watermarked title's variant folders: the token covers the whole title, and with both
+  // variants of a segment a viewer could erase the mark. The gateway refuses them too.
+  if (isWatermarkVariantPath(file)) return { allow: false, status: 404, code: 'not_found', detail: 'no such file in this title' };
   return { allow: true, titleId, file };
 }
 

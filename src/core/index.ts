@@ -25,3 +25,4 @@ export * from './cdn/index.js';
 export * from './events.js';
 export * from './access-rules.js';
 export * from './watermark/wm-token.js';
+export * from './watermark/variant-paths.js';

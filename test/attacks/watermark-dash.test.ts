@@ -5,7 +5,7 @@
  * payload bit, on the full and the fast path; the variant folders are never served; every
  * session gets the same MPD apart from its own license URL.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageTitle } from '../../src/cli/package.js';
@@ -47,11 +47,14 @@ describe('watermarked DASH at the gateway', () => {
   }, 300_000);
   afterAll(() => t.close());
 
-  it('stores both variants of every video segment, cut alike, and one init segment', async () => {
+  it('stores both variants of every video segment, cut alike, each also under its edge name, and one init segment', async () => {
     expect(segments.length).toBeGreaterThanOrEqual(6);
     const files = (await readdir(join(dashDir, '360p'))).sort();
-    expect(files).toEqual(['a', 'b', 'init-0.m4s']);
+    expect(files).toEqual(['a', 'b', 'init-0.m4s', 'v']);
     expect((await readdir(join(dashDir, '360p', 'b'))).sort()).toEqual(segments);
+    const edgeNames = await readdir(join(dashDir, '360p', 'v'));
+    expect(edgeNames).toHaveLength(2 * segments.length);
+    for (const name of edgeNames) expect((await stat(join(dashDir, '360p', 'v', name))).nlink, name).toBe(2); // a hard link to an a/ or b/ file
     let differ = 0;
     const ivs = new Set<string>();
     let samples = 0;

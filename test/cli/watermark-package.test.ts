@@ -1,14 +1,20 @@
 // `tollgate package --watermark` (issue 13): the title is registered with A and B variants of
-// each HLS rendition and a watermark key that no key export carries; DASH alone is marked the same
-// way and traced on its DASH variants (test/e2e/watermark-trace-dash.test.ts), DASH beside HLS
-// too (test/attacks/watermark-dash.test.ts).
+// each HLS rendition, each variant segment hard-linked under its edge name in v/, and a
+// watermark key that no key export carries; DASH alone is marked the same way and traced on its
+// DASH variants (test/e2e/watermark-trace-dash.test.ts), DASH beside HLS too
+// (test/attacks/watermark-dash.test.ts).
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WATERMARK_KEY_LABEL } from '../../src/core/drm/policy.js';
+import { variantName, variantNameKey } from '../../src/media/watermark/variant-names.js';
+import { compose } from '../../src/server/compose.js';
+import { loadConfig } from '../../src/server/config.js';
 import { stagingRoot } from '../../src/server/catalog/staging-area.js';
+import { openContentKey } from '../../src/server/keys/content-keys.js';
 import { gradientClip } from '../media/watermark/support.js';
 
 const run = promisify(execFile);
@@ -35,7 +41,7 @@ describe('tollgate package --watermark', () => {
     expect(out.protocols).toEqual(['hls']);
     expect(out.key_ids).toHaveLength(2); // the HLS key and the watermark key
     const rendition = join(dataDir, 'media', 'wm', 'hls', '180p');
-    expect((await readdir(rendition)).sort()).toEqual(['a', 'b', 'index.m3u8']);
+    expect((await readdir(rendition)).sort()).toEqual(['a', 'b', 'index.m3u8', 'v']);
     expect(await readdir(join(rendition, 'b'))).toEqual(await readdir(join(rendition, 'a')));
     const cpix = await tollgate('keys', 'export', '--title', 'wm', '--format', 'cpix');
     expect(cpix.code, cpix.stderr).toBe(0);
@@ -44,6 +50,36 @@ describe('tollgate package --watermark', () => {
     expect(watermarkKid).toBeDefined();
     expect(cpix.stdout).not.toContain(watermarkKid!);
   }, 300_000);
+
+  it('links every variant segment under its edge name in v/: the same file (one inode), the name derived from the watermark key', async () => {
+    const services = await compose(loadConfig({ TOLLGATE_DATA_DIR: dataDir, TOLLGATE_LOG_LEVEL: 'silent' }));
+    let watermarkKey: Uint8Array;
+    try {
+      const record = (await services.stores.titles.contentKeys('wm')).find((k) => k.label === WATERMARK_KEY_LABEL)!;
+      watermarkKey = openContentKey(services.sealer, record.kid, record.sealed);
+    } finally {
+      await services.close();
+    }
+    const nameKey = variantNameKey(watermarkKey);
+    const rendition = join(dataDir, 'media', 'wm', 'hls', '180p');
+    const segments = await readdir(join(rendition, 'a'));
+    expect(segments.length).toBeGreaterThanOrEqual(2);
+    const expected = new Map<string, string>();
+    for (const variant of ['a', 'b'] as const) {
+      for (const file of segments) {
+        const n = Number(/^seg-(\d+)\.ts$/.exec(file)![1]);
+        expected.set(`${variantName(nameKey, 'hls/180p', n, variant)}.ts`, join(rendition, variant, file));
+      }
+    }
+    expect((await readdir(join(rendition, 'v'))).sort()).toEqual([...expected.keys()].sort());
+    expect(expected.size).toBe(2 * segments.length); // no two names alike
+    for (const [name, original] of expected) {
+      const [linked, source] = await Promise.all([stat(join(rendition, 'v', name)), stat(original)]);
+      expect(linked.ino, name).toBe(source.ino);
+      expect(linked.dev).toBe(source.dev);
+      expect(source.nlink).toBe(2);
+    }
+  });
 
   it('traces: refuses an unknown title and a missing leak file; with no sessions names nobody', async () => {
     const unknown = await tollgate('trace', join(dataDir, 'clip.mp4'), '--title', 'nope');
@@ -64,7 +100,7 @@ describe('tollgate package --watermark', () => {
     expect(out.protocols).toEqual(['dash']);
     expect(out.key_ids).toHaveLength(2); // the SD key and the watermark key
     const representation = join(dataDir, 'media', 'wm-dash', 'dash', '180p');
-    expect((await readdir(representation)).sort()).toEqual(['a', 'b', 'init-0.m4s']);
+    expect((await readdir(representation)).sort()).toEqual(['a', 'b', 'init-0.m4s', 'v']);
     const segments = await readdir(join(representation, 'a'));
     expect(segments.length).toBeGreaterThanOrEqual(3);
     expect(await readdir(join(representation, 'b'))).toEqual(segments);

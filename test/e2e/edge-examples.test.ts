@@ -2,8 +2,8 @@
  * The edge examples (examples/edge: a Cloudflare Worker and a Lambda@Edge viewer-request
  * handler) run against real playback tokens of a running Tollgate, in both token formats,
  * with the keys `tollgate keys edge` prints: the genuine request reaches the media origin as
- * `/<title>/<file>`; another address, user agent or title, a forged token, an unknown key and
- * an expired token are refused with Tollgate's codes. Cloudflare's KV and the origin are
+ * `/<title>/<file>`; another address, user agent or title, a forged token, an unknown key,
+ * an expired token and a watermark variant folder are refused with Tollgate's codes. Cloudflare's KV and the origin are
  * stand-ins (Maps and a recording fetcher); the handlers and WebCrypto are real.
  */
 import { execFile } from 'node:child_process';
@@ -48,6 +48,10 @@ describe.each(['compact', 'jwt'] as const)('edge examples with %s playback token
       ['a path outside the title', `/v1/stream/${token}/movie/hls/../../other/a.ts`, '127.0.0.1', UA, 403, 'forbidden'],
       ['a forged token', `/v1/stream/${forged()}/movie/${SEGMENT}`, '127.0.0.1', UA, 401, 'invalid_token'],
       ['no token', `/movie/${SEGMENT}`, '127.0.0.1', UA, 404, 'not_found'],
+      ['a watermark variant folder', `/v1/stream/${token}/movie/hls/360p/a/seg_00001.ts`, '127.0.0.1', UA, 404, 'not_found'],
+      ['the other variant folder', `/v1/stream/${token}/movie/hls/360p/b/seg_00001.ts`, '127.0.0.1', UA, 404, 'not_found'],
+      ['a DASH variant folder', `/v1/stream/${token}/movie/dash/360p/b/seg-00001.m4s`, '127.0.0.1', UA, 404, 'not_found'],
+      ['the edge names folder', `/v1/stream/${token}/movie/hls/360p/v/AAAAAAAAAAAAAAAAAAAAAA.ts`, '127.0.0.1', UA, 404, 'not_found'],
     ] as const;
 
   describe('Cloudflare Worker', () => {

@@ -4,39 +4,52 @@
  * nginx (src/server/edge/nginx-serving-config.ts) serves them from the packaged media
  * directory; keys, licenses and manifests stay on Tollgate. nginx refuses forged, other-title,
  * other-address and expired tokens, and manifests altogether. A watermarked title's segments
- * stay on Tollgate, which chooses each session's variants.
+ * go to nginx as each session's own variants, under their edge names (v/), the very bytes the
+ * gateway would serve that session; the variant folders a/ and b/ and the bare segment are
+ * closed there even to a valid token; in DASH each video representation becomes a SegmentList
+ * of the session's names. A watermarked title
+ * packaged before edge names stays on Tollgate, which chooses each session's variants.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WATERMARK_KEY_LABEL } from '../../src/core/drm/policy.js';
 import { edgeServerBlock } from '../../src/server/edge/nginx-serving-config.js';
+import { openContentKey } from '../../src/server/keys/content-keys.js';
+import { payloadBit } from '../../src/server/watermark/payload.js';
 import { freePort } from '../support/browser.js';
 import { login, seedSubscriber, startTestApp, type TestApp } from '../support/app.js';
 import { startTestNginx, type TestNginx } from '../support/nginx.js';
-import { registerSyntheticTitleAs, registerWatermarkedStub } from '../support/titles.js';
+import { packageTestDashTitle, registerSyntheticTitleAs, registerWatermarkedStub } from '../support/titles.js';
 
 const SECRET = 'edge-secret-for-tests';
+const MARKED_SEGMENTS = 16;
 
 describe('edge mode through a real nginx', () => {
   let t: TestApp;
   let nginx: TestNginx;
   let auth: { authorization: string };
   let viewer: { email: string; password: string };
+  let watermarkKey: Uint8Array;
 
   beforeAll(async () => {
     const port = await freePort();
     t = await startTestApp({ env: { TOLLGATE_EDGE: 'nginx', TOLLGATE_EDGE_URL: `http://127.0.0.1:${port}/media`, TOLLGATE_EDGE_SECRET: SECRET, TOLLGATE_BIND_IP: 'exact' } });
     await registerSyntheticTitleAs(t.services, 'movie', ['hls', 'dash']);
     await registerSyntheticTitleAs(t.services, 'other', ['hls']);
-    await registerWatermarkedStub(t.services, 'marked', 3);
+    await registerWatermarkedStub(t.services, 'marked', MARKED_SEGMENTS);
+    await registerWatermarkedStub(t.services, 'older', 3, { edgeNames: false });
+    await packageTestDashTitle(t.services, { titleId: 'packaged', watermark: true, durationSec: 8 }); // HLS and DASH, by ffmpeg
+    const record = (await t.services.stores.titles.contentKeys('marked')).find((k) => k.label === WATERMARK_KEY_LABEL)!;
+    watermarkKey = openContentKey(t.services.sealer, record.kid, record.sealed);
     // The synthetic MPD names files it does not write.
     const dash = join(t.config.dataDir, 'media', 'movie', 'dash');
     await writeFile(join(dash, 'v-init.mp4'), 'init');
     await writeFile(join(dash, 'v-7.m4s'), 'seven');
     nginx = await startTestNginx(port, edgeServerBlock({ port, basePath: '/media', mediaRoot: join(t.config.dataDir, 'media'), secret: SECRET, bindAddress: true }));
-    viewer = await seedSubscriber(t.app, { titles: ['movie', 'other', 'marked'] });
+    viewer = await seedSubscriber(t.app, { titles: ['movie', 'other', 'marked', 'older', 'packaged'] });
     auth = { authorization: `Bearer ${(await login(t.app, viewer.email, viewer.password)).json().access_token}` };
-  });
+  }, 300_000); // ffmpeg packages a watermarked title twice over
   afterAll(async () => {
     await nginx?.stop();
     await t?.close();
@@ -69,8 +82,81 @@ describe('edge mode through a real nginx', () => {
     expect(nginx.accessLog()).toContain(`GET ${uris[0]!.slice(nginx.url.length)} HTTP/1.1 200`);
   });
 
-  it("a watermarked title's segments stay on Tollgate, which serves each session its variants", async () => {
-    const { manifest_url } = await start('marked');
+  it("a watermarked title: each session gets from nginx, segment by segment, the variant the gateway would serve it", async () => {
+    const sequences = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const { manifest_url, session_id } = await start('marked');
+      const playlist = (await tollgate(manifest_url.replace('master.m3u8', '240p/index.m3u8'))).body;
+      const uris = segmentUris(playlist);
+      expect(uris).toHaveLength(MARKED_SEGMENTS);
+      const served: number[] = [];
+      for (const [n, uri] of uris.entries()) {
+        expect(uri).toMatch(new RegExp(`^${nginx.url}/media/marked/hls/240p/v/[A-Za-z0-9_-]{22}\\.ts\\?md5=[A-Za-z0-9_-]{22}&expires=\\d+$`));
+        const res = await fetch(uri);
+        expect(res.status, uri).toBe(200);
+        const bytes = [...Buffer.from(await res.arrayBuffer())];
+        // What gateway mode serves this session for the bare segment, and what its payload says.
+        const atGateway = await tollgate(manifest_url.replace('master.m3u8', `240p/seg-${String(n).padStart(5, '0')}.ts`));
+        expect(atGateway.statusCode).toBe(200);
+        expect(bytes).toEqual([...atGateway.rawPayload]);
+        expect(bytes).toEqual([payloadBit(watermarkKey, session_id, n) === 0 ? 0xaa : 0xbb, n]);
+        served.push(bytes[0]!);
+      }
+      sequences.add(served.join(','));
+      // The session's scope token opens neither variant folder nor the bare segment.
+      const [, query] = uris[0]!.split('?');
+      for (const file of ['a/seg-00000.ts', 'b/seg-00000.ts', 'seg-00000.ts', 'a/', 'b/', 'v/']) {
+        expect([403, 404], file).toContain((await fetch(`${nginx.url}/media/marked/hls/240p/${file}?${query}`)).status);
+      }
+    }
+    expect(sequences.size).toBeGreaterThan(1);
+    expect(nginx.accessLog().filter((line) => line.includes('/media/marked/hls/240p/v/') && line.endsWith(' 200'))).toHaveLength(5 * MARKED_SEGMENTS);
+  });
+
+  it('a watermarked title packaged by ffmpeg, HLS: every rendition from nginx as the gateway serves it', async () => {
+    const { manifest_url } = await start('packaged');
+    const renditions = segmentUris((await tollgate(manifest_url)).body);
+    expect(renditions.length).toBeGreaterThanOrEqual(2);
+    let fetched = 0;
+    for (const rendition of renditions) {
+      const uris = segmentUris((await tollgate(manifest_url.replace('master.m3u8', rendition))).body);
+      const folder = rendition.slice(0, rendition.lastIndexOf('/'));
+      for (const [n, uri] of uris.entries()) {
+        expect(uri.startsWith(`${nginx.url}/media/packaged/hls/${folder}/v/`), uri).toBe(true);
+        const res = await fetch(uri);
+        expect(res.status).toBe(200);
+        const atGateway = await tollgate(manifest_url.replace('master.m3u8', `${folder}/seg-${String(n).padStart(5, '0')}.ts`));
+        expect(Buffer.from(await res.arrayBuffer()).equals(atGateway.rawPayload), uri).toBe(true);
+        fetched++;
+      }
+    }
+    expect(fetched).toBeGreaterThanOrEqual(2 * renditions.length);
+  });
+
+  it("the same title, DASH: each video representation a SegmentList of the session's own variants at nginx, as the gateway serves them", async () => {
+    const { manifest_url } = await start('packaged', 'dash');
+    const mpd = (await tollgate(manifest_url)).body;
+    const lists = [...mpd.matchAll(/<Representation id="([^"]+)"[\s\S]*?<\/Representation>/g)].filter((m) => m[0].includes('<SegmentList'));
+    expect(lists.map((m) => m[1])).toEqual(['360p', '720p']); // the video; the audio, not marked, keeps its template on Tollgate
+    expect(mpd).toMatch(/<SegmentTemplate[^>]*media="audio\/seg-\$Number%05d\$\.m4s"/);
+    for (const [representation, id] of lists) {
+      const startNumber = Number(/startNumber="(\d+)"/.exec(representation)![1]);
+      const uris = [...representation.matchAll(/<SegmentURL media="([^"]+)"\/>/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+      expect(uris.length).toBeGreaterThanOrEqual(4); // 8 s of 2 s segments
+      for (const [i, uri] of uris.entries()) {
+        expect(uri).toMatch(new RegExp(`^${nginx.url}/media/packaged/dash/${id}/v/[A-Za-z0-9_-]{22}\\.m4s\\?md5=`));
+        const res = await fetch(uri);
+        expect(res.status, uri).toBe(200);
+        const atGateway = await tollgate(manifest_url.replace('manifest.mpd', `${id}/seg-${String(startNumber + i).padStart(5, '0')}.m4s`));
+        expect(atGateway.statusCode).toBe(200);
+        expect(Buffer.from(await res.arrayBuffer()).equals(atGateway.rawPayload), uri).toBe(true);
+      }
+      expect(representation).toMatch(/<Initialization sourceURL="[^"]+\/init-0\.m4s"\/>/);
+    }
+  });
+
+  it('a watermarked title packaged before edge names stays on Tollgate, which serves each session its variants', async () => {
+    const { manifest_url } = await start('older');
     const playlist = (await tollgate(manifest_url.replace('master.m3u8', '240p/index.m3u8'))).body;
     const uris = segmentUris(playlist);
     expect(uris).toEqual(['seg-00000.ts', 'seg-00001.ts', 'seg-00002.ts']);

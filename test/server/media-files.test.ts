@@ -50,4 +50,20 @@ describe('the gateway media cache', () => {
     clock.now += FOLDER_RECHECK_MS;
     await expect(files.get('v', 'hls/seg.ts')).rejects.toThrow(/no such file/);
   });
+
+  it('knows whether a title has a folder (a watermarked rendition\'s v/), until the title is replaced', async () => {
+    await mkdir(join(root, 'w', 'hls', '240p'), { recursive: true });
+    await writeFile(join(root, 'w', 'hls', '240p', 'v'), 'a file, not a folder');
+    const clock = { now: 1_000_000 };
+    const files = new MediaFiles(root, 1 << 20, () => clock.now);
+    expect(await files.hasFolder('w', 'hls/240p/v')).toBe(false);
+    expect(await files.hasFolder('w', 'hls/240p')).toBe(true);
+
+    await mkdir(join(root, 'w-new', 'hls', '240p', 'v'), { recursive: true });
+    await rename(join(root, 'w'), join(root, 'w-old'));
+    await rename(join(root, 'w-new'), join(root, 'w'));
+    expect(await files.hasFolder('w', 'hls/240p/v')).toBe(false); // the folder is looked at again only after FOLDER_RECHECK_MS
+    clock.now += FOLDER_RECHECK_MS;
+    expect(await files.hasFolder('w', 'hls/240p/v')).toBe(true);
+  });
 });

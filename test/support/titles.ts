@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PackageInput, packageTitle } from '../../src/cli/package.js';
 import { demoClipToFile } from '../../src/media/ffmpeg-demo.js';
+import { linkVariantNames, variantNameKey } from '../../src/media/watermark/variant-names.js';
 import { type Packager, registerTitle } from '../../src/server/catalog/register.js';
 import type { Services } from '../../src/server/compose.js';
 
@@ -72,9 +73,9 @@ function syntheticDash(keep: (keys: TierKeys) => void): Packager {
   };
 }
 
-/** A real title: a short ffmpeg clip, packaged and registered exactly as `tollgate package` does. */
-export function packageTestTitle(services: Services, opts: { titleId: string; durationSec?: number }): Promise<void> {
-  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 6, width: 640, height: 360 }, {});
+/** A real title: a short ffmpeg clip, packaged and registered exactly as `tollgate package` does (`--watermark` with `watermark`). */
+export function packageTestTitle(services: Services, opts: { titleId: string; durationSec?: number; watermark?: boolean }): Promise<void> {
+  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 6, width: 640, height: 360 }, { watermark: opts.watermark });
 }
 
 /**
@@ -112,37 +113,55 @@ export async function registerSyntheticDashTitle(services: Services, titleId: st
 /**
  * A title registered as `package --watermark` would (an HLS key and a watermark key): with an
  * empty HLS folder for tracing without video, or with `segments` hand-made 2-byte segments in
- * variants a/ (0xaa, n) and b/ (0xbb, n) of one 240p rendition.
+ * variants a/ (0xaa, n) and b/ (0xbb, n) of one 240p rendition, linked under their edge names
+ * in v/ as packaging links them, unless `edgeNames` is false (a title packaged before them).
+ * `dash` adds one DASH video representation, 360p, the same way (segments numbered from 1,
+ * 2 s each, in a SegmentTemplate with a timeline as Tollgate writes it).
  */
-export async function registerWatermarkedStub(services: Services, titleId: string, segments = 0): Promise<void> {
+export async function registerWatermarkedStub(services: Services, titleId: string, segments = 0, opts: { edgeNames?: boolean; dash?: boolean } = {}): Promise<void> {
+  const writeVariants = async (folder: string, path: string, names: readonly string[], first: number, watermarkKey: Uint8Array) => {
+    for (const [v, byte] of [['a', 0xaa], ['b', 0xbb]] as const) {
+      await mkdir(join(folder, v));
+      for (const [i, name] of names.entries()) await writeFile(join(folder, v, name), Buffer.from([byte, first + i]));
+    }
+    if (opts.edgeNames !== false) await linkVariantNames(folder, path, variantNameKey(watermarkKey));
+  };
+  const hls: Packager = async (dir, keyFor) => {
+    const { kid } = keyFor('hls');
+    const watermark = keyFor('watermark');
+    await mkdir(join(dir, '240p'), { recursive: true });
+    if (segments === 0) {
+      await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n');
+      return { durationSec: 4 };
+    }
+    await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=426x240\n240p/index.m3u8\n');
+    const names = Array.from({ length: segments }, (_, n) => `seg-${String(n).padStart(5, '0')}.ts`);
+    const list = names.map((name) => `#EXTINF:4.0,\n${name}\n`).join('');
+    await writeFile(join(dir, '240p/index.m3u8'), `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/${kid}"\n${list}#EXT-X-ENDLIST\n`);
+    await writeVariants(join(dir, '240p'), 'hls/240p', names, 0, watermark.key);
+    return { durationSec: segments * 4 };
+  };
+  const dash: Packager = async (dir, keyFor) => {
+    keyFor('sd');
+    const watermark = keyFor('watermark');
+    await mkdir(join(dir, '360p'), { recursive: true });
+    await writeFile(
+      join(dir, 'manifest.mpd'),
+      `<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"><Period id="0"><AdaptationSet contentType="video">\n` +
+        `<Representation id="360p" bandwidth="800000">\n<SegmentTemplate timescale="1000" presentationTimeOffset="0" startNumber="1" initialization="360p/init-0.m4s" media="360p/seg-$Number%05d$.m4s">\n` +
+        `<SegmentTimeline><S t="0" d="2000" r="${segments - 1}"/></SegmentTimeline>\n</SegmentTemplate>\n</Representation>\n</AdaptationSet></Period></MPD>\n`,
+    );
+    await writeFile(join(dir, '360p', 'init-0.m4s'), 'init');
+    const names = Array.from({ length: segments }, (_, i) => `seg-${String(i + 1).padStart(5, '0')}.m4s`);
+    await writeVariants(join(dir, '360p'), 'dash/360p', names, 1, watermark.key);
+    return { durationSec: segments * 2 };
+  };
   const verdict = await registerTitle(
     { stores: services.stores, hot: services.hot, sealer: services.sealer, dataDir: services.config.dataDir, now: services.now },
     {
       id: titleId,
       name: `Watermarked ${titleId}`,
-      packagers: [
-        {
-          protocol: 'hls',
-          packager: async (dir, keyFor) => {
-            const { kid } = keyFor('hls');
-            keyFor('watermark');
-            await mkdir(join(dir, '240p'), { recursive: true });
-            if (segments === 0) {
-              await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n');
-              return { durationSec: 4 };
-            }
-            await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=426x240\n240p/index.m3u8\n');
-            const names = Array.from({ length: segments }, (_, n) => `seg-${String(n).padStart(5, '0')}.ts`);
-            const list = names.map((name) => `#EXTINF:4.0,\n${name}\n`).join('');
-            await writeFile(join(dir, '240p/index.m3u8'), `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/${kid}"\n${list}#EXT-X-ENDLIST\n`);
-            for (const [v, byte] of [['a', 0xaa], ['b', 0xbb]] as const) {
-              await mkdir(join(dir, '240p', v));
-              for (const [n, name] of names.entries()) await writeFile(join(dir, '240p', v, name), Buffer.from([byte, n]));
-            }
-            return { durationSec: segments * 4 };
-          },
-        },
-      ],
+      packagers: [{ protocol: 'hls', packager: hls }, ...(opts.dash === true ? [{ protocol: 'dash' as const, packager: dash }] : [])],
     },
   );
   if (!verdict.ok) throw new Error(verdict.detail);

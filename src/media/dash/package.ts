@@ -10,6 +10,8 @@
  *   outDir/<rep>/{a,b}/seg-NNNNN.m4s    instead, for a watermarked title's video: the forensic
  *                                       variants A and B (../watermark/pattern.ts), encoded
  *                                       twice, cut at the same times, under the same keys
+ *   outDir/<rep>/v/<name>.m4s           each variant segment hard-linked under its edge name
+ *                                       (../watermark/variant-names.ts)
  *
  * <rep> is a video rung ("360p", "720p", …) or "audio". No key is written anywhere: the caller
  * answers `keys(label)` and keeps the keys (sealed) for the license server.
@@ -27,6 +29,7 @@ import { checkRotation, periodCount, periodOf } from './periods.js';
 import { type ProtectJob, type PublishedSegment, protectRepresentation } from './protect.js';
 import { type ClearTrack, readClearTrack } from './track.js';
 import { markFilter, type Variant } from '../watermark/pattern.js';
+import { linkVariantNames, variantNameKey } from '../watermark/variant-names.js';
 import type { RungFilter } from '../ladder.js';
 
 /** Share of the progress bar given to encoding; encryption is the rest. */
@@ -52,7 +55,8 @@ export interface PackageDashOptions {
   /**
    * With a watermark key, every video representation is encoded twice, as forensic variants A
    * and B, both encrypted with the track's keys (random IVs: no IV is used twice under a key);
-   * the init segments and the MPD are the same for both.
+   * the init segments and the MPD are the same for both. Each variant segment is also
+   * hard-linked under its edge name in <rep>/v/ (../watermark/variant-names.ts).
    */
   readonly watermarkKey?: Uint8Array;
 }
@@ -163,6 +167,7 @@ async function encryptAll({ ids, tracks, marked, staged, opts }: EncryptJob): Pr
     if (missing !== undefined) throw new MediaError('bad_sample', `${id} has no media in key period ${missing}: its track ends too early`);
     await mkdir(join(staged, id));
     const { segments, sizes } = await protectTrack({ track, marked: marked?.[i], dir: join(staged, id), keys: keysOf(trackKeys[i]!), periodKids, periods, signal });
+    if (marked?.[i] !== undefined) await linkVariantNames(join(staged, id), `dash/${id}`, variantNameKey(opts.watermarkKey!));
     const sized = segments.map((s, n) => ({ bytes: sizes[n]!, durationSec: seconds(track, s.duration) }));
     representations.push({
       id,

@@ -6,7 +6,8 @@
  *   outDir/master.m3u8                 multivariant playlist (BANDWIDTH, RESOLUTION, CODECS)
  *   outDir/<rendition>/index.m3u8      media playlist, EXT-X-KEY URI="../keys/<keyId>"
  *   outDir/<rendition>/seg-NNNNN.ts    AES-128-CBC segments, IV = media sequence number
- *   (watermarked: outDir/<rendition>/{a,b}/seg-NNNNN.ts, the two forensic variants)
+ *   (watermarked: outDir/<rendition>/{a,b}/seg-NNNNN.ts, the two forensic variants, each
+ *    also hard-linked as outDir/<rendition>/v/<name>.ts for edges: ../watermark/variant-names.ts)
  *
  * The key is not written: the gateway serves hls/keys/<keyId> from the key store.
  */
@@ -19,6 +20,7 @@ import { checkKey } from './encrypt.js';
 import { ladderArgs, planLadder } from './ladder.js';
 import type { RungFilter } from '../ladder.js';
 import { markFilter, type Variant } from '../watermark/pattern.js';
+import { linkVariantNames, variantNameKey } from '../watermark/variant-names.js';
 import { publishDir } from '../staging.js';
 import { encryptHlsTree, type PackagedHls } from './tree.js';
 
@@ -41,7 +43,8 @@ export interface PackageHlsOptions {
    * With a watermark key, every video rendition is encoded twice, as forensic variants A and B
    * (../watermark/pattern.ts), both encrypted with `key`: <rendition>/a/seg-NNNNN.ts and
    * <rendition>/b/seg-NNNNN.ts, while the playlists name each segment once, bare, and the
-   * gateway picks the variant per session (docs/WATERMARK.md).
+   * gateway picks the variant per session (docs/WATERMARK.md). Each variant segment is also
+   * hard-linked under its unguessable edge name in <rendition>/v/ (../watermark/variant-names.ts).
    */
   readonly watermarkKey?: Uint8Array;
 }
@@ -94,6 +97,10 @@ export async function packageHls(opts: PackageHlsOptions): Promise<PackagedHls> 
         }
         cuts = playlists;
         packaged = done;
+      }
+      if (opts.watermarkKey) {
+        const nameKey = variantNameKey(opts.watermarkKey);
+        for (const rung of rungs) await linkVariantNames(join(staged, rung.name), `hls/${rung.name}`, nameKey);
       }
       return packaged!;
     },

@@ -9,7 +9,7 @@
  * and TOLLGATE_BIND_IP asks for it. Cloudflare's rule signs whole URIs only, so each
  * URI is signed on its own, and a DASH `$Number$` template (one URI for many files) cannot be:
  * those stay on Tollgate. A URI that does not resolve to a plain path inside the title is left
- * as it is.
+ * as it is. A watermarked title's segments are linked by watermark-edge-links.ts instead.
  */
 import { signAkamaiToken } from '../../core/cdn/akamai.js';
 import { signCloudflareUrl } from '../../core/cdn/cloudflare.js';

@@ -4,7 +4,9 @@
  * operator to copy:
  *  - the edge (TOLLGATE_EDGE=nginx): nginx serves the media directory itself and checks the
  *    secure_link token Tollgate signed over the title's directory (core/cdn/nginx.ts,
- *    signNginxSecureLinkScope); manifests are refused there, they come from Tollgate.
+ *    signNginxSecureLinkScope); manifests are refused there, they come from Tollgate, and so
+ *    are a watermarked title's variant folders a/ and b/: the token opens the whole title, so
+ *    the edge serves a variant only under its unguessable name in v/ (docs/WATERMARK.md).
  *  - the byte pump (TOLLGATE_SEND_FILE=x-accel): nginx proxies every gateway request to
  *    Tollgate and sends the file Tollgate names in X-Accel-Redirect from an `internal`
  *    location, which no client can request directly.
@@ -29,6 +31,9 @@ export function edgeServerBlock(edge: EdgeServer): string {
         listen 127.0.0.1:${edge.port};
         location ~ \\.(?:m3u8|mpd)$ {
             return 403;
+        }
+        location ~ ^${edge.basePath}/[^/]+/(?:hls|dash)/(?:.+/)?[ab]/ {
+            return 404;
         }
         location ~ ^${edge.basePath}/(?<tollgate_title>[^/]+)/(?<tollgate_file>.+)$ {
             set $tollgate_scope "${edge.basePath}/$tollgate_title/";

@@ -56,6 +56,8 @@ export class MediaFiles {
   private readonly cache = new Map<string, MediaFile>();
   private cachedBytes = 0;
   private readonly folders = new Map<string, { identity: string; checkedAt: number }>();
+  /** Whether a folder inside a title exists, by its full path; dropped with the title's files. */
+  private readonly subfolders = new Map<string, boolean>();
 
   constructor(
     private readonly root: string,
@@ -101,6 +103,18 @@ export class MediaFiles {
     return cached;
   }
 
+  /** Whether the title has the folder `path` (checked as its files are: once per published folder). */
+  async hasFolder(titleId: string, path: string): Promise<boolean> {
+    await this.checkFolder(titleId);
+    const dir = `${this.root}/${titleId}/${path}`;
+    let known = this.subfolders.get(dir);
+    if (known === undefined) {
+      known = (await stat(dir).catch(() => undefined))?.isDirectory() === true;
+      this.subfolders.set(dir, known);
+    }
+    return known;
+  }
+
   private async checkFolder(titleId: string): Promise<void> {
     const now = this.now();
     const known = this.folders.get(titleId);
@@ -114,6 +128,7 @@ export class MediaFiles {
         this.cache.delete(key);
         this.cachedBytes -= media.size;
       }
+      for (const dir of this.subfolders.keys()) if (dir.startsWith(prefix)) this.subfolders.delete(dir);
     }
     this.folders.set(titleId, { identity, checkedAt: now });
   }

@@ -17,6 +17,8 @@ import { fail } from '../http/problem.js';
 import { openContentKey } from '../keys/content-keys.js';
 import { media, noContent, problems, security } from '../http/openapi.js';
 import { accelHeaders } from '../edge/accel.js';
+import type { EdgeLinker } from '../edge/edge-links.js';
+import { watermarkEdgeLinks } from '../edge/watermark-edge-links.js';
 import { noteSessionEvent } from '../monitor/request-events.js';
 import { isManifest, sendMediaFile, SESSION_MEDIA, TYPES } from './files.js';
 
@@ -114,16 +116,22 @@ function mediaHandler({ gateway, sealer, playback, mediaFiles: files, edgeLinks,
     }
     // Manifests: short private caching, since they are per session. An MPD's license URL
     // becomes this session's license_url; in query mode every URI also gets the token.
-    const text = (media.bytes ?? (await readFile(media.file))).toString('utf8');
+    let text = (media.bytes ?? (await readFile(media.file))).toString('utf8');
     // Absolute URIs point elsewhere and never get the token; a DASH BaseURL's query would be
     // dropped by URL resolution, so the token goes on the URLs resolved against it instead.
     const withToken = (uri: string, kind: string) =>
       kind === 'base' || isOpaqueUri(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : withQueryToken(uri, token);
     const onTollgate = tokenInQuery ? withToken : (uri: string) => uri;
     // Edge mode: segments and init segments come from the edge, signed for it (edge/edge-links.ts);
-    // a watermarked title's stay here, where each session is served its own variants.
-    const toEdge = edgeLinks !== undefined && !(await variants.marked(title));
-    const edge = toEdge ? edgeLinks.linker({ titleId: title, expires: Math.floor(verdict.value.expiresAt / 1000), ip: request.ip }) : undefined;
+    // a watermarked title's segments as this session's variants under their edge names
+    // (edge/watermark-edge-links.ts), the rest of it from here, where the gateway chooses.
+    let edge: EdgeLinker | undefined;
+    if (edgeLinks !== undefined) {
+      const linker = edgeLinks.linker({ titleId: title, expires: Math.floor(verdict.value.expiresAt / 1000), ip: request.ip });
+      const namer = await variants.namer(title, verdict.value.id);
+      if (namer === undefined) edge = linker;
+      else ({ text, edge } = await watermarkEdgeLinks(text, path, linker, namer, files, title));
+    }
     const mapped = (uri: string, kind: string) => (edge !== undefined && EDGE_KINDS.has(kind) ? edge(path, uri) : undefined) ?? onTollgate(uri, kind);
     const body = path.endsWith('.mpd')
       ? rewriteDashMpd(text, (uri, kind) => (kind === 'license' ? playback.licenseUrl(token, title) : mapped(uri, kind)))

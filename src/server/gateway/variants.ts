@@ -7,26 +7,39 @@
  * in every rendition so a bitrate switch keeps the sequence. (DASH numbers its 2 s segments from
  * 1, HLS its own from 0: a session plays one protocol, and tracing reads each on its own grid.)
  * Threats: a viewer fetching both variants of a segment (to average them away or to frame
- * another session) — the variant folders are never served directly; sessions comparing
- * playlists — the playlists name each segment once and are the same for everyone.
+ * another session) — the variant folders (and the edge names' v/ folder) are never served
+ * directly, and in edge mode a session is linked to its own variant only, by its unguessable
+ * edge name (`namer`, edge/watermark-edge-links.ts); sessions comparing playlists — the
+ * playlists name each segment once and are the same for everyone (edge mode's differ only
+ * where two sessions' variants do, which the segments they hold tell them anyway).
  */
+import { extname } from 'node:path';
 import { WATERMARK_KEY_LABEL } from '../../core/drm/policy.js';
+import { EDGE_NAMES_DIR, isWatermarkVariantPath } from '../../core/watermark/variant-paths.js';
 import { AUDIO_ID } from '../../media/dash/ladder.js';
+import type { Variant } from '../../media/watermark/pattern.js';
+import { variantName, variantNameKey } from '../../media/watermark/variant-names.js';
 import type { DurableStores } from '../../core/ports.js';
 import { openContentKey } from '../keys/content-keys.js';
 import type { Sealer } from '../keys/sealer.js';
-import { payloadBit } from '../watermark/payload.js';
+import { payloadBit, payloadBitReader } from '../watermark/payload.js';
 
 /** How long a title's "watermarked or not" answer is trusted (as MediaFiles rechecks folders). */
 const TITLE_RECHECK_MS = 2_000;
 /** An HLS rendition's segment, or a DASH video representation's (the audio is not marked). */
 const SEGMENT = new RegExp(`^(hls/[^/]+/|dash/(?!${AUDIO_ID}/)[^/]+/)(seg-(\\d{1,9})\\.(?:ts|m4s))$`);
-const VARIANT_FILE = /^(?:hls|dash)\/[^/]+\/[ab]\//;
+/** The variant a session gets of a segment: A for its payload bit 0, B for 1. */
+const VARIANT_OF_BIT: readonly [Variant, Variant] = ['a', 'b'];
 
 interface TitleMark {
   readonly key: Uint8Array | undefined;
+  /** The key of the variants' edge names, derived from `key`. */
+  readonly nameKey: Uint8Array | undefined;
   readonly checkedAt: number;
 }
+
+/** A segment path's variant for one session, under its edge name (`<rendition>/v/<name>.<ext>`); undefined for any other path. */
+export type VariantNamer = (path: string) => string | undefined;
 
 export class VariantSelector {
   private readonly titles = new Map<string, TitleMark>();
@@ -50,9 +63,21 @@ export class VariantSelector {
     return choose(mark.key, sessionId, path);
   }
 
-  /** Whether the title is watermarked (its segments are chosen per session, so never signed for an edge). */
-  async marked(titleId: string): Promise<boolean> {
-    return (await this.watermarkKey(titleId)) !== undefined;
+  /**
+   * For a watermarked title, where session `sessionId`'s variant of each segment is found under
+   * its edge name (what an edge serves); undefined for an unmarked title.
+   */
+  async namer(titleId: string, sessionId: string): Promise<VariantNamer | undefined> {
+    const { key, nameKey } = await this.mark(titleId);
+    if (key === undefined || nameKey === undefined) return undefined;
+    const bit = payloadBitReader(key, sessionId);
+    return (path) => {
+      const segment = SEGMENT.exec(path);
+      if (segment === null) return undefined;
+      const n = Number(segment[3]);
+      const name = variantName(nameKey, segment[1]!.slice(0, -1), n, VARIANT_OF_BIT[bit(n)]);
+      return `${segment[1]}${EDGE_NAMES_DIR}/${name}${extname(segment[2]!)}`;
+    };
   }
 
   /** The title's watermark key (payloads are keyed by it), or undefined for an unmarked title. */
@@ -86,7 +111,8 @@ export class VariantSelector {
   private async readMark(titleId: string): Promise<TitleMark> {
     try {
       const record = (await this.stores.titles.contentKeys(titleId)).find((k) => k.label === WATERMARK_KEY_LABEL);
-      const mark = { key: record && openContentKey(this.sealer, record.kid, record.sealed), checkedAt: this.now() };
+      const key = record && openContentKey(this.sealer, record.kid, record.sealed);
+      const mark = { key, nameKey: key && variantNameKey(key), checkedAt: this.now() };
       this.titles.set(titleId, mark);
       return mark;
     } catch (error) {
@@ -99,9 +125,8 @@ export class VariantSelector {
 
 function choose(key: Uint8Array | undefined, sessionId: string, path: string): string | null {
   if (key === undefined) return path;
-  if (VARIANT_FILE.test(path)) return null;
+  if (isWatermarkVariantPath(path)) return null;
   const segment = SEGMENT.exec(path);
   if (segment === null) return path;
-  const variant = payloadBit(key, sessionId, Number(segment[3])) === 0 ? 'a' : 'b';
-  return `${segment[1]}${variant}/${segment[2]}`;
+  return `${segment[1]}${VARIANT_OF_BIT[payloadBit(key, sessionId, Number(segment[3]))]}/${segment[2]}`;
 }

@@ -20,9 +20,23 @@ const BITS_PER_BLOCK = 256;
 export const PATTERN_BITS = 4096;
 
 export function payloadBit(watermarkKey: Uint8Array, sessionId: string, segment: number): 0 | 1 {
-  const position = segment % PATTERN_BITS;
-  const bit = position % BITS_PER_BLOCK;
-  return (((blockDigest(watermarkKey, sessionId, Math.floor(position / BITS_PER_BLOCK))[bit >> 3] ?? 0) >> (bit & 7)) & 1) as 0 | 1;
+  return payloadBitReader(watermarkKey, sessionId)(segment);
+}
+
+/** payloadBit of one session for many segments (a whole manifest): each block's HMAC is computed once. */
+export function payloadBitReader(watermarkKey: Uint8Array, sessionId: string): (segment: number) => 0 | 1 {
+  const blocks = new Map<number, Buffer>();
+  return (segment) => {
+    const position = segment % PATTERN_BITS;
+    const block = Math.floor(position / BITS_PER_BLOCK);
+    let digest = blocks.get(block);
+    if (digest === undefined) {
+      digest = blockDigest(watermarkKey, sessionId, block);
+      blocks.set(block, digest);
+    }
+    const bit = position % BITS_PER_BLOCK;
+    return (((digest[bit >> 3] ?? 0) >> (bit & 7)) & 1) as 0 | 1;
+  };
 }
 
 /** The session's bits for segments 0…count−1. */

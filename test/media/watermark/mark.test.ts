@@ -33,10 +33,11 @@ afterAll(async () => {
 describe('packageHls --watermark', () => {
   it('stores A and B side by side under one playlist that names each segment once', async () => {
     const rendition = join(dir, 'marked', '240p');
-    expect((await readdir(rendition)).sort()).toEqual(['a', 'b', 'index.m3u8']);
+    expect((await readdir(rendition)).sort()).toEqual(['a', 'b', 'index.m3u8', 'v']);
     const a = (await readdir(join(rendition, 'a'))).sort();
     expect(a).toEqual(['seg-00000.ts', 'seg-00001.ts', 'seg-00002.ts']);
     expect((await readdir(join(rendition, 'b'))).sort()).toEqual(a);
+    expect(await readdir(join(rendition, 'v'))).toHaveLength(6); // both variants under their edge names
     const playlist = await readFile(join(rendition, 'index.m3u8'), 'utf8');
     expect(playlist).toContain('\nseg-00000.ts\n');
     expect(playlist).not.toMatch(/[ab]\/seg/);
