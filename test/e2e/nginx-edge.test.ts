@@ -39,7 +39,7 @@ describe('edge mode through a real nginx', () => {
     await registerSyntheticTitleAs(t.services, 'other', ['hls']);
     await registerWatermarkedStub(t.services, 'marked', MARKED_SEGMENTS);
     await registerWatermarkedStub(t.services, 'older', 3, { edgeNames: false });
-    await packageTestDashTitle(t.services, { titleId: 'packaged', watermark: true, durationSec: 8 }); // HLS and DASH, by ffmpeg
+    await packageTestDashTitle(t.services, { titleId: 'packaged', watermark: true, withHls: true, durationSec: 8 }); // HLS and DASH, by ffmpeg
     const record = (await t.services.stores.titles.contentKeys('marked')).find((k) => k.label === WATERMARK_KEY_LABEL)!;
     watermarkKey = openContentKey(t.services.sealer, record.kid, record.sealed);
     // The synthetic MPD names files it does not write.

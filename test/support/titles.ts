@@ -81,10 +81,14 @@ export function packageTestTitle(services: Services, opts: { titleId: string; du
 /**
  * A real DASH CENC title from a 1280x720 clip, so it has an SD (360p) and an HD (720p) rung,
  * each under its own key, and audio under a third; `rotationSec` adds key-rotation Periods,
- * `watermark` the forensic A/B variants.
+ * `watermark` the forensic A/B variants, `withHls` the HLS ladder beside it.
  */
-export function packageTestDashTitle(services: Services, opts: { titleId: string; durationSec?: number; rotationSec?: number; watermark?: boolean }): Promise<void> {
-  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 4, width: 1280, height: 720 }, { protocols: ['dash'], rotationSec: opts.rotationSec, watermark: opts.watermark });
+export function packageTestDashTitle(
+  services: Services,
+  opts: { titleId: string; durationSec?: number; rotationSec?: number; watermark?: boolean; withHls?: boolean },
+): Promise<void> {
+  const protocols: ('hls' | 'dash')[] = opts.withHls === true ? ['hls', 'dash'] : ['dash'];
+  return packageTestClip(services, opts.titleId, { durationSec: opts.durationSec ?? 4, width: 1280, height: 720 }, { protocols, rotationSec: opts.rotationSec, watermark: opts.watermark });
 }
 
 async function packageTestClip(
