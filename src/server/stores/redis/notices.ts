@@ -6,16 +6,24 @@
  * Pub/sub keeps nothing: a notice sent while the listening connection is down is lost. So
  * notices are live() only from the moment the subscription is confirmed until that connection
  * closes, and listeners are told they missed() notices whenever it closes and again once it is
- * back: a cache forgets what it holds and trusts nothing for long in between.
+ * back: a cache forgets what it holds and trusts nothing for long in between. On a cluster the
+ * client moves its subscription to another node by itself when a node fails, without closing
+ * the connection this watches; so any node of the hot state's own connections closing or
+ * coming back (a failover, a restart) also counts as notices missed, and notices are not
+ * trusted for DISTURBED_MS after it, while the subscription moves.
  */
 import type { ChangeNotices, NoticeListener } from '../../../core/ports.js';
-import type { RedisClient } from './client.js';
+import { onConnectionChange, type RedisClient } from './client.js';
+
+/** How long after a node of the hot state closed or came back notices are not trusted. */
+const DISTURBED_MS = 5_000;
 
 export class RedisNotices implements ChangeNotices {
   readonly #listeners = new Map<string, NoticeListener[]>();
   readonly #channel: string;
   #live = false;
   #closed = false;
+  #disturbedAt = Number.NEGATIVE_INFINITY;
 
   /** Takes ownership of `subscriber` (a connection of its own, not yet connected): close() ends it. */
   constructor(
@@ -31,6 +39,10 @@ export class RedisNotices implements ChangeNotices {
     subscriber.on('close', () => this.#lost());
     subscriber.on('error', () => undefined); // closes follow; ioredis reconnects by itself
     subscriber.connect().catch(() => undefined);
+    onConnectionChange(publisher, () => {
+      this.#disturbedAt = performance.now();
+      this.#missed();
+    });
   }
 
   async publish(topic: string, message: string): Promise<void> {
@@ -42,7 +54,7 @@ export class RedisNotices implements ChangeNotices {
   }
 
   live(): boolean {
-    return this.#live;
+    return this.#live && performance.now() - this.#disturbedAt >= DISTURBED_MS;
   }
 
   close(): void {
