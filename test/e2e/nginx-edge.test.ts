@@ -39,7 +39,8 @@ describe('edge mode through a real nginx', () => {
     await registerSyntheticTitleAs(t.services, 'other', ['hls']);
     await registerWatermarkedStub(t.services, 'marked', MARKED_SEGMENTS);
     await registerWatermarkedStub(t.services, 'older', 3, { edgeNames: false });
-    await packageTestDashTitle(t.services, { titleId: 'packaged', watermark: true, withHls: true, durationSec: 8 }); // HLS and DASH, by ffmpeg
+    // HLS and DASH by ffmpeg, DASH with a new key every 4 s: two Periods, each its own templates and init segments.
+    await packageTestDashTitle(t.services, { titleId: 'packaged', watermark: true, withHls: true, durationSec: 8, rotationSec: 4 });
     const record = (await t.services.stores.titles.contentKeys('marked')).find((k) => k.label === WATERMARK_KEY_LABEL)!;
     watermarkKey = openContentKey(t.services.sealer, record.kid, record.sealed);
     // The synthetic MPD names files it does not write.
@@ -133,16 +134,20 @@ describe('edge mode through a real nginx', () => {
     expect(fetched).toBeGreaterThanOrEqual(2 * renditions.length);
   });
 
-  it("the same title, DASH: each video representation a SegmentList of the session's own variants at nginx, as the gateway serves them", async () => {
+  it("the same title, DASH with key rotation: each Period's video representations a SegmentList of the session's own variants at nginx, as the gateway serves them", async () => {
     const { manifest_url } = await start('packaged', 'dash');
     const mpd = (await tollgate(manifest_url)).body;
     const lists = [...mpd.matchAll(/<Representation id="([^"]+)"[\s\S]*?<\/Representation>/g)].filter((m) => m[0].includes('<SegmentList'));
-    expect(lists.map((m) => m[1])).toEqual(['360p', '720p']); // the video; the audio, not marked, keeps its template on Tollgate
+    // The video of both Periods; the audio, not marked, keeps its template on Tollgate.
+    expect(lists.map((m) => m[1])).toEqual(['360p', '720p', '360p', '720p']);
     expect(mpd).toMatch(/<SegmentTemplate[^>]*media="audio\/seg-\$Number%05d\$\.m4s"/);
-    for (const [representation, id] of lists) {
+    const lastStart = new Map<string, number>();
+    for (const [index, [representation, id]] of lists.entries()) {
       const startNumber = Number(/startNumber="(\d+)"/.exec(representation)![1]);
+      expect(startNumber, 'the second Period numbers on').toBeGreaterThan(lastStart.get(id!) ?? 0);
+      lastStart.set(id!, startNumber);
       const uris = [...representation.matchAll(/<SegmentURL media="([^"]+)"\/>/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
-      expect(uris.length).toBeGreaterThanOrEqual(4); // 8 s of 2 s segments
+      expect(uris.length).toBeGreaterThanOrEqual(2); // each Period's 4 s of 2 s segments
       for (const [i, uri] of uris.entries()) {
         expect(uri).toMatch(new RegExp(`^${nginx.url}/media/packaged/dash/${id}/v/[A-Za-z0-9_-]{22}\\.m4s\\?md5=`));
         const res = await fetch(uri);
@@ -151,7 +156,8 @@ describe('edge mode through a real nginx', () => {
         expect(atGateway.statusCode).toBe(200);
         expect(Buffer.from(await res.arrayBuffer()).equals(atGateway.rawPayload), uri).toBe(true);
       }
-      expect(representation).toMatch(/<Initialization sourceURL="[^"]+\/init-0\.m4s"\/>/);
+      // Each Period's own init segment (its own key), from Tollgate.
+      expect(representation).toMatch(new RegExp(`<Initialization sourceURL="[^"]+/init-${Math.floor(index / 2)}\\.m4s"/>`));
     }
   });
 
