@@ -489,10 +489,11 @@ export interface NoticeListener {
 /**
  * Notices to every instance (Redis pub/sub; in memory, this process only), for caches that
  * must hear of a change made elsewhere. Delivery is best effort: a reader trusts a cache for
- * long only while live() says notices arrive, and forgets it when told they were missed.
+ * long only while live() says notices arrive, and forgets it when told they were missed. A
+ * notice that cannot be sent is an outage of the hot state, as a mark that cannot be set is.
  */
 export interface ChangeNotices {
-  /** Sends a notice on the topic; resolves (without throwing) even when it could not be sent. */
+  /** Sends a notice on the topic; throws StoreUnavailableError when it could not be sent (the caller answers 503, its retry sends it). */
   publish(topic: string, message: string): Promise<void>;
   /** Registers a listener for the topic's notices. */
   listen(topic: string, listener: NoticeListener): void;

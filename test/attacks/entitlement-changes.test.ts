@@ -9,7 +9,7 @@
  * the loss of the channel that carries changes) can refuse.
  */
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisHotState } from '../../src/server/stores/redis/hot-state.js';
 import { ADMIN_TOKEN, login, requestLicense, seedSubscriber, startTestApp, TEST_REDIS_URL, type TestApp } from '../support/app.js';
 import { LICENSE_PATHS } from '../support/license-paths.js';
@@ -104,6 +104,21 @@ describe.each(LICENSE_PATHS)('attack: keys and licenses on a cached entitlement 
     for (const title of ['movie', 'drm']) expect((await rent(v.userId, title, 0.0002)).statusCode).toBe(201);
     await new Promise((r) => setTimeout(r, 50)); // the notice's way across
     a.clock.now += 1_000; // past the short rental (0.72 s), far inside the cache's 30 s
+    await expectRefusedSoon(v);
+  });
+
+  it('answers 503 to a change whose notice could not be sent (Redis away), and sends it on the retry', async () => {
+    const v = await watching();
+    // The PUBLISH itself fails, as on a lost connection; the hot state's outage guard makes it a 503.
+    const client = ((b.services.hot as RedisHotState).notices as unknown as { publisher: Redis }).publisher;
+    const sending = vi.spyOn(client, 'publish').mockRejectedValue(new Error('Connection is closed.'));
+    const drop = () => b.app.inject({ method: 'POST', url: '/v1/admin/plans', headers: admin, payload: { id: v.planId, titles: ['something-else'] } });
+    const failed = await drop();
+    expect(failed.statusCode).toBe(503);
+    expect(failed.json().code).toBe('unavailable');
+    expect((await key(v.keyUrl)).statusCode).toBe(200); // nobody was told: A still holds its confirmation
+    sending.mockRestore();
+    expect((await drop()).statusCode).toBe(200);
     await expectRefusedSoon(v);
   });
 

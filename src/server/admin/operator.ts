@@ -62,9 +62,10 @@ export class OperatorService {
     if (!(await this.stores.users.update(userId, { ...(changes.planId !== undefined ? { planId: changes.planId } : {}), ...(disabledAt !== undefined ? { disabledAt } : {}) }))) {
       return deny('not_found', 'no such user');
     }
-    await this.entitlements.userChanged(userId);
     // Flag first, then revoke: a login racing the switch is refused at its next refresh or request.
     if (changes.disabled === true) await this.endEverything(userId, 'user_disabled');
+    // Then every instance forgets what it confirmed for the user (its plan may have changed).
+    await this.entitlements.userChanged(userId);
     return grant(await this.userView((await this.stores.users.findById(userId))!));
   }
 

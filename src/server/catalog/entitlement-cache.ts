@@ -9,8 +9,10 @@
  * began (a read racing a change is not kept). An answer is trusted for `ttlMs`
  * (TOLLGATE_ENTITLEMENT_CACHE_SECONDS) while notices are live, for at most a second while they
  * may be missed (Redis away), and never past the end it gave (a rental's expiry). Losing the
- * notices' connection forgets everything. A change made by another process without Redis (a
- * CLI command on the embedded database) is seen when the entry lapses.
+ * notices' connection forgets everything. A notice that cannot be sent (Redis away) fails the
+ * change with 503 after its durable write, as a revocation whose mark fails does, and the
+ * retry sends it. A change made by another process without Redis (a CLI command on the
+ * embedded database) is seen when the entry lapses.
  */
 import { LRUCache } from 'lru-cache';
 import type { ChangeNotices } from '../../core/ports.js';

@@ -103,7 +103,7 @@ export class RedisHotState implements HotState {
     this.#prefix = prefix;
     this.#epochs = new RedisEpochs(redis, prefix);
     this.leases = new RedisStreamLeases(redis, prefix, (command) => this.#run(command), (key) => this.epochStartedAt(key));
-    this.notices = new RedisNotices(redis, redis.duplicate(), prefix);
+    this.notices = new RedisNotices(redis, redis.duplicate(), prefix, (command) => this.#run(command));
     // Bumped when the connection closes (marks written from now on may fail) and again when it
     // is ready (the server answering may have restarted empty): a reader that checked the
     // database in between still re-checks once Redis is back. On a cluster, any node's.

@@ -13,6 +13,7 @@
  * trusted for DISTURBED_MS after it, while the subscription moves.
  */
 import type { ChangeNotices, NoticeListener } from '../../../core/ports.js';
+import type { GuardedRun } from './stream-leases.js';
 import { onConnectionChange, type RedisClient } from './client.js';
 
 /** How long after a node of the hot state closed or came back notices are not trusted. */
@@ -25,11 +26,15 @@ export class RedisNotices implements ChangeNotices {
   #closed = false;
   #disturbedAt = Number.NEGATIVE_INFINITY;
 
-  /** Takes ownership of `subscriber` (a connection of its own, not yet connected): close() ends it. */
+  /**
+   * Takes ownership of `subscriber` (a connection of its own, not yet connected): close() ends
+   * it. `run` is the hot state's outage guard, which publishing goes through.
+   */
   constructor(
     private readonly publisher: RedisClient,
     private readonly subscriber: RedisClient,
     prefix: string,
+    private readonly run: GuardedRun,
   ) {
     this.#channel = `${prefix}notices`;
     subscriber.on('message', (channel: string, message: string) => {
@@ -46,7 +51,7 @@ export class RedisNotices implements ChangeNotices {
   }
 
   async publish(topic: string, message: string): Promise<void> {
-    await this.publisher.publish(this.#channel, `${topic}\n${message}`).catch(() => undefined);
+    await this.run(() => this.publisher.publish(this.#channel, `${topic}\n${message}`));
   }
 
   listen(topic: string, listener: NoticeListener): void {
