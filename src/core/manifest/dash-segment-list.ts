@@ -23,7 +23,7 @@ const ATTRIBUTE = /\s([A-Za-z_][\w.-]*)="([^"<]*)"/g;
 const TIMELINE = /^\s*<SegmentTimeline>((?:\s*<S\b[^>]*\/>)+)\s*<\/SegmentTimeline>\s*$/;
 const S_ELEMENT = /<S\b([^>]*)\/>/g;
 /** The template identifiers a segment number fills: $Number$ with an optional %0Nd width, and $$. */
-const IDENTIFIER = /\$(?:Number(?:%0(\d)d)?)?\$/g;
+const IDENTIFIER = /^\$(?:Number(?:%0(\d)d)?)?\$$/;
 
 /** The media templates of the MPD's SegmentTemplates, decoded, in document order. */
 export function segmentMediaTemplates(xml: string): string[] {
@@ -61,7 +61,7 @@ export function segmentTemplatesToLists(xml: string, urls: SegmentUrls): string 
 export function expandNumber(template: string, number: number): string | undefined {
   let unknown = false;
   const url = template.replace(/\$[^$]*\$/g, (identifier) => {
-    const known = new RegExp(`^${IDENTIFIER.source}$`).exec(identifier);
+    const known = IDENTIFIER.exec(identifier);
     if (known === null) {
       unknown = true;
       return identifier;
