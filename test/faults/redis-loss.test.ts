@@ -11,10 +11,10 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgresDatabase, seedSubscriber } from '../support/app.js';
+import { ADMIN_TOKEN, freshPostgresDatabase, seedSubscriber } from '../support/app.js';
 import { expectOnly, expectUnavailable, type FaultCluster, type Instance, recoveryTime, sleep, startFaultCluster, tally, timed } from '../support/fault-cluster.js';
 import { type PrivateServer, startPrivateRedis } from '../support/private-stores.js';
-import { registerSyntheticDashTitle } from '../support/titles.js';
+import { registerSyntheticDashTitle, registerSyntheticTitle } from '../support/titles.js';
 import { sessionEndedMark } from '../../src/server/playback/liveness.js';
 
 /**
@@ -32,6 +32,7 @@ describe('fault: Redis lost under two instances', () => {
   let cluster: FaultCluster;
   let viewer: { email: string; password: string };
   let kid: string;
+  let hlsKid: string;
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
@@ -40,6 +41,7 @@ describe('fault: Redis lost under two instances', () => {
     const keys = await registerSyntheticDashTitle(cluster.a.services, 'drm');
     kid = Buffer.from(keys.sd.kid, 'hex').toString('base64url');
     viewer = await seedSubscriber(cluster.a.app, { titles: ['drm'] });
+    hlsKid = (await registerSyntheticTitle(cluster.a.services, 'film')).kid;
   });
   afterAll(async () => {
     await cluster?.close();
@@ -167,6 +169,33 @@ describe('fault: Redis lost under two instances', () => {
     const familyId = (await cluster.a.services.stores.playbackSessions.get(revoked.sessionId))!.familyId;
     expect(await cluster.a.services.hot.isMarked(`family-revoked:${familyId}`, Date.now())).toBe(true);
     expect(cluster.crashes).toEqual([]);
+  });
+
+  it('freeze: a confirmed entitlement is not trusted while Redis fails, so a plan change it could not announce still stops keys', async () => {
+    const filmViewer = await seedSubscriber(cluster.a.app, { plan: 'film-plan', titles: ['film'] });
+    const tokens = (await cluster.a.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: filmViewer.email, password: filmViewer.password } })).json();
+    const auth = { authorization: `Bearer ${tokens.access_token}` };
+    const started = (await cluster.a.app.inject({ method: 'POST', url: '/v1/playback', headers: auth, payload: { title_id: 'film', protocol: 'hls' } })).json();
+    const keyUrl = (started.manifest_url as string).replace(cluster.a.services.config.publicUrl, '').replace('master.m3u8', `keys/${hlsKid}`);
+    const key = () => cluster.a.app.inject({ method: 'GET', url: keyUrl });
+    expect((await key()).statusCode).toBe(200); // A has confirmed the entitlement (kept 30 s while notices are live)
+    await redis.freeze();
+    try {
+      // Stored in the database; its notice cannot be sent, so the change answers 503.
+      const change = await cluster.b.app.inject({ method: 'POST', url: '/v1/admin/plans', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { id: 'film-plan', titles: [] } });
+      expectUnavailable(change);
+      const changedAt = performance.now();
+      for (;;) {
+        const res = await key();
+        if (res.statusCode === 403) break;
+        expectOnly([res], [200]);
+        expect(performance.now() - changedAt, 'keys still served on the cached entitlement').toBeLessThan(REVOCATION_BOUND_MS);
+        await sleep(100);
+      }
+    } finally {
+      await redis.thaw();
+    }
+    await recoveryTime(RECOVERY_LIMIT_MS, bothServe);
   });
 
   it('freeze: requests fail within about a second, a stop takes effect on the other instance within the bound, service resumes after the thaw', async () => {

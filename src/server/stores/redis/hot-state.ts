@@ -187,11 +187,20 @@ export class RedisHotState implements HotState {
 
   #probe(failure: StoreUnavailableError): void {
     this.#failing = failure;
+    // A frozen server closes no connection, yet notices sent meanwhile may be lost: distrust
+    // them while it fails, and forget what they would have corrected once it answers again.
+    this.notices.disturbed();
     const again = () => {
       if (this.#closed) return;
       this.#redis.ping().then(
-        () => (this.#failing = undefined),
-        () => setTimeout(again, PROBE_EVERY_MS).unref(),
+        () => {
+          this.#failing = undefined;
+          this.notices.disturbed();
+        },
+        () => {
+          this.notices.disturbed();
+          setTimeout(again, PROBE_EVERY_MS).unref();
+        },
       );
     };
     again();

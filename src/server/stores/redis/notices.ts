@@ -8,9 +8,10 @@
  * closes, and listeners are told they missed() notices whenever it closes and again once it is
  * back: a cache forgets what it holds and trusts nothing for long in between. On a cluster the
  * client moves its subscription to another node by itself when a node fails, without closing
- * the connection this watches; so any node of the hot state's own connections closing or
- * coming back (a failover, a restart) also counts as notices missed, and notices are not
- * trusted for DISTURBED_MS after it, while the subscription moves.
+ * the connection this watches, and a frozen server closes nothing at all; so any node of the
+ * hot state's own connections closing or coming back (a failover, a restart), and the hot
+ * state failing and recovering (hot-state.ts's probe), also count as notices missed, and
+ * notices are not trusted while it fails and for DISTURBED_MS after.
  */
 import type { ChangeNotices, NoticeListener } from '../../../core/ports.js';
 import type { GuardedRun } from './stream-leases.js';
@@ -44,10 +45,16 @@ export class RedisNotices implements ChangeNotices {
     subscriber.on('close', () => this.#lost());
     subscriber.on('error', () => undefined); // closes follow; ioredis reconnects by itself
     subscriber.connect().catch(() => undefined);
-    onConnectionChange(publisher, () => {
-      this.#disturbedAt = performance.now();
-      this.#missed();
-    });
+    onConnectionChange(publisher, () => this.disturbed());
+  }
+
+  /**
+   * The hot state's connection closed, came back, or stopped answering: notices may be lost
+   * (listeners forget) and are not trusted for DISTURBED_MS from now.
+   */
+  disturbed(): void {
+    this.#disturbedAt = performance.now();
+    this.#missed();
   }
 
   async publish(topic: string, message: string): Promise<void> {
